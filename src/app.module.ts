@@ -1,0 +1,55 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { DialectRegistry } from './common/errors/dialect-registry';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { AuthenticationGuard } from './common/guards/authentication.guard';
+import { RolesGuard } from './common/guards/roles.guard';
+import { AppThrottlerGuard } from './common/throttle/app-throttler.guard';
+import { ThrottleModule } from './common/throttle/throttle.module';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { loggerParams } from './logging';
+import { MailModule } from './mail/mail.module';
+import { RedisModule } from './redis/redis.module';
+import { UsersModule } from './users/users.module';
+
+export interface AppModuleOptions {
+  /** Where the structured log goes (stdout by default); tests capture it. */
+  logStream?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config, options.logStream)),
+        DiscoveryModule,
+        DatabaseModule,
+        RedisModule,
+        MailModule,
+        UsersModule,
+        AuthModule,
+        ThrottleModule,
+        HealthModule,
+      ],
+      providers: [
+        DialectRegistry,
+        // Order matters: rate limits first (cheapest refusal), then who is calling, then what they may do.
+        { provide: APP_GUARD, useClass: AppThrottlerGuard },
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import type { FastifyRequest } from 'fastify';
+import { Role } from '../users/roles';
+
+export type AuthScheme = 'jwt' | 'basic' | 'token' | 'api-key';
+
+/** What every strategy turns a valid credential into. */
+export interface AuthUser {
+  id: string;
+  role: Role;
+  scheme: AuthScheme;
+  /** The login session of a JWT (its `sid`). */
+  sessionId?: string;
+  /** The JWT id, for the routes that act on the token itself. */
+  tokenId?: string;
+  /** Set when the JWT came from the `auth_token` cookie rather than the Authorization header. */
+  viaCookie?: boolean;
+}
+
+export type AuthedRequest = FastifyRequest & { user?: AuthUser };

@@ -1,0 +1,35 @@
+import { Global, Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { createSecretKey } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { AccessTokensService, JWT_ALGORITHM } from './access-tokens.service';
+import { LoginSession } from './entities/login-session.entity';
+import { LoginSessionsService } from './login-sessions.service';
+import { SessionRevocationService } from './session-revocation.service';
+import { JwtStrategy } from './strategies/jwt.strategy';
+
+@Global()
+@Module({
+  imports: [
+    PassportModule.register({ session: false }),
+    TypeOrmModule.forFeature([LoginSession]),
+    JwtModule.registerAsync({
+      global: true,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => {
+        const key = createSecretKey(config.jwt.secret);
+        return {
+          privateKey: key,
+          publicKey: key,
+          signOptions: { algorithm: JWT_ALGORITHM, issuer: config.jwt.issuer, audience: config.jwt.audience },
+          verifyOptions: { algorithms: [JWT_ALGORITHM], issuer: config.jwt.issuer, audience: config.jwt.audience },
+        };
+      },
+    }),
+  ],
+  providers: [AccessTokensService, LoginSessionsService, SessionRevocationService, JwtStrategy],
+  exports: [AccessTokensService, LoginSessionsService, SessionRevocationService],
+})
+export class AuthModule {}

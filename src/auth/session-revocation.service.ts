@@ -1,0 +1,71 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** How far back each poll looks again: a revocation committed late with an earlier timestamp is still seen. */
+const POLL_OVERLAP_MS = 5_000;
+export const REVOCATION_POLL_MS = 500;
+
+/**
+ * Knows every revoked, not yet expired login session, so that the JWT check needs no database round
+ * trip. Revocations made here apply at once; those made by other instances arrive by polling the
+ * database (twice a second), and by Redis pub/sub where REDIS_URL is set.
+ */
+@Injectable()
+export class SessionRevocationService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Revocation');
+  /** session id → when its tokens would have expired anyway (ms), after which it is forgotten. */
+  private readonly revoked = new Map<string, number>();
+  private cursor = new Date(0);
+  private timer?: NodeJS.Timeout;
+  private inFlight?: Promise<void>;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.poll();
+    this.timer = setInterval(() => void this.poll(), REVOCATION_POLL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.inFlight;
+  }
+
+  isRevoked(sessionId: string): boolean {
+    return this.revoked.has(sessionId);
+  }
+
+  /** Records revocations made by this instance (or announced by another) without waiting for a poll. */
+  markRevoked(sessions: { id: string; expiresAt: Date | number }[]): void {
+    for (const s of sessions) this.revoked.set(s.id, typeof s.expiresAt === 'number' ? s.expiresAt : s.expiresAt.getTime());
+  }
+
+  poll(): Promise<void> {
+    this.inFlight ??= this.pollOnce().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (!this.dataSource.isInitialized) return;
+    try {
+      const since = new Date(this.cursor.getTime() - POLL_OVERLAP_MS);
+      const rows: { id: string; expires_at: Date; revoked_at: Date }[] = await this.dataSource.query(
+        `SELECT id, expires_at, revoked_at FROM login_sessions
+          WHERE revoked_at IS NOT NULL AND revoked_at > $1 AND expires_at > now()
+          ORDER BY revoked_at`,
+        [since],
+      );
+      this.markRevoked(rows.map((r) => ({ id: r.id, expiresAt: r.expires_at })));
+      if (rows.length) this.cursor = rows[rows.length - 1].revoked_at;
+      const now = Date.now();
+      for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    } catch (e) {
+      this.logger.warn(`revocation poll failed: ${(e as Error).message}`);
+    }
+  }
+
+  get size(): number {
+    return this.revoked.size;
+  }
+}

@@ -1,0 +1,19 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthedRequest, AuthScheme, AuthUser } from '../../auth/auth-user';
+import type { Role } from '../../users/roles';
+
+export const IS_PUBLIC = 'identity:isPublic';
+
+/** Opens a route to callers without credentials; every other route is closed by default. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** The roles that may call a route; `admin` passes every role check. */
+export const Roles = Reflector.createDecorator<Role[]>();
+
+/** Narrows the credential schemes a route accepts (all of API.md section 0 by default). */
+export const AuthSchemes = Reflector.createDecorator<AuthScheme[]>();
+
+export const CurrentUser = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): AuthUser | undefined => ctx.switchToHttp().getRequest<AuthedRequest>().user,
+);

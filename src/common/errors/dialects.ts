@@ -1,0 +1,48 @@
+import { ErrorCode, FieldError } from './domain-error';
+
+export type Dialect = 'portal' | 'clinical' | 'key-token' | 'iam';
+
+/** A failure after it has been told apart from everything else: what every dialect renders. */
+export interface NormalizedError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  fields: FieldError[];
+}
+
+/** IAM clients branch on numeric codes; 602 is the documented "username and password do not match". */
+const IAM_CODES: Partial<Record<ErrorCode, number>> = {
+  INVALID_CREDENTIALS: 602,
+  VALIDATION_ERROR: 400,
+};
+
+export function renderError(dialect: Dialect, e: NormalizedError): unknown {
+  switch (dialect) {
+    case 'clinical':
+      return {
+        success: false,
+        error: e.message,
+        code: e.code,
+        ...(e.fields.length ? { fields: e.fields } : {}),
+      };
+    case 'key-token':
+      return { errors: e.fields.length ? e.fields.map((f) => `${f.name}: ${f.message}`) : [e.message] };
+    case 'iam': {
+      const code = IAM_CODES[e.code] ?? e.status;
+      return {
+        error_codes: [code],
+        message: e.message,
+        fields: e.fields.map((f) => ({ name: f.name, message: f.message, error_code: code })),
+      };
+    }
+    case 'portal':
+    default:
+      return {
+        error: {
+          code: e.code,
+          message: e.message,
+          ...(e.fields.length ? { details: Object.fromEntries(e.fields.map((f) => [f.name, f.message])) } : {}),
+        },
+      };
+  }
+}

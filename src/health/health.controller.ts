@@ -1,0 +1,61 @@
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
+import { Public, Roles } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
+import { MailService } from '../mail/mail.service';
+import { RedisService } from '../redis/redis.service';
+
+@ApiTags('health')
+@ErrorDialect('portal')
+@Controller('api/health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly mail: MailService,
+    private readonly redis: RedisService,
+  ) {}
+
+  @Get()
+  @Public()
+  @SkipDefaultRateLimit()
+  @ApiOperation({ summary: 'Liveness: the process answers. No authentication, no dependency checks.' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('detailed')
+  @Roles(['admin'])
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Readiness of each dependency: database, mail, redis (admin only).' })
+  @ApiOkResponse({ description: 'Every dependency is up (terminus shape: status, info, error, details).' })
+  @ApiServiceUnavailableResponse({ description: 'At least one dependency is down; `error` names it.' })
+  async detailed(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 2000 }),
+        async () => {
+          const mail = await this.mail.check();
+          const session = this.indicators.check('mail');
+          return mail.ok ? session.up({ mode: mail.mode }) : session.down({ mode: mail.mode, message: mail.error });
+        },
+        async () => {
+          const session = this.indicators.check('redis');
+          if (!this.redis.client) return session.up({ configured: false });
+          return (await this.redis.ping()) ? session.up({ configured: true }) : session.down({ configured: true, message: 'unreachable' });
+        },
+      ]);
+    } catch (e) {
+      if (e instanceof ServiceUnavailableException) {
+        reply.status(503);
+        return e.getResponse();
+      }
+      throw e;
+    }
+  }
+}

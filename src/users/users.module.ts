@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminBootstrapService } from './admin-bootstrap.service';
+import { User } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User])],
+  providers: [UsersService, PasswordHasher, AdminBootstrapService],
+  exports: [UsersService, PasswordHasher],
+})
+export class UsersModule {}
