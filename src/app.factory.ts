@@ -42,7 +42,6 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   await app.register(fastifyCookie);
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -60,7 +59,13 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
       origin: config.corsOrigins,
       credentials: true,
       allowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Session-ID', 'X-CSRF-Token'],
-      exposedHeaders: ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'WWW-Authenticate'],
+      exposedHeaders: [
+        'Retry-After',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+        'WWW-Authenticate',
+      ],
     });
   }
   SwaggerModule.setup('docs', app, () => buildOpenApi(app), { jsonDocumentUrl: 'docs-json' });

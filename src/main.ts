@@ -15,8 +15,26 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await createApp(config);
+  const logger = new Logger('Bootstrap');
+  // Our own handlers rather than Nest's shutdown hooks, which re-raise the signal after closing and so
+  // end with 143 instead of 0. In-flight requests finish; new connections are refused meanwhile.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: finishing in-flight requests and shutting down`);
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((e: unknown) => {
+        process.stderr.write(`shutdown failed: ${(e as Error)?.stack ?? String(e)}\n`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   await app.listen({ port: config.port, host: config.host });
-  new Logger('Bootstrap').log(`listening on http://${config.host}:${config.port} (OpenAPI at /docs)`);
+  logger.log(`listening on http://${config.host}:${config.port} (OpenAPI at /docs)`);
 }
 
 main().catch((e: unknown) => {

@@ -75,7 +75,10 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
 
     it('refuses a token signed with another key', async () => {
       const { sessionId } = await tokenFor(adminId, 'admin');
-      const token = forgeJwt({ sub: adminId, sid: sessionId, role: 'admin' }, { secret: 'another-secret-of-sufficient-length!!' });
+      const token = forgeJwt(
+        { sub: adminId, sid: sessionId, role: 'admin' },
+        { secret: 'another-secret-of-sufficient-length!!' },
+      );
       expect((await call(token).expect(401)).body.error.code).toBe('INVALID_TOKEN');
     });
 
@@ -120,7 +123,9 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
       const { token, sessionId } = await tokenFor(adminId, 'admin');
       await call(token).expect(200);
       // Another instance revokes by writing to the shared database; this one polls it.
-      await t.db.query(`UPDATE login_sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1`, [sessionId]);
+      await t.db.query(`UPDATE login_sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1`, [
+        sessionId,
+      ]);
       await new Promise((r) => setTimeout(r, 1000));
       await call(token).expect(401);
     });
@@ -133,14 +138,20 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
 
   describe('the first admin', () => {
     it('exists with an argon2id hash of the configured cost, verified email and no plain password', async () => {
-      const [row] = await t.db.query(`SELECT role, password_hash, email_verified, is_active FROM users WHERE email = $1`, [
-        ADMIN_EMAIL,
-      ]);
+      const [row] = await t.db.query(
+        `SELECT role, password_hash, email_verified, is_active FROM users WHERE email = $1`,
+        [ADMIN_EMAIL],
+      );
       expect(row.role).toBe('admin');
       expect(row.email_verified).toBe(true);
       expect(row.is_active).toBe(true);
       expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$/);
-      const params = Object.fromEntries(row.password_hash.split('$')[3].split(',').map((kv: string) => kv.split('=')));
+      const params = Object.fromEntries(
+        row.password_hash
+          .split('$')[3]
+          .split(',')
+          .map((kv: string) => kv.split('=')),
+      );
       expect(params).toEqual({ m: '19456', t: '2', p: '1' });
     });
 

@@ -16,7 +16,8 @@ export const TEST_JWT_SECRET = 'e2e-only-jwt-key-0123456789abcdefghijklmnop';
 /** Each Jest worker has a database of its own on the run's PostgreSQL server. */
 export function workerDatabaseUrl(): string {
   const base = process.env.TEST_DATABASE_URL;
-  if (!base) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (globalSetup starts PostgreSQL)');
+  if (!base)
+    throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (globalSetup starts PostgreSQL)');
   const url = new URL(base);
   url.pathname = `/identity_w${process.env.JEST_WORKER_ID ?? '1'}`;
   return url.toString();
@@ -41,7 +42,8 @@ async function prepareDatabase(url: string): Promise<void> {
     const { rows } = await db.query<{ tablename: string }>(
       `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
     );
-    if (rows.length) await db.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+    if (rows.length)
+      await db.query(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
   } finally {
     await db.end();
   }

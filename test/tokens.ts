@@ -23,6 +23,8 @@ export function forgeJwt(
   };
   const unsigned = `${b64(header)}.${b64(payload)}`;
   if (opts.signature !== undefined) return `${unsigned}.${opts.signature}`;
-  const sig = createHmac('sha256', opts.secret ?? TEST_JWT_SECRET).update(unsigned).digest('base64url');
+  const sig = createHmac('sha256', opts.secret ?? TEST_JWT_SECRET)
+    .update(unsigned)
+    .digest('base64url');
   return `${unsigned}.${sig}`;
 }

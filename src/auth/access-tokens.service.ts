@@ -28,7 +28,12 @@ export class AccessTokensService {
   ) {}
 
   /** Signs an access token for a login session; `extra` carries surface-specific claims (userId). */
-  issue(user: { id: string; role: Role }, sessionId: string, ttlSec: number, extra: Record<string, unknown> = {}): { token: string; expiresIn: number } {
+  issue(
+    user: { id: string; role: Role },
+    sessionId: string,
+    ttlSec: number,
+    extra: Record<string, unknown> = {},
+  ): { token: string; expiresIn: number } {
     const token = this.jwt.sign(
       { ...extra, sub: user.id, sid: sessionId, role: user.role },
       {

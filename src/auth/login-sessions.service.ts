@@ -34,7 +34,10 @@ export class LoginSessionsService {
   }
 
   /** Revokes the given sessions (or all of a user's), in the database and at once in this process. */
-  async revoke(where: { sessionId?: string; userId?: string; exceptSessionId?: string }, reason: string): Promise<number> {
+  async revoke(
+    where: { sessionId?: string; userId?: string; exceptSessionId?: string },
+    reason: string,
+  ): Promise<number> {
     const qb = this.sessions
       .createQueryBuilder()
       .update(LoginSession)

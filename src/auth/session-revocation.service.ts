@@ -38,7 +38,8 @@ export class SessionRevocationService implements OnModuleInit, OnApplicationShut
 
   /** Records revocations made by this instance (or announced by another) without waiting for a poll. */
   markRevoked(sessions: { id: string; expiresAt: Date | number }[]): void {
-    for (const s of sessions) this.revoked.set(s.id, typeof s.expiresAt === 'number' ? s.expiresAt : s.expiresAt.getTime());
+    for (const s of sessions)
+      this.revoked.set(s.id, typeof s.expiresAt === 'number' ? s.expiresAt : s.expiresAt.getTime());
   }
 
   poll(): Promise<void> {

@@ -25,7 +25,11 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const fields = flatten(errors);
-      return new DomainError('VALIDATION_ERROR', 'Invalid input data', fields.length ? fields : [{ name: 'body', message: 'must be an object' }]);
+      return new DomainError(
+        'VALIDATION_ERROR',
+        'Invalid input data',
+        fields.length ? fields : [{ name: 'body', message: 'must be an object' }],
+      );
     },
   });
 }

@@ -1,10 +1,10 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { LoginSession } from '../auth/entities/login-session.entity';
 import { User } from '../users/entities/user.entity';
-import { Foundation1763900000000 } from './migrations/1763900000000-Foundation';
+import { MIGRATIONS } from './migrations';
 
 export const ENTITIES = [User, LoginSession];
-export const MIGRATIONS = [Foundation1763900000000];
+export { MIGRATIONS };
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

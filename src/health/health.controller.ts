@@ -47,7 +47,9 @@ export class HealthController {
         async () => {
           const session = this.indicators.check('redis');
           if (!this.redis.client) return session.up({ configured: false });
-          return (await this.redis.ping()) ? session.up({ configured: true }) : session.down({ configured: true, message: 'unreachable' });
+          return (await this.redis.ping())
+            ? session.up({ configured: true })
+            : session.down({ configured: true, message: 'unreachable' });
         },
       ]);
     } catch (e) {

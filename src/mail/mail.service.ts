@@ -40,7 +40,10 @@ export class MailService implements OnApplicationShutdown {
     const info = await this.transport.sendMail({ from: this.config.mail.from, ...message });
     if (this.mode === 'file') {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      const file = join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`);
+      const file = join(
+        this.dir,
+        `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`,
+      );
       await writeFile(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 });
       this.logger.log({ to: message.to, subject: message.subject, file }, 'mail written to file');
     } else {

@@ -12,7 +12,12 @@ const ADMIN_LOCK = 712_404_002;
 /** A generated password that passes the policy: 128 bits of randomness plus one of each required class. */
 export function generatePassword(): string {
   const pick = (chars: string) => chars[randomInt(chars.length)];
-  return randomBytes(16).toString('base64url') + pick('ABCDEFGHJKLMNPQRSTUVWXYZ') + pick('abcdefghijkmnopqrstuvwxyz') + pick('23456789');
+  return (
+    randomBytes(16).toString('base64url') +
+    pick('ABCDEFGHJKLMNPQRSTUVWXYZ') +
+    pick('abcdefghijkmnopqrstuvwxyz') +
+    pick('23456789')
+  );
 }
 
 /**
@@ -40,7 +45,10 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     if (configured !== undefined) {
       const problems = passwordProblems(configured, { email });
       if (problems.length) {
-        throw new DomainError('VALIDATION_ERROR', `ADMIN_PASSWORD is not acceptable: ${describePasswordProblems(problems)}`);
+        throw new DomainError(
+          'VALIDATION_ERROR',
+          `ADMIN_PASSWORD is not acceptable: ${describePasswordProblems(problems)}`,
+        );
       }
     }
     const password = configured ?? generatePassword();
@@ -56,7 +64,10 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
         [email, hash],
       );
       if (rows.length === 0) {
-        throw new DomainError('CONFLICT', `ADMIN_EMAIL ${email} belongs to an existing user who is not an admin; choose another address`);
+        throw new DomainError(
+          'CONFLICT',
+          `ADMIN_EMAIL ${email} belongs to an existing user who is not an admin; choose another address`,
+        );
       }
       return true;
     });

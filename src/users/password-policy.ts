@@ -21,7 +21,10 @@ export const PASSWORD_MAX = 128;
  * The password rules of API.md section 0. Returns what is missing, in words a user can act on;
  * an empty list means the password is acceptable.
  */
-export function passwordProblems(password: unknown, context: { email?: string | null; username?: string | null } = {}): string[] {
+export function passwordProblems(
+  password: unknown,
+  context: { email?: string | null; username?: string | null } = {},
+): string[] {
   if (typeof password !== 'string') return ['must be a string'];
   const problems: string[] = [];
   const length = [...password].length;
@@ -34,7 +37,10 @@ export function passwordProblems(password: unknown, context: { email?: string | 
     const lower = password.toLowerCase();
     const local = context.email?.split('@')[0]?.toLowerCase();
     if (commonPasswords().has(lower)) problems.push('is too common; choose a less predictable password');
-    else if ((local && local.length >= 4 && lower.includes(local)) || (context.username && lower.includes(context.username.toLowerCase()))) {
+    else if (
+      (local && local.length >= 4 && lower.includes(local)) ||
+      (context.username && lower.includes(context.username.toLowerCase()))
+    ) {
       problems.push('must not contain your email address or username');
     }
   }

@@ -57,7 +57,12 @@ export class DialectRegistry implements OnApplicationBootstrap {
     const dialects = new Set<Dialect>();
     for (const p of this.patterns) {
       let n = 0;
-      while (n < segments.length && n < p.segments.length && (p.segments[n] === segments[n] || p.segments[n].startsWith(':'))) n++;
+      while (
+        n < segments.length &&
+        n < p.segments.length &&
+        (p.segments[n] === segments[n] || p.segments[n].startsWith(':'))
+      )
+        n++;
       if (n > best) {
         best = n;
         dialects.clear();

@@ -26,14 +26,25 @@ const FASTIFY_CODES: Record<string, [number, ErrorCode, string]> = {
 };
 
 /** Errors that mean the database cannot be reached right now: the caller should retry, not report a bug. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
   const code = String(e?.driverError?.code ?? e?.code ?? '');
   if (UNAVAILABLE_CODES.has(code)) return true;
   const msg = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|Connection refused|ECONNREFUSED|not connected|pool is (draining|ended)/i.test(msg);
+  return /Connection terminated|connection timeout|Connection refused|ECONNREFUSED|not connected|pool is (draining|ended)/i.test(
+    msg,
+  );
 }
 
 export interface Normalized extends NormalizedError {
@@ -69,7 +80,14 @@ export function normalizeError(err: unknown): Normalized {
     return { status: e.statusCode, code: known[0], message: known[1], fields: [] };
   }
   if (isUnavailable(err)) {
-    return { status: 503, code: 'SERVICE_UNAVAILABLE', message: BY_STATUS[503][1], fields: [], internal: err, retryAfterSec: 5 };
+    return {
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      message: BY_STATUS[503][1],
+      fields: [],
+      internal: err,
+      retryAfterSec: 5,
+    };
   }
   return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error', fields: [], internal: err };
 }

@@ -27,7 +27,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (error.internal !== undefined) {
       const e = error.internal as Error;
       this.logger.error(
-        { reqId: req.id, method: req.method, url: redactUrl(req.url), err: { type: e?.name, message: e?.message, stack: e?.stack } },
+        {
+          reqId: req.id,
+          method: req.method,
+          url: redactUrl(req.url),
+          err: { type: e?.name, message: e?.message, stack: e?.stack },
+        },
         error.status === 503 ? 'dependency unavailable' : 'unhandled error',
       );
     }
@@ -47,6 +52,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (error.retryAfterSec !== undefined && !reply.hasHeader('retry-after')) {
       reply.header('Retry-After', String(error.retryAfterSec));
     }
-    reply.status(error.status).header('Content-Type', 'application/json; charset=utf-8').send(renderError(dialect, error));
+    reply
+      .status(error.status)
+      .header('Content-Type', 'application/json; charset=utf-8')
+      .send(renderError(dialect, error));
   }
 }

@@ -17,7 +17,15 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     return super.canActivate(context);
   }
 
-  protected async handleRequest({ context, limit, ttl, throttler, blockDuration, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
+  protected async handleRequest({
+    context,
+    limit,
+    ttl,
+    throttler,
+    blockDuration,
+    getTracker,
+    generateKey,
+  }: ThrottlerRequest): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Limited>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const tracker = await getTracker(req, context);

@@ -44,7 +44,9 @@ export class Foundation1763900000000 implements MigrationInterface {
         user_agent varchar(256)
       )`);
     await q.query(`CREATE INDEX login_sessions_user_id_idx ON login_sessions (user_id)`);
-    await q.query(`CREATE INDEX login_sessions_revoked_at_idx ON login_sessions (revoked_at) WHERE revoked_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX login_sessions_revoked_at_idx ON login_sessions (revoked_at) WHERE revoked_at IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,0 +1,69 @@
+import { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthedRequest } from '../../auth/auth-user';
+import { AuthenticationGuard, presentedScheme } from './authentication.guard';
+import { RolesGuard } from './roles.guard';
+
+const contextFor = (req: Partial<AuthedRequest>): ExecutionContext =>
+  ({
+    getHandler: () => () => undefined,
+    getClass: () => class {},
+    switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({}) }),
+  }) as unknown as ExecutionContext;
+
+const reflectorReturning = (values: Record<string, unknown>) =>
+  ({
+    getAllAndOverride: (key: unknown) => values[typeof key === 'string' ? key : (key as { KEY: string }).KEY],
+  }) as unknown as Reflector;
+
+describe('presentedScheme', () => {
+  const req = (headers: Record<string, string>, cookies: Record<string, string> = {}) =>
+    ({ headers, cookies }) as unknown as AuthedRequest;
+
+  it('tells the schemes apart by their header', () => {
+    expect(presentedScheme(req({ authorization: 'Bearer abc' }))).toBe('jwt');
+    expect(presentedScheme(req({ authorization: 'bearer abc' }))).toBe('jwt');
+    expect(presentedScheme(req({ authorization: 'Basic YTpi' }))).toBe('basic');
+    expect(presentedScheme(req({ authorization: 'Token k' }))).toBe('token');
+    expect(presentedScheme(req({ 'x-api-key': 'k' }))).toBe('api-key');
+    expect(presentedScheme(req({}, { auth_token: 'jwt' }))).toBe('jwt');
+  });
+
+  it('recognises nothing in an unknown scheme or no credential', () => {
+    expect(presentedScheme(req({ authorization: 'Digest x' }))).toBeUndefined();
+    expect(presentedScheme(req({}))).toBeUndefined();
+  });
+});
+
+describe('AuthenticationGuard', () => {
+  it('lets a public route through without credentials', async () => {
+    const sut = new AuthenticationGuard(reflectorReturning({ 'identity:isPublic': true }));
+    await expect(sut.canActivate(contextFor({ headers: {} }))).resolves.toBe(true);
+  });
+
+  it('closes every other route to a caller without credentials', async () => {
+    const sut = new AuthenticationGuard(reflectorReturning({}));
+    await expect(sut.canActivate(contextFor({ headers: {} }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('RolesGuard', () => {
+  const guard = (roles: string[] | undefined) =>
+    new RolesGuard({ getAllAndOverride: () => roles } as unknown as Reflector);
+  const ctx = (role: string) => contextFor({ user: { id: 'u', role, scheme: 'jwt' } as AuthedRequest['user'] });
+
+  it('allows any authenticated caller on a route without @Roles', () => {
+    expect(guard(undefined).canActivate(ctx('viewer'))).toBe(true);
+  });
+
+  it('lets admin through every role check', () => {
+    expect(guard(['researcher']).canActivate(ctx('admin'))).toBe(true);
+  });
+
+  it('allows a listed role and refuses any other with 403 FORBIDDEN', () => {
+    expect(guard(['researcher', 'viewer']).canActivate(ctx('viewer'))).toBe(true);
+    expect(() => guard(['researcher']).canActivate(ctx('coordinator'))).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN', status: 403 }) as unknown as Error,
+    );
+  });
+});

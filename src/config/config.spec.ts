@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseRateLimit } from './config';
+import { parseDuration } from './duration';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'identity-config-'));
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['24h', 86_400_000],
+    ['14d', 1_209_600_000],
+  ])('reads %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['', '15', 'm', '1.5h', '-1h', '0m', '10 years'])('refuses %p', (text) => {
+    expect(() => parseDuration(text)).toThrow();
+  });
+});
+
+describe('parseRateLimit', () => {
+  it('reads count/window', () => expect(parseRateLimit('5/15m')).toEqual({ limit: 5, ttlMs: 900_000 }));
+  it('reads off (any case) as no limit', () => expect(parseRateLimit('OFF')).toBeNull());
+  it.each(['5', '0/1m', '5/', 'five/1m', '5/1y'])('refuses %p', (text) => expect(() => parseRateLimit(text)).toThrow());
+});
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({ DATA_DIR: tmp() });
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.jwt.expiresInSec).toBe(86_400);
+    expect(c.jwt.rememberExpiresInSec).toBe(30 * 86_400);
+    expect(c.ttlMs).toEqual({
+      refresh: 30 * 86_400_000,
+      keyToken: 14 * 86_400_000,
+      magicLink: 900_000,
+      session: 4 * 3_600_000,
+      tempToken: 86_400_000,
+    });
+    expect(c.rateLimits.login).toEqual({ limit: 5, ttlMs: 900_000 });
+    expect(c.rateLimits.loginIp).toEqual({ limit: 50, ttlMs: 900_000 });
+    expect(c.rateLimits.register).toEqual({ limit: 3, ttlMs: 3_600_000 });
+    expect(c.rateLimits.resend).toEqual({ limit: 5, ttlMs: 1_800_000 });
+    expect(c.rateLimits.default).toEqual({ limit: 60, ttlMs: 60_000 });
+    expect(c.argon2).toEqual({ memoryKiB: 19456, timeCost: 2 });
+    expect(c.defaultClientId).toBe('web');
+    expect(c.portalUrl).toBe('http://localhost:5173');
+    expect(c.appUrl).toBe('http://localhost:3000');
+    expect(c.trustProxy).toBe(false);
+    expect(c.corsOrigins).toEqual([]);
+  });
+
+  it('generates a development JWT key once, keeps it private in DATA_DIR, and reuses it', () => {
+    const dir = tmp();
+    const a = loadConfig({ DATA_DIR: dir });
+    const b = loadConfig({ DATA_DIR: dir });
+    expect(a.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    expect(b.jwt.secret.equals(a.jwt.secret)).toBe(true);
+    expect(statSync(join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'jwt-secret'), 'utf8').trim()).toBe(a.jwt.secret.toString('base64url'));
+  });
+
+  it('refuses a missing, short or placeholder secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(20) })).toThrow(/at least 32 bytes/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(40) })).toThrow(/placeholder/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'your-jwt-secret-goes-here-0123456789' })).toThrow(
+      /placeholder/,
+    );
+    const good = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'q8Zr1vT3kLm9PwX2bN7cY4hJ6fD0sA5gE' });
+    expect(good.env).toBe('production');
+  });
+
+  it('refuses argon2 settings below the OWASP minimum in production only', () => {
+    const env = { NODE_ENV: 'production', JWT_SECRET: 'q8Zr1vT3kLm9PwX2bN7cY4hJ6fD0sA5gE' };
+    expect(() => loadConfig({ ...env, ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' })).toThrow(/OWASP/);
+    expect(loadConfig({ ...env, ARGON2_MEMORY_KIB: '7168', ARGON2_TIME_COST: '5' }).argon2.timeCost).toBe(5);
+    expect(loadConfig({ DATA_DIR: tmp(), ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' }).argon2.memoryKiB).toBe(
+      4096,
+    );
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({
+        DATA_DIR: tmp(),
+        PORT: '99999',
+        JWT_EXPIRES_IN: '1 day',
+        RATE_LIMIT_DEFAULT: 'lots',
+        SMTP_URL: 'http://x',
+      });
+      fail('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const problems = (e as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/PORT/);
+      expect(problems).toMatch(/JWT_EXPIRES_IN/);
+      expect(problems).toMatch(/RATE_LIMIT_DEFAULT/);
+      expect(problems).toMatch(/SMTP_URL/);
+    }
+  });
+
+  it('reads rate limits, lists and TRUST_PROXY', () => {
+    const c = loadConfig({
+      DATA_DIR: tmp(),
+      RATE_LIMIT_LOGIN: 'off',
+      RATE_LIMIT_DEFAULT: '1000/1s',
+      CORS_ORIGINS: 'https://a.example, https://b.example ,',
+      TRUST_PROXY: 'true',
+    });
+    expect(c.rateLimits.login).toBeNull();
+    expect(c.rateLimits.default).toEqual({ limit: 1000, ttlMs: 1000 });
+    expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(c.trustProxy).toBe(true);
+    expect(loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');
+  });
+});

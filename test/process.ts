@@ -1,0 +1,62 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs the production build (`node dist/main.js`) as its own process, the way an operator starts it. */
+export function spawnService(env: Record<string, string>, port: number): ServiceProcess {
+  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
+  let out = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+}
+
+/** Polls until the service answers its liveness route, or the process dies, or time runs out. */
+export async function waitForHealth(svc: ServiceProcess, timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  let dead = false;
+  void svc.exited.then(() => (dead = true));
+  while (Date.now() - started < timeoutMs) {
+    if (dead) throw new Error(`the service exited before it answered:\n${svc.output()}`);
+    try {
+      const res = await fetch(`${svc.url}/api/health`);
+      if (res.status === 200) return Date.now() - started;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no answer within ${timeoutMs} ms:\n${svc.output()}`);
+}

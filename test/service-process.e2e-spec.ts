@@ -1,0 +1,111 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reachableDataDir } from '../src/database/embedded-postgres';
+import { freePort, spawnService, waitForHealth } from './process';
+
+/**
+ * The service as a newcomer meets it: `node dist/main.js` with nothing configured starts its own
+ * PostgreSQL in DATA_DIR, creates the first admin, answers, stops cleanly on SIGTERM and finds its data
+ * again on the next start.
+ */
+describe('the service process with an embedded database', () => {
+  // Made private (mode 700) on purpose: the postgres system user cannot enter it, as in a CI clone
+  // under root's home, so the launcher has to fall back to the temp dir.
+  const home = mkdtempSync(join(tmpdir(), 'identity-home-'));
+  const dataDir = join(home, 'data');
+  const env = { DATA_DIR: dataDir, NODE_ENV: 'development', LOG_LEVEL: 'info' };
+
+  afterAll(() => {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(reachableDataDir(dataDir), { recursive: true, force: true });
+  });
+
+  it('starts on a fresh machine, answers, and stops cleanly on SIGTERM', async () => {
+    expect(statSync(home).mode & 0o777).toBe(0o700);
+    const svc = spawnService(env, await freePort());
+    try {
+      const ms = await waitForHealth(svc);
+      expect(ms).toBeLessThan(60_000);
+      expect(svc.output()).toMatch(/Generated password \(shown once, store it now\): \S+/);
+      expect(svc.output()).toContain('applied migrations: Foundation');
+      const pgDir = join(reachableDataDir(dataDir), 'pg');
+      expect(existsSync(join(pgDir, 'postmaster.pid'))).toBe(true);
+      svc.child.kill('SIGTERM');
+      expect(await svc.exited).toBe(0);
+      expect(existsSync(join(pgDir, 'postmaster.pid'))).toBe(false);
+    } finally {
+      svc.child.kill('SIGKILL');
+    }
+  });
+
+  it('reuses its data on the second start (no new admin, same JWT key)', async () => {
+    const secret = readFileSync(join(dataDir, 'jwt-secret'), 'utf8');
+    const svc = spawnService(env, await freePort());
+    try {
+      await waitForHealth(svc);
+      expect(svc.output()).not.toContain('Generated password');
+      expect(svc.output()).not.toContain('applied migrations');
+      expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8')).toBe(secret);
+      svc.child.kill('SIGINT');
+      expect(await svc.exited).toBe(0);
+    } finally {
+      svc.child.kill('SIGKILL');
+    }
+  });
+
+  it('recovers its database after being killed with SIGKILL', async () => {
+    const first = spawnService(env, await freePort());
+    await waitForHealth(first);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = spawnService(env, await freePort());
+    try {
+      await waitForHealth(second);
+      expect(second.output()).toContain('left running');
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('configuration is checked at boot', () => {
+  const run = async (env: Record<string, string>) => {
+    const svc = spawnService(env, await freePort());
+    const code = await svc.exited;
+    return { code, output: svc.output() };
+  };
+
+  it('refuses to start in production without JWT_SECRET', async () => {
+    const { code, output } = await run({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' });
+    expect(code).toBe(78);
+    expect(output).toContain('JWT_SECRET: is required in production');
+  });
+
+  it('refuses a short or placeholder JWT_SECRET in production', async () => {
+    const short = await run({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'tooshort',
+      DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x',
+    });
+    expect(short.code).toBe(78);
+    expect(short.output).toContain('must be at least 32 bytes');
+    const placeholder = await run({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'change-me-please-this-is-my-secret-key-1234',
+      DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x',
+    });
+    expect(placeholder.code).toBe(78);
+    expect(placeholder.output).toContain('looks like a placeholder');
+  });
+
+  it('names every bad variable at once', async () => {
+    const { code, output } = await run({ PORT: 'eighty', RATE_LIMIT_LOGIN: '5 per minute', JWT_EXPIRES_IN: 'forever' });
+    expect(code).toBe(78);
+    expect(output).toContain('PORT:');
+    expect(output).toContain('RATE_LIMIT_LOGIN:');
+    expect(output).toContain('JWT_EXPIRES_IN:');
+  });
+});
