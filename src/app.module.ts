@@ -2,7 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { StudiesModule } from './studies/studies.module';
+import { TokensModule } from './tokens/tokens.module';
 import { DialectRegistry } from './common/errors/dialect-registry';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { AuthenticationGuard } from './common/guards/authentication.guard';
@@ -40,6 +43,9 @@ export class AppModule {
         AuthModule,
         ThrottleModule,
         HealthModule,
+        AuditModule,
+        StudiesModule,
+        TokensModule,
       ],
       providers: [
         DialectRegistry,

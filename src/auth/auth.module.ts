@@ -9,12 +9,19 @@ import { LoginSession } from './entities/login-session.entity';
 import { LoginSessionsService } from './login-sessions.service';
 import { SessionRevocationService } from './session-revocation.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { UsersModule } from '../users/users.module';
+import { AccessRevoker } from './access-revoker.service';
+import { PortalAuthController } from './portal-auth.controller';
+import { PortalAuthService } from './portal-auth.service';
+import { RefreshTokensService } from './refresh-tokens.service';
+import { SessionIssuer } from './session-issuer.service';
 
 @Global()
 @Module({
   imports: [
     PassportModule.register({ session: false }),
     TypeOrmModule.forFeature([LoginSession]),
+    UsersModule,
     JwtModule.registerAsync({
       global: true,
       inject: [APP_CONFIG],
@@ -29,7 +36,24 @@ import { JwtStrategy } from './strategies/jwt.strategy';
       },
     }),
   ],
-  providers: [AccessTokensService, LoginSessionsService, SessionRevocationService, JwtStrategy],
-  exports: [AccessTokensService, LoginSessionsService, SessionRevocationService],
+  providers: [
+    AccessTokensService,
+    LoginSessionsService,
+    SessionRevocationService,
+    JwtStrategy,
+    RefreshTokensService,
+    SessionIssuer,
+    AccessRevoker,
+    PortalAuthService,
+  ],
+  controllers: [PortalAuthController],
+  exports: [
+    AccessTokensService,
+    LoginSessionsService,
+    SessionRevocationService,
+    SessionIssuer,
+    AccessRevoker,
+    PortalAuthService,
+  ],
 })
 export class AuthModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { LoginSession } from './entities/login-session.entity';
 import { SessionRevocationService } from './session-revocation.service';
 
@@ -20,9 +20,10 @@ export class LoginSessionsService {
     private readonly revocation: SessionRevocationService,
   ) {}
 
-  open(input: OpenSessionInput): Promise<LoginSession> {
-    return this.sessions.save(
-      this.sessions.create({
+  open(input: OpenSessionInput, manager?: EntityManager): Promise<LoginSession> {
+    const repo = manager ? manager.getRepository(LoginSession) : this.sessions;
+    return repo.save(
+      repo.create({
         userId: input.userId,
         method: input.method,
         remember: input.remember ?? false,
@@ -31,6 +32,28 @@ export class LoginSessionsService {
         userAgent: input.userAgent?.slice(0, 256) ?? null,
       }),
     );
+  }
+
+  get(id: string): Promise<LoginSession | null> {
+    return this.sessions.findOne({ where: { id } });
+  }
+
+  async listLive(userId: string, currentSessionId?: string): Promise<LiveSession[]> {
+    const rows = await this.sessions
+      .createQueryBuilder('s')
+      .where('s.user_id = :userId AND s.revoked_at IS NULL AND s.expires_at > now()', { userId })
+      .orderBy('s.created_at', 'DESC')
+      .getMany();
+    return rows.map((s) => ({
+      id: s.id,
+      method: s.method,
+      remember: s.remember,
+      created_at: s.createdAt.toISOString(),
+      expires_at: s.expiresAt.toISOString(),
+      ip: s.ip,
+      user_agent: s.userAgent,
+      current: s.id === currentSessionId,
+    }));
   }
 
   /** Revokes the given sessions (or all of a user's), in the database and at once in this process. */
@@ -48,7 +71,18 @@ export class LoginSessionsService {
     if (where.exceptSessionId) qb.andWhere('id <> :keep', { keep: where.exceptSessionId });
     const { raw } = await qb.returning('id, expires_at').execute();
     const rows = raw as { id: string; expires_at: Date }[];
-    this.revocation.markRevoked(rows.map((r) => ({ id: r.id, expiresAt: new Date(r.expires_at) })));
+    this.revocation.announce(rows.map((r) => ({ id: r.id, expiresAt: new Date(r.expires_at) })));
     return rows.length;
   }
+}
+
+export interface LiveSession {
+  id: string;
+  method: string;
+  remember: boolean;
+  created_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  current: boolean;
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { BroadcastService } from '../redis/broadcast.service';
 
 /** How far back each poll looks again: a revocation committed late with an earlier timestamp is still seen. */
 const POLL_OVERLAP_MS = 5_000;
@@ -19,9 +20,13 @@ export class SessionRevocationService implements OnModuleInit, OnApplicationShut
   private timer?: NodeJS.Timeout;
   private inFlight?: Promise<void>;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly broadcast: BroadcastService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
+    this.broadcast.on('sessions', (p) => this.markRevoked(p as { id: string; expiresAt: number }[]));
     await this.poll();
     this.timer = setInterval(() => void this.poll(), REVOCATION_POLL_MS);
     this.timer.unref();
@@ -36,7 +41,15 @@ export class SessionRevocationService implements OnModuleInit, OnApplicationShut
     return this.revoked.has(sessionId);
   }
 
-  /** Records revocations made by this instance (or announced by another) without waiting for a poll. */
+  /** Applies revocations made by this instance at once, and tells the other instances (with Redis). */
+  announce(sessions: { id: string; expiresAt: Date }[]): void {
+    if (sessions.length === 0) return;
+    const wire = sessions.map((s) => ({ id: s.id, expiresAt: s.expiresAt.getTime() }));
+    this.markRevoked(wire);
+    this.broadcast.publish('sessions', wire);
+  }
+
+  /** Records revocations (made here, or announced by another instance) without waiting for a poll. */
   markRevoked(sessions: { id: string; expiresAt: Date | number }[]): void {
     for (const s of sessions)
       this.revoked.set(s.id, typeof s.expiresAt === 'number' ? s.expiresAt : s.expiresAt.getTime());

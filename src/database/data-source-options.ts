@@ -1,9 +1,13 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { AuditEvent } from '../audit/audit-event.entity';
 import { LoginSession } from '../auth/entities/login-session.entity';
+import { RefreshToken } from '../auth/entities/refresh-token.entity';
+import { Study } from '../studies/study.entity';
+import { ApiKey } from '../tokens/entities/api-key.entity';
 import { User } from '../users/entities/user.entity';
 import { MIGRATIONS } from './migrations';
 
-export const ENTITIES = [User, LoginSession];
+export const ENTITIES = [User, LoginSession, RefreshToken, ApiKey, Study, AuditEvent];
 export { MIGRATIONS };
 
 export function dataSourceOptions(url: string): DataSourceOptions {

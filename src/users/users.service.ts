@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error';
+import { Page } from '../common/dto/query';
 import { User } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher';
+import { describePasswordProblems, passwordProblems } from './password-policy';
+import { Role, SubscriptionStatus } from './roles';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -48,12 +53,43 @@ export function toPublicUser(u: User): PublicUser {
   };
 }
 
+export interface NewUser {
+  email: string;
+  password?: string | null;
+  role: Role;
+  username?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  title?: string | null;
+  specialty?: string | null;
+  ehrSystemType?: string | null;
+  ehrSystemName?: string | null;
+  emailVerified?: boolean;
+}
+
+/** Serialises changes that could leave the service without an active admin. */
+const ADMIN_LOCK = 712_404_002;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string): boolean => UUID.test(value);
+
 @Injectable()
 export class UsersService {
-  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+  ) {}
 
   findById(id: string): Promise<User | null> {
+    if (!isUuid(id)) return Promise.resolve(null);
     return this.users.findOne({ where: { id } });
+  }
+
+  async getById(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw new DomainError('NOT_FOUND', 'User not found');
+    return user;
   }
 
   /** Every login identifier accepts an email address or a username (API.md section 0). */
@@ -70,5 +106,109 @@ export class UsersService {
 
   async updatePasswordHash(id: string, hash: string): Promise<void> {
     await this.users.update({ id }, { passwordHash: hash });
+  }
+
+  /** Creates a user; the password (if any) must pass the policy. Duplicate email or username is a 409. */
+  async create(input: NewUser, manager?: EntityManager): Promise<User> {
+    const email = normalizeEmail(input.email);
+    let passwordHash: string | null = null;
+    if (input.password !== undefined && input.password !== null) {
+      const problems = passwordProblems(input.password, { email, username: input.username });
+      if (problems.length) {
+        throw new DomainError('VALIDATION_ERROR', describePasswordProblems(problems), [
+          { name: 'password', message: describePasswordProblems(problems) },
+        ]);
+      }
+      passwordHash = await this.hasher.hash(input.password);
+    }
+    const repo = manager ? manager.getRepository(User) : this.users;
+    try {
+      const saved = await repo.save(
+        repo.create({
+          email,
+          passwordHash,
+          role: input.role,
+          username: input.username?.trim() || null,
+          firstName: input.firstName ?? null,
+          lastName: input.lastName ?? null,
+          title: input.title ?? null,
+          specialty: input.specialty ?? null,
+          ehrSystemType: input.ehrSystemType ?? null,
+          ehrSystemName: input.ehrSystemName ?? null,
+          emailVerified: input.emailVerified ?? false,
+        }),
+      );
+      return (await repo.findOneByOrFail({ id: saved.id })) as User;
+    } catch (e) {
+      throw this.translateUnique(e);
+    }
+  }
+
+  translateUnique(e: unknown): unknown {
+    if (e instanceof QueryFailedError && (e.driverError as { code?: string })?.code === '23505') {
+      const constraint = String((e.driverError as { constraint?: string }).constraint ?? '');
+      if (constraint.includes('username')) return new DomainError('CONFLICT', 'That username is already taken');
+      return new DomainError('EMAIL_EXISTS', 'A user with this email already exists');
+    }
+    return e;
+  }
+
+  async list(query: { page: number; limit: number; role?: Role }): Promise<Page<PublicUser>> {
+    const [rows, total] = await this.users.findAndCount({
+      where: query.role ? { role: query.role } : {},
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: (query.page - 1) * query.limit,
+      take: query.limit,
+    });
+    return { items: rows.map(toPublicUser), total, page: query.page, limit: query.limit };
+  }
+
+  /**
+   * Applies a change to one user while holding the admin lock, refusing it when it would leave no
+   * active admin. Two admins demoting each other at once are serialised by the lock: one of them wins.
+   */
+  private async changeGuardingLastAdmin(
+    id: string,
+    change: Partial<Pick<User, 'role' | 'isActive'>>,
+  ): Promise<{ before: User; after: User }> {
+    if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'User not found');
+    return this.dataSource.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_LOCK]);
+      const repo = m.getRepository(User);
+      const before = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!before) throw new DomainError('NOT_FOUND', 'User not found');
+      const after = { ...before, ...change } as User;
+      const losesAdmin = before.role === 'admin' && before.isActive && (after.role !== 'admin' || !after.isActive);
+      if (losesAdmin) {
+        const [{ n }] = await m.query(
+          `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND is_active AND id <> $1`,
+          [id],
+        );
+        if (n === 0) {
+          throw new DomainError('CONFLICT', 'The last active admin cannot be demoted or disabled');
+        }
+      }
+      await repo.update({ id }, change);
+      return { before, after: await repo.findOneByOrFail({ id }) };
+    });
+  }
+
+  changeRole(id: string, role: Role) {
+    return this.changeGuardingLastAdmin(id, { role });
+  }
+
+  setActive(id: string, isActive: boolean) {
+    return this.changeGuardingLastAdmin(id, { isActive });
+  }
+
+  async setSubscription(id: string, status: SubscriptionStatus, endsAt: Date | null): Promise<User> {
+    const user = await this.getById(id);
+    await this.users.update({ id: user.id }, { subscriptionStatus: status, subscriptionEndsAt: endsAt });
+    return this.getById(id);
+  }
+
+  /** Marks an address as verified (a magic link or a verification link reached its owner). */
+  async markEmailVerified(id: string): Promise<void> {
+    await this.users.update({ id, emailVerified: false }, { emailVerified: true });
   }
 }

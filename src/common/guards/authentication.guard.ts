@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, IAuthGuard } from '@nestjs/passport';
-import { timingSafeEqual } from 'node:crypto';
 import type { AuthedRequest, AuthScheme, AuthUser } from '../../auth/auth-user';
+import { csrfMatches } from '../../auth/cookies';
 import { AuthSchemes, IS_PUBLIC } from '../decorators/auth.decorators';
 import { DomainError } from '../errors/domain-error';
 
@@ -41,13 +41,6 @@ export function presentedScheme(req: AuthedRequest): AuthScheme | undefined {
   return undefined;
 }
 
-function sameSecret(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /**
  * Every route is closed unless it is marked @Public(). The credential's scheme picks the passport
  * strategy; routes may narrow the schemes they take with @AuthSchemes().
@@ -63,7 +56,7 @@ export class AuthenticationGuard implements CanActivate {
     }
   }
 
-  static enabledSchemes: AuthScheme[] = ['jwt'];
+  static enabledSchemes: AuthScheme[] = ['jwt', 'api-key'];
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -80,9 +73,7 @@ export class AuthenticationGuard implements CanActivate {
     const user = req.user as AuthUser;
     if (user.viaCookie && !SAFE_METHODS.has(req.method)) {
       // Double-submit cookie: a cross-site form can send the cookie but cannot read it to echo it.
-      const cookie = (req as AuthedRequest & { cookies?: Record<string, string | undefined> }).cookies?.csrf_token;
-      const header = req.headers['x-csrf-token'];
-      if (!sameSecret(cookie, typeof header === 'string' ? header : undefined)) {
+      if (!csrfMatches(req)) {
         throw new DomainError('CSRF_TOKEN_INVALID', 'Missing or invalid CSRF token');
       }
     }

@@ -1,4 +1,5 @@
 // The migrations, oldest first. `npm run migration:generate -- Name` appends to this list.
 import { Foundation1763900000000 } from './1763900000000-Foundation';
+import { PortalAuth1763900100000 } from './1763900100000-PortalAuth';
 
-export const MIGRATIONS = [Foundation1763900000000];
+export const MIGRATIONS = [Foundation1763900000000, PortalAuth1763900100000];

@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { User } from '../users/entities/user.entity';
+import { PasswordHasher } from '../users/password-hasher';
+import { Role } from '../users/roles';
+import { isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { AuthUser } from './auth-user';
+import { LoginSessionsService } from './login-sessions.service';
+import { RefreshTokensService } from './refresh-tokens.service';
+import { LoginBody, SessionIssuer } from './session-issuer.service';
+
+export interface ClientInfo {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/** Roles a coordinator may create: the patient-side accounts of a study. */
+const COORDINATOR_MAY_CREATE: Role[] = ['patient', 'caregiver'];
+const PASSWORDLESS_ROLES: Role[] = ['patient', 'caregiver'];
+
+@Injectable()
+export class PortalAuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly issuer: SessionIssuer,
+    private readonly refreshTokens: RefreshTokensService,
+    private readonly sessions: LoginSessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Checks a password. An unknown account costs one argon2 verification too and gets the same answer,
+   * so neither the body nor the time tells whether the account exists.
+   */
+  async verifyPassword(identifier: string, password: string, client: ClientInfo): Promise<User> {
+    const user = await this.users.findByLogin(identifier);
+    const check = await this.hasher.verify(user?.passwordHash, password);
+    if (!user || !check.ok) {
+      await this.audit.record('login_failure', { userId: user?.id ?? null, ip: client.ip });
+      throw new DomainError('INVALID_CREDENTIALS', 'Invalid username or password');
+    }
+    if (!user.isActive) {
+      await this.audit.record('login_failure', { userId: user.id, ip: client.ip, details: { reason: 'disabled' } });
+      throw new DomainError('ACCOUNT_DISABLED', 'This account is disabled');
+    }
+    if (check.needsRehash) await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
+    return user;
+  }
+
+  async login(identifier: string, password: string, remember: boolean, client: ClientInfo): Promise<LoginBody> {
+    const user = await this.verifyPassword(identifier, password, client);
+    const { sessionId, ...body } = await this.issuer.signIn(user, { method: 'password', remember, ...client });
+    await this.audit.record('login_success', {
+      userId: user.id,
+      ip: client.ip,
+      details: { session_id: sessionId, remember },
+    });
+    return body;
+  }
+
+  async refresh(presented: unknown, client: ClientInfo): Promise<LoginBody> {
+    const rotation = await this.refreshTokens.rotate(presented);
+    if (rotation.kind === 'invalid') throw new DomainError('INVALID_TOKEN', 'Refresh token is invalid or has expired');
+    if (rotation.kind === 'reused') {
+      // A rotated token came back: someone holds a copy. End the whole session (RFC 9700 section 4.14.2).
+      await this.sessions.revoke({ sessionId: rotation.sessionId }, 'refresh_reuse');
+      await this.audit.record('refresh_reuse', {
+        userId: rotation.userId,
+        ip: client.ip,
+        details: { session_id: rotation.sessionId },
+      });
+      throw new DomainError('INVALID_TOKEN', 'Refresh token was already used; the session has been revoked');
+    }
+    const user = await this.users.findById(rotation.userId);
+    if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'Refresh token is invalid or has expired');
+    const session = await this.sessions.get(rotation.sessionId);
+    const ttl = this.issuer.accessTtlSec(session?.remember ?? false);
+    return {
+      ...this.issuer.accessBody(
+        user,
+        rotation.sessionId,
+        ttl,
+        session?.method === 'clinical' ? { userId: user.id } : {},
+      ),
+      refresh_token: rotation.token,
+    };
+  }
+
+  async logout(caller: AuthUser, client: ClientInfo): Promise<void> {
+    if (!caller.sessionId) {
+      throw new DomainError(
+        'BAD_REQUEST',
+        'This credential has no login session; revoke the credential itself instead',
+      );
+    }
+    await this.sessions.revoke({ sessionId: caller.sessionId }, 'logout');
+    await this.audit.record('logout', { userId: caller.id, ip: client.ip, details: { session_id: caller.sessionId } });
+  }
+
+  async logoutAll(caller: AuthUser, client: ClientInfo): Promise<void> {
+    const n = await this.sessions.revoke({ userId: caller.id }, 'logout_all');
+    await this.audit.record('logout_all', { userId: caller.id, ip: client.ip, details: { sessions: n } });
+  }
+
+  async revokeSession(caller: AuthUser, sessionId: string, client: ClientInfo): Promise<void> {
+    const n = isUuid(sessionId) ? await this.sessions.revoke({ sessionId, userId: caller.id }, 'revoked_by_user') : 0;
+    if (n === 0) throw new DomainError('NOT_FOUND', 'Session not found');
+    await this.audit.record('session_revoked', {
+      userId: caller.id,
+      ip: client.ip,
+      details: { session_id: sessionId },
+    });
+  }
+
+  async me(caller: AuthUser): Promise<PublicUser> {
+    const user = await this.users.findById(caller.id);
+    if (!user || !user.isActive)
+      throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone or disabled');
+    return toPublicUser(user);
+  }
+
+  /** Admins create any role; coordinators create patients and caregivers, who may be passwordless. */
+  async register(
+    caller: AuthUser,
+    input: {
+      email: string;
+      password?: string;
+      role: Role;
+      username?: string;
+      first_name?: string;
+      last_name?: string;
+      title?: string;
+      specialty?: string;
+    },
+    client: ClientInfo,
+  ): Promise<PublicUser> {
+    if (caller.role !== 'admin' && !(caller.role === 'coordinator' && COORDINATOR_MAY_CREATE.includes(input.role))) {
+      throw new DomainError('FORBIDDEN', 'You may not create users with this role');
+    }
+    if (!input.password && !PASSWORDLESS_ROLES.includes(input.role)) {
+      throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
+        { name: 'password', message: `a password is required for the ${input.role} role` },
+      ]);
+    }
+    const user = await this.users.create({
+      email: input.email,
+      password: input.password ?? null,
+      role: input.role,
+      username: input.username,
+      firstName: input.first_name,
+      lastName: input.last_name,
+      title: input.title,
+      specialty: input.specialty,
+    });
+    await this.audit.record('user_registered', {
+      userId: user.id,
+      actorId: caller.id,
+      ip: client.ip,
+      details: { role: user.role },
+    });
+    return toPublicUser(user);
+  }
+}

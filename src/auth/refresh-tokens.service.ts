@@ -1,0 +1,103 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { hkdfSync } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { deriveSecret, hashSecret, newSecret } from '../common/secrets';
+
+/** Two tabs refreshing at once both present the old token; within this window both get the same new one. */
+export const REFRESH_GRACE_SECONDS = 10;
+const MAX_TOKEN_LENGTH = 256;
+
+export type Rotation =
+  | { kind: 'rotated' | 'grace'; sessionId: string; userId: string; token: string; expiresAt: Date }
+  | { kind: 'reused'; sessionId: string; userId: string }
+  | { kind: 'invalid' };
+
+/**
+ * Refresh tokens: opaque, hashed at rest, rotated on every use by one conditional UPDATE. The successor
+ * of a token is derived from it with a server key (HMAC), so a request that loses the race, or a retry
+ * within the grace window, can be given the very same successor without any plain token being stored.
+ */
+@Injectable()
+export class RefreshTokensService {
+  private readonly key: Buffer;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.key = Buffer.from(
+      hkdfSync('sha256', config.jwt.secret, Buffer.alloc(0), 'identity refresh-token successor', 32),
+    );
+  }
+
+  async issueFirst(m: EntityManager, sessionId: string, expiresAt: Date): Promise<string> {
+    const token = newSecret();
+    await m.query(`INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)`, [
+      sessionId,
+      hashSecret(token),
+      expiresAt,
+    ]);
+    return token;
+  }
+
+  rotate(presented: unknown): Promise<Rotation> {
+    if (typeof presented !== 'string' || presented.length === 0 || presented.length > MAX_TOKEN_LENGTH) {
+      return Promise.resolve({ kind: 'invalid' });
+    }
+    const hash = hashSecret(presented);
+    const successor = deriveSecret(this.key, 'refresh', presented);
+    return this.dataSource.transaction(async (m) => {
+      const [won] = (await m.query(
+        `UPDATE refresh_tokens r SET rotated_at = now()
+           FROM login_sessions s
+          WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.expires_at > now()
+            AND s.id = r.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
+          RETURNING r.id, r.session_id, r.expires_at, s.user_id`,
+        [hash],
+      )) as [{ id: string; session_id: string; expires_at: Date; user_id: string }[], number];
+      if (won.length) {
+        const row = won[0];
+        await m.query(
+          `INSERT INTO refresh_tokens (session_id, token_hash, parent_id, expires_at) VALUES ($1, $2, $3, $4)`,
+          [row.session_id, hashSecret(successor), row.id, row.expires_at],
+        );
+        return {
+          kind: 'rotated',
+          sessionId: row.session_id,
+          userId: row.user_id,
+          token: successor,
+          expiresAt: row.expires_at,
+        };
+      }
+      const [row] = (await m.query(
+        `SELECT r.session_id, r.expires_at, s.user_id, s.revoked_at IS NOT NULL AS revoked,
+                r.expires_at <= now() AS expired,
+                r.rotated_at > now() - make_interval(secs => $2) AS in_grace,
+                EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.token_hash = $3 AND c.rotated_at IS NULL) AS successor_live
+           FROM refresh_tokens r JOIN login_sessions s ON s.id = r.session_id
+          WHERE r.token_hash = $1`,
+        [hash, REFRESH_GRACE_SECONDS, hashSecret(successor)],
+      )) as {
+        session_id: string;
+        expires_at: Date;
+        user_id: string;
+        revoked: boolean;
+        expired: boolean;
+        in_grace: boolean;
+        successor_live: boolean;
+      }[];
+      if (!row || row.revoked || row.expired) return { kind: 'invalid' };
+      if (row.in_grace && row.successor_live) {
+        return {
+          kind: 'grace',
+          sessionId: row.session_id,
+          userId: row.user_id,
+          token: successor,
+          expiresAt: row.expires_at,
+        };
+      }
+      return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
+    });
+  }
+}

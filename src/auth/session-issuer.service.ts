@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { User } from '../users/entities/user.entity';
+import { PublicUser, toPublicUser } from '../users/users.service';
+import { AccessTokensService } from './access-tokens.service';
+import { LoginSessionsService } from './login-sessions.service';
+import { RefreshTokensService } from './refresh-tokens.service';
+
+export interface SignIn {
+  method: 'password' | 'magic_link' | 'clinical';
+  remember?: boolean;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** Surface-specific claims (the clinical `userId`). */
+  claims?: Record<string, unknown>;
+}
+
+/** The login body of API.md 1.1, shared by every way of signing in that yields a JWT. */
+export interface LoginBody {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_token: string;
+  user: PublicUser;
+}
+
+/**
+ * Opens a login session and issues its first access and refresh tokens. The session outlives both its
+ * access tokens and its refresh chain, so that revoking it reaches every token it ever issued.
+ */
+@Injectable()
+export class SessionIssuer {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly accessTokens: AccessTokensService,
+    private readonly refreshTokens: RefreshTokensService,
+    private readonly sessions: LoginSessionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  accessTtlSec(remember: boolean): number {
+    return remember ? this.config.jwt.rememberExpiresInSec : this.config.jwt.expiresInSec;
+  }
+
+  async signIn(user: User, how: SignIn): Promise<LoginBody & { sessionId: string }> {
+    const accessTtl = this.accessTtlSec(how.remember ?? false);
+    const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
+    const { session, refresh } = await this.dataSource.transaction(async (m) => {
+      const session = await this.sessions.open({ ...how, userId: user.id, ttlMs }, m);
+      const refresh = await this.refreshTokens.issueFirst(m, session.id, session.expiresAt);
+      return { session, refresh };
+    });
+    return {
+      ...this.accessBody(user, session.id, accessTtl, how.claims),
+      refresh_token: refresh,
+      sessionId: session.id,
+    };
+  }
+
+  /** A new access token for an existing session, in the login body's shape (without the refresh token). */
+  accessBody(
+    user: User,
+    sessionId: string,
+    ttlSec: number,
+    claims?: Record<string, unknown>,
+  ): Omit<LoginBody, 'refresh_token'> {
+    const { token } = this.accessTokens.issue(user, sessionId, ttlSec, claims);
+    return { access_token: token, token_type: 'bearer', expires_in: ttlSec, user: toPublicUser(user) };
+  }
+}

@@ -1,0 +1,19 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+
+/** A new opaque secret: 256 bits from the CSPRNG, base64url. */
+export function newSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/**
+ * What the database keeps of a secret. The secrets are 256-bit random values, so a plain SHA-256 is
+ * enough (no dictionary to attack); lookups go by this hash, so no comparison of secrets remains.
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** A keyed derivation: the same input always gives the same secret, which only the key holder can compute. */
+export function deriveSecret(key: Buffer, ...parts: string[]): string {
+  return createHmac('sha256', key).update(parts.join('\u0000'), 'utf8').digest('base64url');
+}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { StudiesController, StudiesService } from './studies.controller';
+import { Study } from './study.entity';
+
+@Module({ imports: [TypeOrmModule.forFeature([Study])], providers: [StudiesService], controllers: [StudiesController] })
+export class StudiesModule {}

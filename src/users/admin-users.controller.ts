@@ -1,0 +1,132 @@
+import { Body, Controller, Get, Param, Patch, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsDateString, IsIn, IsOptional, ValidateIf } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+import { AuditService } from '../audit/audit.service';
+import { AccessRevoker } from '../auth/access-revoker.service';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser, Roles } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { Page, PageQuery, toBool } from '../common/dto/query';
+import { ROLES, Role, SUBSCRIPTION_STATUSES, SubscriptionStatus } from './roles';
+import { PublicUser, toPublicUser, UsersService } from './users.service';
+
+class ListUsersQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES as unknown as string[])
+  role?: Role;
+}
+
+class ChangeRoleDto {
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES as unknown as string[], { message: `role must be one of ${ROLES.join(', ')}` })
+  role!: Role;
+}
+
+class SetActiveDto {
+  @ApiProperty()
+  @Transform(toBool)
+  @IsBoolean()
+  is_active!: boolean;
+}
+
+class SubscriptionDto {
+  @ApiProperty({ enum: SUBSCRIPTION_STATUSES })
+  @IsIn(SUBSCRIPTION_STATUSES as unknown as string[])
+  status!: SubscriptionStatus;
+
+  @ApiPropertyOptional({
+    description: 'ISO 8601; past it the subscription counts as none. null: open-ended',
+    nullable: true,
+  })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsDateString({ strict: true })
+  ends_at?: string | null;
+}
+
+@ApiTags('portal: admin')
+@ApiBearerAuth()
+@ErrorDialect('portal')
+@Roles(['admin'])
+@Controller('api/users')
+export class AdminUsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly revoker: AccessRevoker,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Users, oldest first, paginated; filter by role (admin)' })
+  @ApiOkResponse({ schema: { example: { items: [], total: 0, page: 1, limit: 20 } } })
+  list(@Query() q: ListUsersQuery): Promise<Page<PublicUser>> {
+    return this.users.list({ page: q.page, limit: q.limit, role: q.role });
+  }
+
+  @Patch(':id/role')
+  @ApiOperation({
+    summary:
+      "Change a user's role (admin). The user's sessions are revoked at once; the last active admin cannot be demoted (409).",
+  })
+  async changeRole(
+    @CurrentUser() actor: AuthUser,
+    @Param('id') id: string,
+    @Body() body: ChangeRoleDto,
+    @Req() req: FastifyRequest,
+  ): Promise<PublicUser> {
+    const { before, after } = await this.users.changeRole(id, body.role);
+    if (before.role !== after.role) {
+      await this.revoker.userChanged(id, 'role_change');
+      await this.audit.record('role_changed', {
+        userId: id,
+        actorId: actor.id,
+        ip: req.ip,
+        details: { from: before.role, to: after.role },
+      });
+    }
+    return toPublicUser(after);
+  }
+
+  @Patch(':id/subscription')
+  @ApiOperation({ summary: "Set a user's subscription status and end date (admin)" })
+  async setSubscription(
+    @CurrentUser() actor: AuthUser,
+    @Param('id') id: string,
+    @Body() body: SubscriptionDto,
+    @Req() req: FastifyRequest,
+  ): Promise<PublicUser> {
+    const user = await this.users.setSubscription(id, body.status, body.ends_at ? new Date(body.ends_at) : null);
+    await this.audit.record('subscription_changed', {
+      userId: id,
+      actorId: actor.id,
+      ip: req.ip,
+      details: { status: body.status, ends_at: body.ends_at ?? null },
+    });
+    return toPublicUser(user);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary:
+      'Enable or disable a user (admin). Disabling revokes every session and credential at once; the last active admin cannot be disabled (409).',
+  })
+  async setActive(
+    @CurrentUser() actor: AuthUser,
+    @Param('id') id: string,
+    @Body() body: SetActiveDto,
+    @Req() req: FastifyRequest,
+  ): Promise<PublicUser> {
+    const { before, after } = await this.users.setActive(id, body.is_active);
+    if (before.isActive !== after.isActive) {
+      await this.revoker.userChanged(id, 'disabled', { keepSessions: after.isActive });
+      await this.audit.record(after.isActive ? 'user_enabled' : 'user_disabled', {
+        userId: id,
+        actorId: actor.id,
+        ip: req.ip,
+      });
+    }
+    return toPublicUser(after);
+  }
+}
