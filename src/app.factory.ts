@@ -42,6 +42,9 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  // Bodies are JSON or forms. Fastify would also parse text/plain, a content type that browsers send
+  // cross-site without a CORS preflight; refusing it (415) closes that door.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   await app.register(fastifyCookie);
   await app.register(helmet, {
     contentSecurityPolicy: {

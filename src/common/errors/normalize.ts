@@ -53,6 +53,11 @@ export interface Normalized extends NormalizedError {
   retryAfterSec?: number;
 }
 
+function fromFastify(fastifyCode: string): Normalized {
+  const [status, code, message] = FASTIFY_CODES[fastifyCode];
+  return { status, code, message, fields: [] };
+}
+
 export function normalizeError(err: unknown): Normalized {
   if (err instanceof DomainError) {
     return { status: err.status, code: err.code, message: err.message, fields: err.fields };
@@ -62,16 +67,16 @@ export function normalizeError(err: unknown): Normalized {
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
+    // Nest re-throws Fastify's body-parser errors as HttpExceptions carrying Fastify's message.
+    if (status === 400 && /not valid JSON/i.test(err.message)) return fromFastify('FST_ERR_CTP_INVALID_JSON_BODY');
+    if (status === 400 && /cannot be empty/i.test(err.message)) return fromFastify('FST_ERR_CTP_EMPTY_JSON_BODY');
     const known = BY_STATUS[status];
     if (known) return { status, code: known[0], message: known[1], fields: [] };
     if (status < 500) return { status, code: 'BAD_REQUEST', message: 'Bad request', fields: [] };
     return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error', fields: [], internal: err };
   }
   const e = err as { code?: unknown; statusCode?: unknown };
-  if (typeof e?.code === 'string' && FASTIFY_CODES[e.code]) {
-    const [status, code, message] = FASTIFY_CODES[e.code];
-    return { status, code, message, fields: [] };
-  }
+  if (typeof e?.code === 'string' && FASTIFY_CODES[e.code]) return fromFastify(e.code);
   if (err instanceof SyntaxError && typeof e.statusCode === 'number' && e.statusCode === 400) {
     return { status: 400, code: 'BAD_REQUEST', message: 'Malformed JSON in request body', fields: [] };
   }

@@ -9,9 +9,10 @@ import { CounterStorage } from './counter-storage';
 import { RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
 import { ipAndAccount, ipOf } from './trackers';
 
+// Order matters: the per-IP login limit counts first, so attempts refused per account still use up the IP's budget.
 const TRACKERS: Record<Exclude<RateLimitName, 'default'>, (req: FastifyRequest) => string> = {
-  login: ipAndAccount,
   loginIp: ipOf,
+  login: ipAndAccount,
   register: ipOf,
   resend: ipOf,
   magicLink: ipAndAccount,
