@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { toBool } from '../../common/dto/query';
+import { toBool, trim } from '../../common/dto/query';
 import { ROLES, Role } from '../../users/roles';
 
 export class LoginDto {
@@ -48,6 +48,7 @@ export class RefreshDto {
 
 export class RegisterUserDto {
   @ApiProperty({ example: 'participant@example.org' })
+  @Transform(trim)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email!: string;

@@ -42,3 +42,6 @@ export interface Page<T> {
   page: number;
   limit: number;
 }
+
+/** Surrounding white space is never part of an email address or a name. */
+export const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
