@@ -86,8 +86,11 @@ async function listen(config: AppConfig, logs: LogCapture) {
  * service listening on a loopback port. Rate limits are off unless a suite turns one on.
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const { KEEP_DATABASE: keep, ...rest } = env;
+  env = rest;
   const databaseUrl = workerDatabaseUrl();
-  await prepareDatabase(databaseUrl);
+  // A second instance on the same database (KEEP_DATABASE) must not empty the first one's tables.
+  if (!keep) await prepareDatabase(databaseUrl);
   const smtp = new SmtpCatcher();
   await smtp.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'identity-e2e-'));

@@ -404,6 +404,40 @@ describe('portal: password login, refresh, logout, sessions', () => {
   });
 });
 
+describe('portal: what the log never holds', () => {
+  it('keeps passwords, tokens, cookies and Authorization headers out of the log', async () => {
+    const t = await startTestApp();
+    try {
+      const h = api(t);
+      const s = await h.login(ADMIN_EMAIL, ADMIN_PASSWORD, { set_cookie: true });
+      const r = await request(t.url).post('/api/auth/refresh').send({ refresh_token: s.refresh_token }).expect(200);
+      await request(t.url).get('/api/auth/me').set(h.bearer(r.body.access_token)).expect(200);
+      await request(t.url).get('/api/auth/me').set('Cookie', `auth_token=${r.body.access_token}`).expect(200);
+      await request(t.url).get('/api/auth/me?token=secret-in-query').expect(401);
+      await request(t.url)
+        .post('/api/auth/login')
+        .send({ username: ADMIN_EMAIL, password: 'Typo-Password-99' })
+        .expect(401);
+      const log = t.logs.text;
+      expect(log).toContain('request completed'); // the log is really captured
+      for (const secret of [
+        ADMIN_PASSWORD,
+        'Typo-Password-99',
+        s.access_token,
+        s.refresh_token,
+        r.body.access_token,
+        r.body.refresh_token,
+        'secret-in-query',
+      ]) {
+        expect(log).not.toContain(secret);
+      }
+      expect(log).not.toMatch(/"authorization":"Bearer/i);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('portal: login rate limits', () => {
   let t: TestApp;
 

@@ -1,0 +1,118 @@
+import request from 'supertest';
+import { api, PASSWORD } from './api';
+import { startTestApp, TestApp } from './harness';
+import { describeWithRedis, startRedis } from './redis-server';
+
+/** Polls until `probe` answers `status`, and says how long that took. */
+async function timeUntil(probe: () => Promise<number>, status: number, timeoutMs = 3000): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if ((await probe()) === status) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`still not ${status} after ${timeoutMs} ms`);
+}
+
+function instancePair(env: () => Record<string, string>) {
+  const ctx = {} as { a: TestApp; b: TestApp };
+  beforeAll(async () => {
+    ctx.a = await startTestApp(env());
+    ctx.b = await startTestApp({ ...env(), KEEP_DATABASE: '1' });
+  });
+  afterAll(async () => {
+    await ctx.a?.close();
+    await ctx.b?.close();
+  });
+  return ctx;
+}
+
+describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+  const ctx = instancePair(() => ({ REDIS_URL: redis.url, RATE_LIMIT_LOGIN: '5/15m' }));
+
+  it('counts login attempts across instances: the 6th, wherever it lands, is 429', async () => {
+    const attempt = (t: TestApp) =>
+      request(t.url).post('/api/auth/login').send({ username: 'target@test.example.org', password: 'Wrong-Pass-1' });
+    const statuses = [];
+    for (const t of [ctx.a, ctx.b, ctx.a, ctx.b, ctx.a]) statuses.push((await attempt(t)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    const sixth = await attempt(ctx.b);
+    expect(sixth.status).toBe(429);
+    expect(sixth.headers['retry-after']).toBeDefined();
+  });
+
+  it('honours a logout made on one instance on the other within a second', async () => {
+    const h = api(ctx.a);
+    await h.createUser('multi@test.example.org', 'researcher');
+    const s = await h.login('multi@test.example.org', PASSWORD);
+    await request(ctx.b.url).get('/api/auth/me').set(h.bearer(s.access_token)).expect(200);
+    await request(ctx.a.url).post('/api/auth/logout').set(h.bearer(s.access_token)).expect(204);
+    const ms = await timeUntil(
+      async () => (await request(ctx.b.url).get('/api/auth/me').set(h.bearer(s.access_token))).status,
+      401,
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('honours a role change made on one instance on the other within a second', async () => {
+    const h = api(ctx.a);
+    const u = await h.createUser('multi-role@test.example.org', 'researcher');
+    const s = await h.login('multi-role@test.example.org', PASSWORD);
+    await request(ctx.b.url).get('/api/studies').set(h.bearer(s.access_token)).expect(200);
+    await request(ctx.a.url)
+      .patch(`/api/users/${u.id}/role`)
+      .set(h.bearer(await h.adminToken()))
+      .send({ role: 'viewer' })
+      .expect(200);
+    const ms = await timeUntil(
+      async () => (await request(ctx.b.url).get('/api/studies').set(h.bearer(s.access_token))).status,
+      401,
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('refuses on the other instance, within a second, an API key deleted on one', async () => {
+    const h = api(ctx.a);
+    await h.createUser('multi-key@test.example.org', 'researcher');
+    const owner = (await h.login('multi-key@test.example.org', PASSWORD)).access_token;
+    const key = (await request(ctx.a.url).post('/api/api-keys').set(h.bearer(owner)).send({ name: 'k' }).expect(201))
+      .body;
+    await request(ctx.b.url).get('/api/auth/me').set('X-API-Key', key.key).expect(200);
+    await request(ctx.a.url).delete(`/api/api-keys/${key.id}`).set(h.bearer(owner)).expect(204);
+    const ms = await timeUntil(
+      async () => (await request(ctx.b.url).get('/api/auth/me').set('X-API-Key', key.key)).status,
+      401,
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('shows Redis as up on the detailed health page', async () => {
+    const token = await api(ctx.b).adminToken();
+    const res = await request(ctx.b.url)
+      .get('/api/health/detailed')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
+    expect(res.body.details.redis).toEqual({ status: 'up', configured: true });
+  });
+});
+
+describe('several instances sharing PostgreSQL, without Redis', () => {
+  const ctx = instancePair(() => ({}));
+
+  it('honours a logout made on one instance on the other within a second (database poll)', async () => {
+    const h = api(ctx.a);
+    await h.createUser('poll@test.example.org', 'researcher');
+    const s = await h.login('poll@test.example.org', PASSWORD);
+    await request(ctx.b.url).get('/api/auth/me').set(h.bearer(s.access_token)).expect(200);
+    await request(ctx.a.url).post('/api/auth/logout').set(h.bearer(s.access_token)).expect(204);
+    const ms = await timeUntil(
+      async () => (await request(ctx.b.url).get('/api/auth/me').set(h.bearer(s.access_token))).status,
+      401,
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+});
