@@ -7,8 +7,11 @@ import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/config';
+import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
 
 export const BODY_LIMIT = 1024 * 1024;
+/** Assessment results may be large; every other route keeps the 1 MiB limit (API.md section 0). */
+const LARGE_BODY_ROUTES = new Map([['/api/submit', SUBMIT_BODY_LIMIT]]);
 
 export function buildOpenApi(app: NestFastifyApplication) {
   const doc = new DocumentBuilder()
@@ -31,7 +34,8 @@ export function buildOpenApi(app: NestFastifyApplication) {
 /** Builds the application exactly as production runs it; tests use the same function. */
 export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: BODY_LIMIT,
+    // The server-wide limit is the largest; each route gets its own below (a route's limit takes precedence).
+    bodyLimit: Math.max(BODY_LIMIT, ...LARGE_BODY_ROUTES.values()),
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: () => randomUUID(),
@@ -44,7 +48,11 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   app.useLogger(app.get(Logger));
   // Bodies are JSON or forms. Fastify would also parse text/plain, a content type that browsers send
   // cross-site without a CORS preflight; refusing it (415) closes that door.
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onRoute', (route) => {
+    route.bodyLimit = LARGE_BODY_ROUTES.get(route.url.replace(/\/+$/, '')) ?? BODY_LIMIT;
+  });
   await app.register(fastifyCookie);
   await app.register(helmet, {
     contentSecurityPolicy: {

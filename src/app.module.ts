@@ -4,6 +4,8 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { MagicLinkModule } from './magic-link/magic-link.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { StudiesModule } from './studies/studies.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DialectRegistry } from './common/errors/dialect-registry';
@@ -46,6 +48,8 @@ export class AppModule {
         AuditModule,
         StudiesModule,
         TokensModule,
+        MagicLinkModule,
+        SessionsModule,
       ],
       providers: [
         DialectRegistry,

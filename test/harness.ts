@@ -23,7 +23,7 @@ export function workerDatabaseUrl(): string {
   return url.toString();
 }
 
-async function prepareDatabase(url: string): Promise<void> {
+export async function prepareDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = target.pathname.slice(1);
   const admin = new URL(url);

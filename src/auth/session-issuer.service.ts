@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { User } from '../users/entities/user.entity';
 import { PublicUser, toPublicUser } from '../users/users.service';
@@ -43,14 +43,16 @@ export class SessionIssuer {
     return remember ? this.config.jwt.rememberExpiresInSec : this.config.jwt.expiresInSec;
   }
 
-  async signIn(user: User, how: SignIn): Promise<LoginBody & { sessionId: string }> {
+  /** Opens the session in `manager`'s transaction when given, so that it commits with the caller's work. */
+  async signIn(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody & { sessionId: string }> {
     const accessTtl = this.accessTtlSec(how.remember ?? false);
     const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
-    const { session, refresh } = await this.dataSource.transaction(async (m) => {
+    const open = async (m: EntityManager) => {
       const session = await this.sessions.open({ ...how, userId: user.id, ttlMs }, m);
       const refresh = await this.refreshTokens.issueFirst(m, session.id, session.expiresAt);
       return { session, refresh };
-    });
+    };
+    const { session, refresh } = manager ? await open(manager) : await this.dataSource.transaction(open);
     return {
       ...this.accessBody(user, session.id, accessTtl, how.claims),
       refresh_token: refresh,

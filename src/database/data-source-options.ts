@@ -2,12 +2,24 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { LoginSession } from '../auth/entities/login-session.entity';
 import { RefreshToken } from '../auth/entities/refresh-token.entity';
+import { MagicLink } from '../magic-link/magic-link.entity';
+import { AssessmentSession, Submission } from '../sessions/entities';
 import { Study } from '../studies/study.entity';
 import { ApiKey } from '../tokens/entities/api-key.entity';
 import { User } from '../users/entities/user.entity';
 import { MIGRATIONS } from './migrations';
 
-export const ENTITIES = [User, LoginSession, RefreshToken, ApiKey, Study, AuditEvent];
+export const ENTITIES = [
+  User,
+  LoginSession,
+  RefreshToken,
+  ApiKey,
+  Study,
+  AuditEvent,
+  MagicLink,
+  AssessmentSession,
+  Submission,
+];
 export { MIGRATIONS };
 
 export function dataSourceOptions(url: string): DataSourceOptions {

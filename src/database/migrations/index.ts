@@ -1,5 +1,6 @@
 // The migrations, oldest first. `npm run migration:generate -- Name` appends to this list.
 import { Foundation1763900000000 } from './1763900000000-Foundation';
 import { PortalAuth1763900100000 } from './1763900100000-PortalAuth';
+import { PatientPortal1763900200000 } from './1763900200000-PatientPortal';
 
-export const MIGRATIONS = [Foundation1763900000000, PortalAuth1763900100000];
+export const MIGRATIONS = [Foundation1763900000000, PortalAuth1763900100000, PatientPortal1763900200000];

@@ -1,0 +1,90 @@
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import {
+  ApiAcceptedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, MaxLength } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+import { clientInfo } from '../auth/portal-auth.controller';
+import { LoginBody } from '../auth/session-issuer.service';
+import { Public } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { trim } from '../common/dto/query';
+import { DomainError } from '../common/errors/domain-error';
+import { RateLimited } from '../common/throttle/rate-limit.decorators';
+import { MagicLinkService } from './magic-link.service';
+
+class MagicLinkRequestDto {
+  @ApiProperty({ example: 'patient@example.org' })
+  @Transform(trim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email!: string;
+}
+
+class MagicLinkVerifyDto {
+  @ApiProperty({ description: 'the token from the link in the mail' })
+  @IsString()
+  @MaxLength(256)
+  token!: string;
+}
+
+/** Passport errors arrive as domain errors already; anything else means the token was not accepted. */
+class MagicTokenGuard extends AuthGuard('magic-link') {
+  handleRequest<T>(err: unknown, user: T): T {
+    if (err) throw err;
+    if (!user) throw new DomainError('INVALID_TOKEN', 'This sign-in link is invalid, expired or already used');
+    return user;
+  }
+}
+
+@ApiTags('portal: magic link')
+@ErrorDialect('portal')
+@Controller('api/auth/magic-link')
+export class MagicLinkController {
+  constructor(private readonly links: MagicLinkService) {}
+
+  @Post()
+  @Public()
+  @RateLimited(['magicLink'])
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Mail a one-time sign-in link (patients and caregivers; works for every active user)',
+    description:
+      'Always 202 with the same body for a syntactically valid address, registered or not; the mail (to active ' +
+      'users only) carries `${PORTAL_URL}/auth?token=...`, valid MAGIC_LINK_TTL (15 minutes), once. Asking again ' +
+      'sends a new link and leaves older unexpired links working. Limited per IP and email (RATE_LIMIT_MAGIC_LINK).',
+  })
+  @ApiAcceptedResponse({ schema: { example: { message: 'Magic link sent to patient@example.org' } } })
+  request(@Body() body: MagicLinkRequestDto, @Req() req: FastifyRequest): { message: string } {
+    this.links.request(body.email, clientInfo(req));
+    return { message: `Magic link sent to ${body.email}` };
+  }
+
+  @Post('verify')
+  @Public()
+  @UseGuards(MagicTokenGuard)
+  @RateLimited(['loginIp'])
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Exchange a magic-link token for the login body of POST /api/auth/login',
+    description:
+      'A POST, never a GET, so that mail scanners opening links cannot use them up. Used, expired, unknown or ' +
+      'malformed tokens: 401 INVALID_TOKEN, and a failed attempt uses nothing up. Verifies the email address.',
+  })
+  @ApiOkResponse({ description: 'access_token, token_type, expires_in, refresh_token, user' })
+  @ApiUnauthorizedResponse({
+    schema: {
+      example: { error: { code: 'INVALID_TOKEN', message: 'This sign-in link is invalid, expired or already used' } },
+    },
+  })
+  verify(@Body() body: MagicLinkVerifyDto, @Req() req: FastifyRequest): Promise<LoginBody> {
+    return this.links.verify(body.token, clientInfo(req));
+  }
+}

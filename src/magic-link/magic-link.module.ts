@@ -1,0 +1,18 @@
+import { Module, OnApplicationShutdown } from '@nestjs/common';
+import { MagicLinkController } from './magic-link.controller';
+import { MagicLinkService } from './magic-link.service';
+import { MagicLinkStrategy } from './magic-link.strategy';
+
+@Module({
+  providers: [MagicLinkService, MagicLinkStrategy],
+  controllers: [MagicLinkController],
+  exports: [MagicLinkService],
+})
+export class MagicLinkModule implements OnApplicationShutdown {
+  constructor(private readonly links: MagicLinkService) {}
+
+  /** Mail already promised to a caller goes out before the process ends. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.links.settled();
+  }
+}

@@ -1,0 +1,117 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { ClientInfo } from '../auth/portal-auth.service';
+import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
+import { DomainError } from '../common/errors/domain-error';
+import { hashSecret, newSecret } from '../common/secrets';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { MailService } from '../mail/mail.service';
+import { User } from '../users/entities/user.entity';
+import { normalizeEmail } from '../users/users.service';
+
+/** 256 bits in base64url: exactly 43 characters of the URL-safe alphabet. */
+export const MAGIC_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const INVALID = 'This sign-in link is invalid, expired or already used';
+
+/**
+ * Passwordless sign-in. A link is a 256-bit token kept only as a hash; it works once (one conditional
+ * UPDATE) within MAGIC_LINK_TTL. Several links may be outstanding at once: asking for a new one does not
+ * cancel an older one that has not expired, so a mail that arrives late still works.
+ */
+@Injectable()
+export class MagicLinkService {
+  private readonly logger = new Logger('MagicLink');
+  /** Deliveries started after the response; awaited at shutdown and by tests. */
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly mail: MailService,
+    private readonly issuer: SessionIssuer,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Answers at once, identically for every address; the lookup and the mail happen afterwards, so the
+   * response time says nothing about whether the account exists.
+   */
+  request(email: string, client: ClientInfo): void {
+    const job = this.deliver(normalizeEmail(email), client)
+      .catch((e: Error) => this.logger.error(`magic link delivery failed: ${e.message}`))
+      .finally(() => this.pending.delete(job));
+    this.pending.add(job);
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  private async deliver(email: string, client: ClientInfo): Promise<void> {
+    const [user] = (await this.dataSource.query(
+      `SELECT id, email FROM users WHERE lower(email) = lower($1) AND is_active`,
+      [email],
+    )) as { id: string; email: string }[];
+    if (!user) return;
+    const token = newSecret();
+    await this.dataSource.query(`INSERT INTO magic_links (user_id, token_hash, expires_at) VALUES ($1, $2, $3)`, [
+      user.id,
+      hashSecret(token),
+      new Date(Date.now() + this.config.ttlMs.magicLink),
+    ]);
+    const minutes = Math.round(this.config.ttlMs.magicLink / 60_000);
+    const link = `${this.config.portalUrl}/auth?token=${token}`;
+    await this.mail.send({
+      to: user.email,
+      subject: 'Your sign-in link',
+      text:
+        `Hello,\n\nuse this link to sign in:\n\n${link}\n\n` +
+        `It works once and expires in ${minutes} minutes. If you did not ask for it, ignore this mail.\n`,
+      html:
+        `<p>Hello,</p><p><a href="${link}">Sign in</a></p>` +
+        `<p>The link works once and expires in ${minutes} minutes. If you did not ask for it, ignore this mail.</p>`,
+    });
+    this.logger.log({ userId: user.id, ip: client.ip }, 'magic link sent');
+  }
+
+  /** Whether a token names a live link, without using it up (the strategy's check). */
+  async isLive(token: string): Promise<boolean> {
+    if (!MAGIC_TOKEN.test(token)) return false;
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM magic_links m JOIN users u ON u.id = m.user_id
+        WHERE m.token_hash = $1 AND m.used_at IS NULL AND m.expires_at > now() AND u.is_active`,
+      [hashSecret(token)],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Uses the link and opens a login session in one transaction: two clicks racing get one session,
+   * and a failure leaves the link unused. A first sign-in by link also verifies the address.
+   */
+  async verify(token: string, client: ClientInfo): Promise<LoginBody> {
+    if (!MAGIC_TOKEN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID);
+    const result = await this.dataSource.transaction(async (m) => {
+      const [rows] = (await m.query(
+        `UPDATE magic_links ml SET used_at = now()
+           FROM users u
+          WHERE ml.token_hash = $1 AND ml.used_at IS NULL AND ml.expires_at > now()
+            AND u.id = ml.user_id AND u.is_active
+          RETURNING ml.user_id`,
+        [hashSecret(token)],
+      )) as [{ user_id: string }[], number];
+      if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID);
+      await m.query(`UPDATE users SET email_verified = true WHERE id = $1 AND NOT email_verified`, [rows[0].user_id]);
+      const user = await m.getRepository(User).findOneByOrFail({ id: rows[0].user_id });
+      return this.issuer.signIn(user, { method: 'magic_link', ...client }, m);
+    });
+    const { sessionId, ...body } = result;
+    await this.audit.record('login_success', {
+      userId: body.user.id,
+      ip: client.ip,
+      details: { session_id: sessionId, method: 'magic_link' },
+    });
+    return body;
+  }
+}

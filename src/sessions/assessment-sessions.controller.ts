@@ -1,0 +1,129 @@
+import { Body, Controller, Get, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProperty,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { IsArray, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser, Public, Roles } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { DomainError } from '../common/errors/domain-error';
+import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';
+
+/** 1 to 64 printable characters: no control, format or unassigned code points. */
+const PRINTABLE_1_64 = /^[^\p{C}]{1,64}$/u;
+
+class StartSessionDto {
+  @ApiProperty({ example: 'P001', description: '1 to 64 printable characters' })
+  @IsString()
+  @Matches(PRINTABLE_1_64, { message: 'participant_id must be 1 to 64 printable characters' })
+  participant_id!: string;
+
+  @ApiProperty({ example: 'battery_1', description: '1 to 64 printable characters' })
+  @IsString()
+  @Matches(PRINTABLE_1_64, { message: 'battery_id must be 1 to 64 printable characters' })
+  battery_id!: string;
+}
+
+class SubmitDto {
+  @ApiProperty({ example: 'sess_...', description: 'must equal the X-Session-ID header' })
+  @IsString()
+  @MaxLength(64)
+  session_id!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  @IsObject({ message: 'task_summaries must be an object' })
+  task_summaries!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'array', items: {} })
+  @IsArray({ message: 'trials must be an array' })
+  trials!: unknown[];
+}
+
+class SessionIdGuard extends AuthGuard('session-id') {
+  handleRequest<T>(err: unknown, user: T): T {
+    if (err) throw err;
+    if (!user) throw new DomainError('INVALID_TOKEN', 'Missing or invalid X-Session-ID');
+    return user;
+  }
+}
+
+export const SUBMIT_BODY_LIMIT = 10 * 1024 * 1024;
+
+@ApiTags('portal: assessment sessions')
+@ErrorDialect('portal')
+@Controller('api')
+export class AssessmentSessionsController {
+  constructor(private readonly sessions: AssessmentSessionsService) {}
+
+  @Post('session/start')
+  @Roles(['admin', 'researcher', 'coordinator', 'doctor', 'patient', 'caregiver'])
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Start an assessment session (any role but viewer)',
+    description: 'The `session_id` is a bearer secret for one submission, shown once; sessions live SESSION_TTL (4 h).',
+  })
+  @ApiCreatedResponse({
+    schema: {
+      example: {
+        session_id: 'sess_…',
+        participant_id: 'P001',
+        battery_id: 'battery_1',
+        status: 'active',
+        started_at: '2026-01-01T10:00:00.000Z',
+        expires_at: '2026-01-01T14:00:00.000Z',
+      },
+    },
+  })
+  start(@CurrentUser() user: AuthUser, @Body() body: StartSessionDto): Promise<StartedSession> {
+    return this.sessions.start(body.participant_id, body.battery_id, user.id);
+  }
+
+  @Post('submit')
+  @Public()
+  @UseGuards(SessionIdGuard)
+  @ApiHeader({ name: 'X-Session-ID', required: true, description: 'the session_id from /api/session/start' })
+  @ApiOperation({
+    summary: 'Submit the results of a session (authenticated by X-Session-ID alone; bodies up to 10 MiB)',
+    description:
+      '201 once the submission is committed. The same body again (a retry after a lost response): 200 with the same ' +
+      'submission_id, nothing stored twice. A different body for a submitted session: 409. Missing, unknown or expired ' +
+      'session: 401. Body session_id different from the header: 400.',
+  })
+  @ApiCreatedResponse({
+    schema: { example: { submission_id: 'uuid', session_id: 'sess_…', received_at: '…', trial_count: 120 } },
+  })
+  @ApiOkResponse({ description: 'the same body was already stored: the original receipt' })
+  @ApiConflictResponse({ description: 'the session already has a different submission' })
+  @ApiUnauthorizedResponse({ description: 'missing, unknown or expired session' })
+  @ApiPayloadTooLargeResponse({ description: 'body over 10 MiB' })
+  async submit(
+    @Req() req: FastifyRequest & { user: SessionPrincipal },
+    @Body() body: SubmitDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Receipt> {
+    const { created, receipt } = await this.sessions.submit(req.user, body);
+    reply.status(created ? 201 : 200);
+    return receipt;
+  }
+
+  @Get('sessions/:id')
+  @Roles(['researcher', 'coordinator'])
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'A session: status (active, submitted, expired) and its submission (researcher, coordinator, admin)',
+  })
+  get(@Param('id') id: string): Promise<unknown> {
+    return this.sessions.get(id);
+  }
+}
