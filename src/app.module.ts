@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AppointmentsModule } from './appointments/appointments.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { MagicLinkModule } from './magic-link/magic-link.module';
@@ -50,6 +51,7 @@ export class AppModule {
         TokensModule,
         MagicLinkModule,
         SessionsModule,
+        AppointmentsModule,
       ],
       providers: [
         DialectRegistry,

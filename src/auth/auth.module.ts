@@ -11,6 +11,8 @@ import { SessionRevocationService } from './session-revocation.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { UsersModule } from '../users/users.module';
 import { AccessRevoker } from './access-revoker.service';
+import { ClinicalAuthController } from './clinical-auth.controller';
+import { ClinicalAuthService } from './clinical-auth.service';
 import { PortalAuthController } from './portal-auth.controller';
 import { PortalAuthService } from './portal-auth.service';
 import { RefreshTokensService } from './refresh-tokens.service';
@@ -45,8 +47,9 @@ import { SessionIssuer } from './session-issuer.service';
     SessionIssuer,
     AccessRevoker,
     PortalAuthService,
+    ClinicalAuthService,
   ],
-  controllers: [PortalAuthController],
+  controllers: [PortalAuthController, ClinicalAuthController],
   exports: [
     AccessTokensService,
     LoginSessionsService,

@@ -34,12 +34,17 @@ export class PortalAuthService {
    * Checks a password. An unknown account costs one argon2 verification too and gets the same answer,
    * so neither the body nor the time tells whether the account exists.
    */
-  async verifyPassword(identifier: string, password: string, client: ClientInfo): Promise<User> {
+  async verifyPassword(
+    identifier: string,
+    password: string,
+    client: ClientInfo,
+    wrongPairMessage = 'Invalid username or password',
+  ): Promise<User> {
     const user = await this.users.findByLogin(identifier);
     const check = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !check.ok) {
       await this.audit.record('login_failure', { userId: user?.id ?? null, ip: client.ip });
-      throw new DomainError('INVALID_CREDENTIALS', 'Invalid username or password');
+      throw new DomainError('INVALID_CREDENTIALS', wrongPairMessage);
     }
     if (!user.isActive) {
       await this.audit.record('login_failure', { userId: user.id, ip: client.ip, details: { reason: 'disabled' } });

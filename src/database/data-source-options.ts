@@ -1,4 +1,5 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { Appointment } from '../appointments/appointment.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { LoginSession } from '../auth/entities/login-session.entity';
 import { RefreshToken } from '../auth/entities/refresh-token.entity';
@@ -19,6 +20,7 @@ export const ENTITIES = [
   MagicLink,
   AssessmentSession,
   Submission,
+  Appointment,
 ];
 export { MIGRATIONS };
 

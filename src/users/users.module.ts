@@ -2,14 +2,15 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AdminUsersController } from './admin-users.controller';
+import { EmailVerificationService } from './email-verification.service';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
-  providers: [UsersService, PasswordHasher, AdminBootstrapService],
+  providers: [UsersService, PasswordHasher, AdminBootstrapService, EmailVerificationService],
   controllers: [AdminUsersController],
-  exports: [UsersService, PasswordHasher],
+  exports: [UsersService, PasswordHasher, EmailVerificationService],
 })
 export class UsersModule {}

@@ -21,7 +21,8 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
     case 'clinical':
       return {
         success: false,
-        error: e.message,
+        // Clinical clients show `error` to the user: a validation failure names every failing field there.
+        error: e.fields.length ? e.fields.map((f) => f.message).join('; ') : e.message,
         code: e.code,
         ...(e.fields.length ? { fields: e.fields } : {}),
       };

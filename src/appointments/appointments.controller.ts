@@ -1,0 +1,78 @@
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsDateString, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser, Roles } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { RequiresSubscription } from '../common/guards/subscription.guard';
+import { AppointmentsService, AppointmentView, PatientView } from './appointments.service';
+
+class CreateAppointmentDto {
+  @ApiProperty({ description: 'the id of an existing patient' })
+  @IsUUID('all', { message: 'patient_id must be a patient id (uuid)' })
+  patient_id!: string;
+
+  @ApiProperty({ example: '2026-12-01T09:30:00Z' })
+  @IsDateString({ strict: true }, { message: 'scheduled_at must be an ISO 8601 date and time' })
+  scheduled_at!: string;
+
+  @ApiProperty({ example: 'Follow-up' })
+  @IsString({ message: 'reason is required' })
+  @MinLength(1, { message: 'reason is required' })
+  @MaxLength(2000)
+  reason!: string;
+}
+
+@ApiTags('clinical')
+@ApiBearerAuth()
+@ErrorDialect('clinical')
+@Controller('api')
+export class AppointmentsController {
+  constructor(private readonly appointments: AppointmentsService) {}
+
+  @Post('appointments')
+  @Roles(['doctor'])
+  @RequiresSubscription()
+  @ApiOperation({ summary: 'Book an appointment with an existing patient (doctor with an active subscription)' })
+  @ApiCreatedResponse({
+    schema: { example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } } },
+  })
+  @ApiForbiddenResponse({
+    schema: { example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' } },
+  })
+  async create(@CurrentUser() user: AuthUser, @Body() body: CreateAppointmentDto) {
+    const appointment = await this.appointments.create(user, body.patient_id, new Date(body.scheduled_at), body.reason);
+    return { success: true, appointment };
+  }
+
+  @Get('appointments')
+  @Roles(['doctor', 'patient'])
+  @ApiOperation({ summary: "The caller's appointments: a doctor's or a patient's own; everything for an admin" })
+  async list(@CurrentUser() user: AuthUser): Promise<{ success: true; appointments: AppointmentView[] }> {
+    return { success: true, appointments: await this.appointments.list(user) };
+  }
+
+  @Get('appointments/:id')
+  @Roles(['doctor', 'patient'])
+  @ApiOperation({ summary: "One appointment; somebody else's is 404" })
+  async get(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+  ): Promise<{ success: true; appointment: AppointmentView }> {
+    return { success: true, appointment: await this.appointments.get(user, id) };
+  }
+
+  @Get('patients')
+  @Roles(['doctor'])
+  @ApiOperation({ summary: 'The patients a doctor has appointments with (every patient for an admin)' })
+  async patients(@CurrentUser() user: AuthUser): Promise<{ success: true; patients: PatientView[] }> {
+    return { success: true, patients: await this.appointments.patients(user) };
+  }
+}

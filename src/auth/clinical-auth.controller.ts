@@ -1,0 +1,128 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Public } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { RateLimited } from '../common/throttle/rate-limit.decorators';
+import { EmailVerificationService } from '../users/email-verification.service';
+import { ClinicalAuthService, ClinicalLoginBody } from './clinical-auth.service';
+import { ClinicalLoginDto, ClinicalRegisterDto, ResendVerificationDto, VerifyEmailDto } from './dto/clinical-auth.dto';
+import { clientInfo } from './portal-auth.controller';
+
+const VERIFIED = { success: true as const, message: 'Email verified successfully' };
+
+@ApiTags('clinical')
+@ErrorDialect('clinical')
+@Controller('api')
+export class ClinicalAuthController {
+  constructor(
+    private readonly clinical: ClinicalAuthService,
+    private readonly verification: EmailVerificationService,
+  ) {}
+
+  @Post('register')
+  @Public()
+  @RateLimited(['register'])
+  @ApiOperation({
+    summary: 'Sign up as a doctor; a verification mail follows',
+    description:
+      'Every field is required; a failure names each missing or invalid field. The password policy applies and its ' +
+      'message says what is missing. A `role` in the body is ignored. Email taken: 409 EMAIL_EXISTS. Limited to 3 per hour per IP.',
+  })
+  @ApiCreatedResponse({
+    schema: {
+      example: {
+        success: true,
+        message: 'User registered successfully. Please verify your email.',
+        user: { id: 'uuid', email: 'grace@clinic.example', isVerified: false },
+      },
+    },
+  })
+  register(@Body() body: ClinicalRegisterDto, @Req() req: FastifyRequest) {
+    return this.clinical.register(body, clientInfo(req));
+  }
+
+  @Post('login')
+  @Public()
+  @RateLimited(['login', 'loginIp'])
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Log in: a JWT valid 24 hours, or 30 days with remember: true',
+    description:
+      "The token is the same kind as the portal's (it works on /api/auth/me and ends with /api/auth/logout) and carries " +
+      '`userId`. `expiresIn` is in seconds. Wrong pair: 401 INVALID_CREDENTIALS. Unverified: 403 EMAIL_NOT_VERIFIED, only ' +
+      'once the password is right. Limited to 5 attempts per 15 minutes per IP and account.',
+  })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        success: true,
+        token: 'eyJ…',
+        uid: 'uuid',
+        userTitle: 'Dr.',
+        firstName: 'Grace',
+        lastName: 'Hopper',
+        expiresIn: 86400,
+      },
+    },
+  })
+  @ApiForbiddenResponse({
+    schema: { example: { success: false, error: 'Email verification required', code: 'EMAIL_NOT_VERIFIED' } },
+  })
+  login(@Body() body: ClinicalLoginDto, @Req() req: FastifyRequest): Promise<ClinicalLoginBody> {
+    return this.clinical.login(body, clientInfo(req));
+  }
+
+  @Post('verification/verify')
+  @Public()
+  @RateLimited(['loginIp'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Verify an email address with the token from the mail (single use, 24 hours)' })
+  @ApiOkResponse({ schema: { example: VERIFIED } })
+  async verifyPost(@Body() body: VerifyEmailDto) {
+    await this.verification.verify(body.token);
+    return VERIFIED;
+  }
+
+  @Get('verification/verify')
+  @Public()
+  @RateLimited(['loginIp'])
+  @ApiQuery({ name: 'token', required: true })
+  @ApiOperation({ summary: 'The link in the verification mail: the same as the POST' })
+  @ApiOkResponse({ schema: { example: VERIFIED } })
+  async verifyGet(@Query('token') token: unknown) {
+    await this.verification.verify(token);
+    return VERIFIED;
+  }
+
+  @Post('verification/resend')
+  @Public()
+  @RateLimited(['resend'])
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send a new verification mail; older links stop working',
+    description: 'The same answer for every address, registered or not, verified or not. Limited to 5 per 30 minutes.',
+  })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        success: true,
+        message: 'If the address belongs to an unverified account, a new verification email is on its way.',
+      },
+    },
+  })
+  resend(@Body() body: ResendVerificationDto) {
+    this.verification.resend(body.email);
+    return {
+      success: true,
+      message: 'If the address belongs to an unverified account, a new verification email is on its way.',
+    };
+  }
+}

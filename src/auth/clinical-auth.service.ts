@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { EmailVerificationService } from '../users/email-verification.service';
+import { UsersService } from '../users/users.service';
+import { ClinicalLoginDto, ClinicalRegisterDto } from './dto/clinical-auth.dto';
+import { ClientInfo, PortalAuthService } from './portal-auth.service';
+import { SessionIssuer } from './session-issuer.service';
+
+export interface ClinicalLoginBody {
+  success: true;
+  token: string;
+  uid: string;
+  userTitle: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  expiresIn: number;
+}
+
+@Injectable()
+export class ClinicalAuthService {
+  private readonly logger = new Logger('ClinicalAuth');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly verification: EmailVerificationService,
+    private readonly portal: PortalAuthService,
+    private readonly issuer: SessionIssuer,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Self-sign-up: always a doctor, unverified, with a verification mail. A `role` in the body is ignored. */
+  async register(dto: ClinicalRegisterDto, client: ClientInfo) {
+    const { user, token } = await this.dataSource.transaction(async (m) => {
+      const user = await this.users.create(
+        {
+          email: dto.email,
+          password: dto.password,
+          role: 'doctor',
+          title: dto.title,
+          firstName: dto.firstName,
+          lastName: dto.lastName,
+          specialty: dto.specialty,
+          ehrSystemType: dto.ehr_system_type,
+          ehrSystemName: dto.ehr_system_name,
+          emailVerified: false,
+        },
+        m,
+      );
+      return { user, token: await this.verification.issue(m, user.id) };
+    });
+    await this.audit.record('user_registered', {
+      userId: user.id,
+      ip: client.ip,
+      details: { role: 'doctor', surface: 'clinical' },
+    });
+    try {
+      await this.verification.send(user.email, token);
+    } catch (e) {
+      // The account exists; the user can ask for the mail again (POST /api/verification/resend).
+      this.logger.error(`verification mail to a new user failed: ${(e as Error).message}`);
+    }
+    return {
+      success: true as const,
+      message: 'User registered successfully. Please verify your email.',
+      user: { id: user.id, email: user.email, isVerified: false },
+    };
+  }
+
+  /** The password is checked first, so that "not verified" is only ever told to someone who knows it. */
+  async login(dto: ClinicalLoginDto, client: ClientInfo): Promise<ClinicalLoginBody> {
+    const user = await this.portal.verifyPassword(dto.email, dto.password, client, 'Invalid email or password');
+    if (!user.emailVerified) throw new DomainError('EMAIL_NOT_VERIFIED', 'Email verification required');
+    const remember = dto.remember ?? false;
+    const session = await this.issuer.signIn(user, {
+      method: 'clinical',
+      remember,
+      ...client,
+      claims: { userId: user.id },
+    });
+    await this.audit.record('login_success', {
+      userId: user.id,
+      ip: client.ip,
+      details: { session_id: session.sessionId, surface: 'clinical', remember },
+    });
+    return {
+      success: true,
+      token: session.access_token,
+      uid: user.id,
+      userTitle: user.title,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      expiresIn: session.expires_in,
+    };
+  }
+}
