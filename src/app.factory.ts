@@ -6,6 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AppModule, AppModuleOptions } from './app.module';
+import { exceedsDepth } from './common/body-depth';
+import { DomainError } from './common/errors/domain-error';
 import { AppConfig } from './config/config';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
 
@@ -50,6 +52,9 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   // cross-site without a CORS preflight; refusing it (415) closes that door.
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('preValidation', async (req) => {
+    if (exceedsDepth(req.body)) throw new DomainError('BAD_REQUEST', 'Request body is nested too deeply');
+  });
   fastify.addHook('onRoute', (route) => {
     route.bodyLimit = LARGE_BODY_ROUTES.get(route.url.replace(/\/+$/, '')) ?? BODY_LIMIT;
   });

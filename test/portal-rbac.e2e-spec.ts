@@ -309,7 +309,7 @@ describe('portal: roles, studies, admin user routes, registration, API keys, aud
         .set(h.bearer(admin))
         .send({ email: 'VIEWER@test.example.org', password: PASSWORD, role: 'viewer' })
         .expect(409);
-      expect(res.body.error.code).toBe('EMAIL_EXISTS');
+      expect(res.body.error.code).toBe('CONFLICT');
     });
 
     it('requires a password except for patients and caregivers', async () => {

@@ -20,6 +20,6 @@ export class AuditEvent {
   @Column({ type: 'varchar', length: 64, nullable: true })
   ip!: string | null;
 
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb', default: () => `'{}'` })
   details!: Record<string, unknown>;
 }

@@ -43,7 +43,14 @@ export function setAuthCookies(
     path: REFRESH_COOKIE_PATH,
     maxAge: Math.floor(config.ttlMs.refresh / 1000),
   });
-  reply.setCookie('csrf_token', newSecret(24), { httpOnly: false, secure, sameSite: 'lax', path: '/' });
+  // Lives as long as the refresh cookie, so that a cookie session survives a browser restart.
+  reply.setCookie('csrf_token', newSecret(24), {
+    httpOnly: false,
+    secure,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: Math.floor(config.ttlMs.refresh / 1000),
+  });
 }
 
 export function clearAuthCookies(reply: FastifyReply): void {

@@ -138,6 +138,8 @@ export class PortalAuthService {
       last_name?: string;
       title?: string;
       specialty?: string;
+      ehr_system_type?: string;
+      ehr_system_name?: string;
     },
     client: ClientInfo,
   ): Promise<PublicUser> {
@@ -158,6 +160,8 @@ export class PortalAuthService {
       lastName: input.last_name,
       title: input.title,
       specialty: input.specialty,
+      ehrSystemType: input.ehr_system_type,
+      ehrSystemName: input.ehr_system_name,
     });
     await this.audit.record('user_registered', {
       userId: user.id,

@@ -49,7 +49,9 @@ export class SessionIssuer {
     const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
     const open = async (m: EntityManager) => {
       const session = await this.sessions.open({ ...how, userId: user.id, ttlMs }, m);
-      const refresh = await this.refreshTokens.issueFirst(m, session.id, session.expiresAt);
+      // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
+      const refreshExpiry = new Date(Math.min(session.expiresAt.getTime(), Date.now() + this.config.ttlMs.refresh));
+      const refresh = await this.refreshTokens.issueFirst(m, session.id, refreshExpiry);
       return { session, refresh };
     };
     const { session, refresh } = manager ? await open(manager) : await this.dataSource.transaction(open);

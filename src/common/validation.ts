@@ -5,8 +5,10 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const e of errors) {
     const name = prefix ? `${prefix}.${e.property}` : e.property;
+    // class-validator runs a property's decorators bottom-up; the top one (the type check) is the most basic
+    // and comes last, so it names the real problem (a missing password is "must be a string", not "too long").
     const messages = Object.values(e.constraints ?? {});
-    if (messages.length) out.push({ name, message: messages[0] });
+    if (messages.length) out.push({ name, message: messages[messages.length - 1] });
     if (e.children?.length) out.push(...flatten(e.children, name));
   }
   return out;
@@ -21,7 +23,6 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     transform: true,
     forbidUnknownValues: true,
-    stopAtFirstError: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const fields = flatten(errors);

@@ -63,7 +63,8 @@ const RATE_LIMIT_DEFAULTS: Record<RateLimitName, [string, string]> = {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Secrets that appear in tutorials and sample files; a production service must never run with one. */
-const PLACEHOLDER_SECRET = /change|secret|example|placeholder|your|default|password|test|dev/i;
+const PLACEHOLDER_SECRET =
+  /change[-_ .]?me|your[-_ .]?(jwt[-_ .]?)?secret|placeholder|example|secret[-_ .]?key|^(secret|password|default)/i;
 
 export function parseRateLimit(value: string): RateLimit | null {
   if (value.trim().toLowerCase() === 'off') return null;

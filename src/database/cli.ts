@@ -13,7 +13,20 @@ const USAGE = 'usage: node dist/database/cli.js run | revert | generate <Name>';
 /** Writes a migration from the difference between the entities and the migrated database. */
 async function generate(ds: DataSource, name: string): Promise<void> {
   if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new Error('the migration name must be PascalCase, like AddStudies');
-  const sql = await ds.driver.createSchemaBuilder().log();
+  const log = await ds.driver.createSchemaBuilder().log();
+  // The schema's foreign keys, checks and named indexes are written by hand in SQL and not declared on
+  // the entities, so TypeORM sees them as extra and proposes dropping them. Generation never drops:
+  // a drop is a decision to write by hand.
+  const isDrop = (q: string) => /^(ALTER TABLE \S+ DROP CONSTRAINT|DROP INDEX)/.test(q);
+  const isRestore = (q: string) => /^(ALTER TABLE \S+ ADD CONSTRAINT|CREATE (UNIQUE )?INDEX)/.test(q);
+  const skipped = log.upQueries.filter((x) => isDrop(x.query)).length;
+  const sql = {
+    upQueries: log.upQueries.filter((x) => !isDrop(x.query)),
+    downQueries: log.downQueries.filter(
+      (x) => !isRestore(x.query) || log.upQueries.some((u) => /^CREATE/.test(u.query)),
+    ),
+  };
+  if (skipped) console.log(`left out ${skipped} drop statement(s) for hand-written constraints and indexes`);
   if (sql.upQueries.length === 0) {
     console.log('the entities and the database agree: nothing to generate');
     return;
@@ -26,7 +39,7 @@ async function generate(ds: DataSource, name: string): Promise<void> {
     .reverse()
     .map((x) => `    await q.query(${q(x.query)});`)
     .join('\n');
-  const src = join(process.cwd(), 'src', 'database', 'migrations');
+  const src = process.env.MIGRATIONS_DIR ?? join(process.cwd(), 'src', 'database', 'migrations');
   const file = `${stamp}-${name}.ts`;
   writeFileSync(
     join(src, file),

@@ -8,7 +8,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
+import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { trim } from '../common/dto/query';
 import { Repository } from 'typeorm';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser, Roles } from '../common/decorators/auth.decorators';
@@ -20,6 +22,7 @@ import { Study } from './study.entity';
 
 class CreateStudyDto {
   @ApiProperty({ example: 'Sleep and memory 2026' })
+  @Transform(trim)
   @IsString()
   @MinLength(1)
   @MaxLength(200)

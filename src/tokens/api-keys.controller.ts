@@ -8,15 +8,18 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { trim } from '../common/dto/query';
 import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../common/decorators/auth.decorators';
+import { AuthSchemes, CurrentUser } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ApiKeysService, ApiKeyView, NewApiKey } from './api-keys.service';
 
 class CreateApiKeyDto {
   @ApiProperty({ example: 'nightly export' })
+  @Transform(trim)
   @IsString()
   @MinLength(1)
   @MaxLength(100)
@@ -38,6 +41,8 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
+  // A leaked key must not be able to mint keys that outlive its own revocation.
+  @AuthSchemes(['jwt'])
   @ApiOperation({
     summary: 'Create an API key (shown once, in `key`); use it as `X-API-Key: <key>`',
     description:

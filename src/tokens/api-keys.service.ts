@@ -111,13 +111,13 @@ export class ApiKeysService {
     let entry = this.cache.get(hash);
     if (!entry) {
       const [row] = (await this.keys.query(
-        `SELECT k.id, k.user_id, k.expires_at, u.role
+        `SELECT k.id, k.user_id, k.expires_at, k.expires_at <= now() AS expired, u.role
            FROM api_keys k JOIN users u ON u.id = k.user_id
-          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active
-            AND (k.expires_at IS NULL OR k.expires_at > now())`,
+          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active`,
         [hash],
-      )) as { id: string; user_id: string; expires_at: Date | null; role: Role }[];
+      )) as { id: string; user_id: string; expires_at: Date | null; expired: boolean | null; role: Role }[];
       if (!row) throw new DomainError('INVALID_TOKEN', 'API key is invalid, expired or revoked');
+      if (row.expired) throw new DomainError('TOKEN_EXPIRED', 'API key has expired');
       entry = { keyId: row.id, userId: row.user_id, role: row.role };
       this.cache.set(hash, entry, row.expires_at?.getTime());
       this.touch(row.id);

@@ -94,4 +94,16 @@ export class RegisterUserDto {
   @IsString()
   @MaxLength(100)
   specialty?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  ehr_system_type?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  ehr_system_name?: string;
 }

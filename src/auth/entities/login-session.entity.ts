@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * One sign-in. Every access JWT names its login session (`sid`); revoking the session refuses all of
@@ -9,7 +9,6 @@ export class LoginSession {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Index()
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
 

@@ -40,7 +40,8 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
     default:
       return {
         error: {
-          code: e.code,
+          // The portal's closed list of codes has CONFLICT for every 409.
+          code: e.code === 'EMAIL_EXISTS' ? 'CONFLICT' : e.code,
           message: e.message,
           ...(e.fields.length ? { details: Object.fromEntries(e.fields.map((f) => [f.name, f.message])) } : {}),
         },

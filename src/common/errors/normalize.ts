@@ -84,6 +84,17 @@ export function normalizeError(err: unknown): Normalized {
     const known = BY_STATUS[e.statusCode] ?? BY_STATUS[400];
     return { status: e.statusCode, code: known[0], message: known[1], fields: [] };
   }
+  // SQLSTATE class 22 (data exception): a NUL byte, an unpaired surrogate in jsonb, a value out of
+  // range. The input was bad; nothing was written.
+  const sqlState = String((err as { driverError?: { code?: unknown } })?.driverError?.code ?? '');
+  if (sqlState.startsWith('22')) {
+    return {
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'The request contains characters or values that cannot be stored',
+      fields: [],
+    };
+  }
   if (isUnavailable(err)) {
     return {
       status: 503,

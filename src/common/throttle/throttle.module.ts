@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig, RateLimitName } from '../../config/config';
 import { extractAccessToken } from '../../auth/strategies/jwt.strategy';
 import { CounterStorage } from './counter-storage';
 import { RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
-import { ipAndAccount, ipOf } from './trackers';
+import { ipAndAccount, ipAndEmail, ipOf } from './trackers';
 
 // Order matters: the per-IP login limit counts first, so attempts refused per account still use up the IP's budget.
 const TRACKERS: Record<Exclude<RateLimitName, 'default'>, (req: FastifyRequest) => string> = {
@@ -15,7 +15,7 @@ const TRACKERS: Record<Exclude<RateLimitName, 'default'>, (req: FastifyRequest) 
   login: ipAndAccount,
   register: ipOf,
   resend: ipOf,
-  magicLink: ipAndAccount,
+  magicLink: ipAndEmail,
 };
 
 @Module({ providers: [CounterStorage], exports: [CounterStorage] })

@@ -1,0 +1,108 @@
+import request from 'supertest';
+import { api, PASSWORD } from './api';
+import { startTestApp, TestApp } from './harness';
+
+/** Input that once reached PostgreSQL or a recursive walker and came back as a 500. */
+describe('hostile input gets a 4xx in the dialect, never a 500', () => {
+  let t: TestApp;
+  let h: ReturnType<typeof api>;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT_MAGIC_LINK: '5/15m' });
+    h = api(t);
+    admin = await h.adminToken();
+  });
+  afterAll(() => t.close());
+
+  it('refuses NUL bytes in strings that reach the database', async () => {
+    const login = await request(t.url)
+      .post('/api/auth/login')
+      .send({ username: 'a\u0000b', password: 'x' })
+      .expect(400);
+    expect(login.body.error.code).toBe('BAD_REQUEST');
+    await request(t.url).post('/api/studies').set(h.bearer(admin)).send({ name: 'a\u0000b' }).expect(400);
+    await request(t.url).get('/api/audit?event=a%00b').set(h.bearer(admin)).expect(400);
+    const clinical = await request(t.url).post('/api/login').send({ email: 'a\u0000b', password: 'x' }).expect(400);
+    expect(clinical.body).toMatchObject({ success: false, code: 'BAD_REQUEST' });
+    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM studies`);
+    expect(n).toBe(0);
+  });
+
+  it('refuses a submission with a NUL byte or a lone surrogate, storing nothing', async () => {
+    const { session_id: sid } = (
+      await request(t.url)
+        .post('/api/session/start')
+        .set(h.bearer(admin))
+        .send({ participant_id: 'P', battery_id: 'B' })
+        .expect(201)
+    ).body;
+    const send = (raw: string) =>
+      request(t.url).post('/api/submit').set('X-Session-ID', sid).set('Content-Type', 'application/json').send(raw);
+    await send(`{"session_id":"${sid}","task_summaries":{"a":"\\ud800"},"trials":[]}`).expect(400);
+    await send(`{"session_id":"${sid}","task_summaries":{"a\\u0000":1},"trials":[]}`).expect(400);
+    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM submissions`);
+    expect(n).toBe(0);
+    await send(`{"session_id":"${sid}","task_summaries":{"a":1},"trials":[]}`).expect(201);
+  });
+
+  it('refuses deeply nested bodies before they reach validation', async () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    const res = await request(t.url)
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(`{"username":${deep},"password":"x"}`)
+      .expect(400);
+    expect(res.body).toEqual({ error: { code: 'BAD_REQUEST', message: 'Request body is nested too deeply' } });
+    await request(t.url)
+      .post('/api/studies')
+      .set(h.bearer(admin))
+      .set('Content-Type', 'application/json')
+      .send(`{"name":"n","x":${deep}}`)
+      .expect(400);
+    await request(t.url)
+      .post('/api/register')
+      .set('Content-Type', 'application/json')
+      .send(`{"email":${deep}}`)
+      .expect(400);
+  });
+
+  it('counts the magic-link limit by email even when other fields vary', async () => {
+    for (let i = 0; i < 5; i++) {
+      await request(t.url)
+        .post('/api/auth/magic-link')
+        .send({ email: 'bomb@test.example.org', username: `x${i}` })
+        .expect(202);
+    }
+    await request(t.url)
+      .post('/api/auth/magic-link')
+      .send({ email: 'bomb@test.example.org', username: 'x9' })
+      .expect(429);
+  });
+
+  it('keeps assessment session ids out of the request log', async () => {
+    const { session_id: sid } = (
+      await request(t.url)
+        .post('/api/session/start')
+        .set(h.bearer(admin))
+        .send({ participant_id: 'P', battery_id: 'B' })
+        .expect(201)
+    ).body;
+    await request(t.url).get(`/api/sessions/${sid}`).set(h.bearer(admin)).expect(200);
+    expect(t.logs.text).toContain('sess_[REDACTED]');
+    expect(t.logs.text).not.toContain(sid);
+  });
+
+  it('lets only a signed-in user (not an API key) create API keys', async () => {
+    await h.createUser('keys@test.example.org', 'researcher', PASSWORD, admin);
+    const owner = (await h.login('keys@test.example.org', PASSWORD)).access_token;
+    const { key } = (await request(t.url).post('/api/api-keys').set(h.bearer(owner)).send({ name: 'k' }).expect(201))
+      .body;
+    await request(t.url).post('/api/api-keys').set('X-API-Key', key).send({ name: 'child' }).expect(401);
+    await request(t.url).get('/api/api-keys').set('X-API-Key', key).expect(200);
+  });
+
+  it('trims names and refuses names of only spaces', async () => {
+    await request(t.url).post('/api/studies').set(h.bearer(admin)).send({ name: '   ' }).expect(400);
+  });
+});
