@@ -90,6 +90,23 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
     expect(ms).toBeLessThan(1000);
   });
 
+  it('refuses on the other instance, within a second, a key:token pair logged out on one', async () => {
+    const pair = (
+      await request(ctx.a.url)
+        .post('/users')
+        .send({ client: 'web', email: 'multi-kt@test.example.org', password: PASSWORD })
+        .expect(201)
+    ).body as { key: string; token: string };
+    const auth = `Basic ${Buffer.from(`${pair.key}:${pair.token}`).toString('base64')}`;
+    await request(ctx.b.url).get('/users').set('Authorization', auth).expect(200);
+    await request(ctx.a.url).delete('/users/token').set('Authorization', auth).send({ client: 'web' }).expect(204);
+    const ms = await timeUntil(
+      async () => (await request(ctx.b.url).get('/users').set('Authorization', auth)).status,
+      401,
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+
   it('shows Redis as up on the detailed health page', async () => {
     const token = await api(ctx.b).adminToken();
     const res = await request(ctx.b.url)

@@ -12,6 +12,12 @@ export interface AuthUser {
   sessionId?: string;
   /** The JWT id, for the routes that act on the token itself. */
   tokenId?: string;
+  /** The opaque credential (key:token pair, IAM token) that made the request. */
+  credentialId?: string;
+  /** The key:token client application of the credential. */
+  clientId?: string;
+  /** The IAM space a space-scoped token acts in. */
+  spaceId?: string | null;
   /** Set when the JWT came from the `auth_token` cookie rather than the Authorization header. */
   viaCookie?: boolean;
 }

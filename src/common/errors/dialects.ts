@@ -16,6 +16,8 @@ const IAM_CODES: Partial<Record<ErrorCode, number>> = {
   VALIDATION_ERROR: 400,
 };
 
+export const KEY_TOKEN_LOGIN_REQUIRED = 'You must be logged in to access this area';
+
 export function renderError(dialect: Dialect, e: NormalizedError): unknown {
   switch (dialect) {
     case 'clinical':
@@ -26,8 +28,13 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
         code: e.code,
         ...(e.fields.length ? { fields: e.fields } : {}),
       };
-    case 'key-token':
+    case 'key-token': {
+      if (e.status === 401 && e.message !== KEY_TOKEN_LOGIN_REQUIRED) {
+        // The documented message first, then the reason (an expired credential is told apart from an invalid one).
+        return { errors: [KEY_TOKEN_LOGIN_REQUIRED, e.message] };
+      }
       return { errors: e.fields.length ? e.fields.map((f) => `${f.name}: ${f.message}`) : [e.message] };
+    }
     case 'iam': {
       const code = IAM_CODES[e.code] ?? e.status;
       return {

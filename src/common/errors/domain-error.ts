@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   VALIDATION_ERROR: 400,
   BAD_REQUEST: 400,
   INVALID_CLIENT: 400,
+  /** The key:token surface answers a wrong email/password pair with 400, not 401. */
+  INVALID_LOGIN: 400,
   INVALID_REFRESH_TOKEN: 400,
   INVALID_VERIFICATION_TOKEN: 400,
   INVALID_CREDENTIALS: 401,

@@ -56,7 +56,7 @@ export class AuthenticationGuard implements CanActivate {
     }
   }
 
-  static enabledSchemes: AuthScheme[] = ['jwt', 'api-key'];
+  static enabledSchemes: AuthScheme[] = ['jwt', 'api-key', 'basic'];
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];

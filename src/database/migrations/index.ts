@@ -3,10 +3,12 @@ import { Foundation1763900000000 } from './1763900000000-Foundation';
 import { PortalAuth1763900100000 } from './1763900100000-PortalAuth';
 import { PatientPortal1763900200000 } from './1763900200000-PatientPortal';
 import { Clinical1763900300000 } from './1763900300000-Clinical';
+import { KeyToken1763900400000 } from './1763900400000-KeyToken';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
   PortalAuth1763900100000,
   PatientPortal1763900200000,
   Clinical1763900300000,
+  KeyToken1763900400000,
 ];

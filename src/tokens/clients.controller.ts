@@ -1,0 +1,89 @@
+import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { Roles } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { trim } from '../common/dto/query';
+import { ClientsService, ClientView } from './clients.service';
+
+class CreateClientDto {
+  @ApiProperty({ example: 'ios-app', description: '1 to 64 letters, digits, dots, dashes or underscores' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'id must be 1 to 64 letters, digits, dots, dashes or underscores' })
+  id!: string;
+
+  @ApiProperty({ example: 'iOS app' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name!: string;
+
+  @ApiPropertyOptional({ description: "lifetime of this client's key:token pairs in seconds (default KEY_TOKEN_TTL)" })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(365 * 86400)
+  token_ttl_seconds?: number;
+}
+
+class UpdateClientDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ description: 'false: its credentials can no longer log in or refresh' })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsInt()
+  @Min(60)
+  @Max(365 * 86400)
+  token_ttl_seconds?: number | null;
+}
+
+@ApiTags('key:token clients (admin)')
+@ApiBearerAuth()
+@ErrorDialect('portal')
+@Roles(['admin'])
+@Controller('api/clients')
+export class ClientsController {
+  constructor(private readonly clients: ClientsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The client applications of the key:token surface (admin)' })
+  list(): Promise<ClientView[]> {
+    return this.clients.list();
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Register a client application (admin); 409 if the id exists' })
+  create(@Body() body: CreateClientDto): Promise<ClientView> {
+    return this.clients.create(body.id, body.name, body.token_ttl_seconds ?? null);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rename, deactivate or change the token lifetime of a client (admin)' })
+  update(@Param('id') id: string, @Body() body: UpdateClientDto): Promise<ClientView> {
+    return this.clients.update(id, body);
+  }
+}

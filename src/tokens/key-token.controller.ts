@@ -1,0 +1,161 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Req } from '@nestjs/common';
+import {
+  ApiBasicAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+import { AuthUser } from '../auth/auth-user';
+import { clientInfo } from '../auth/portal-auth.controller';
+import { PortalAuthService } from '../auth/portal-auth.service';
+import { AuthSchemes, CurrentUser, Public } from '../common/decorators/auth.decorators';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { trim } from '../common/dto/query';
+import { RateLimited } from '../common/throttle/rate-limit.decorators';
+import { PublicUser } from '../users/users.service';
+import { KeyTokenPair, KeyTokensService } from './key-tokens.service';
+
+class CredentialsDto {
+  @ApiProperty({ example: 'web', description: 'a registered client application id' })
+  @IsString({ message: 'client is required' })
+  @MaxLength(64)
+  client!: string;
+
+  @ApiProperty({ example: 'user@example.org' })
+  @Transform(trim)
+  @IsString({ message: 'email is required' })
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email!: string;
+
+  @ApiProperty()
+  @IsString({ message: 'password is required' })
+  @MinLength(1, { message: 'password is required' })
+  @MaxLength(1024)
+  password!: string;
+}
+
+class LoginCredentialsDto extends CredentialsDto {}
+
+class RefreshPairDto {
+  @ApiProperty({ example: 'web' })
+  @IsString({ message: 'client is required' })
+  @MaxLength(64)
+  client!: string;
+
+  @ApiProperty({ description: 'the key of the pair to refresh' })
+  @IsString({ message: 'key is required' })
+  @MaxLength(64)
+  key!: string;
+
+  @ApiProperty({ description: 'its refresh token' })
+  @IsString({ message: 'refresh is required' })
+  @MaxLength(128)
+  refresh!: string;
+}
+
+class LogoutDto {
+  @ApiProperty({ example: 'web' })
+  @IsString({ message: 'client is required' })
+  @MaxLength(64)
+  client!: string;
+}
+
+class UpdateMeDto {
+  @ApiPropertyOptional({ description: 'must be free; the new address starts unverified' })
+  @IsOptional()
+  @Transform(trim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email?: string;
+
+  @ApiPropertyOptional({ description: 'the password policy applies' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
+}
+
+const PAIR_EXAMPLE = { key: 'kt_…', token: '…', refresh: '…', expires: '2026-12-07T10:00:00.000Z' };
+
+@ApiTags('key:token')
+@ErrorDialect('key-token')
+@Controller('users')
+export class KeyTokenController {
+  constructor(
+    private readonly pairs: KeyTokensService,
+    private readonly portal: PortalAuthService,
+  ) {}
+
+  @Post()
+  @Public()
+  @RateLimited(['register'])
+  @ApiOperation({
+    summary: 'Sign up and receive a key:token pair',
+    description: `The role is always the default sign-up role (viewer), whatever the body says. 400 Invalid client ID, 409 That email is already in use, 400 with the policy's words for a weak password.`,
+  })
+  @ApiCreatedResponse({ schema: { example: { role: 'viewer', ...PAIR_EXAMPLE } } })
+  signUp(@Body() body: CredentialsDto, @Req() req: FastifyRequest) {
+    return this.pairs.signUp(body, clientInfo(req));
+  }
+
+  @Post('token')
+  @Public()
+  @RateLimited(['login', 'loginIp'])
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Log in: a new key:token pair. Wrong or unknown: 400 Email or password incorrect (same answer, same time)',
+  })
+  @ApiOkResponse({ schema: { example: { role: 'viewer', ...PAIR_EXAMPLE } } })
+  logIn(@Body() body: LoginCredentialsDto, @Req() req: FastifyRequest) {
+    return this.pairs.logIn(body, clientInfo(req));
+  }
+
+  @Post('token/refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Replace a pair before it expires: a new key, token and refresh token',
+    description:
+      'The old pair stops working at once. The refresh must belong to that key and that client. A refresh token used ' +
+      'a second time revokes every pair descended from the same login: 400 Invalid refresh token.',
+  })
+  @ApiOkResponse({ schema: { example: PAIR_EXAMPLE } })
+  refresh(@Body() body: RefreshPairDto, @Req() req: FastifyRequest): Promise<KeyTokenPair> {
+    return this.pairs.refresh(body, clientInfo(req));
+  }
+
+  @Delete('token')
+  @HttpCode(204)
+  @AuthSchemes(['basic'])
+  @ApiBasicAuth('basic')
+  @ApiBody({ type: LogoutDto })
+  @ApiOperation({ summary: 'Log out: revoke the key:token pair that makes this request (refused at once everywhere)' })
+  @ApiNoContentResponse()
+  logOut(@CurrentUser() user: AuthUser, @Body() body: LogoutDto): Promise<void> {
+    return this.pairs.logOut(user, body.client);
+  }
+
+  @Get()
+  @ApiBasicAuth('basic')
+  @ApiOperation({ summary: 'The current user' })
+  me(@CurrentUser() user: AuthUser): Promise<PublicUser> {
+    return this.portal.me(user);
+  }
+
+  @Patch()
+  @ApiBasicAuth('basic')
+  @ApiOperation({ summary: 'Change the email (must be free; becomes unverified) or the password (policy applies)' })
+  @ApiOkResponse({ description: 'the user' })
+  updateMe(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<PublicUser> {
+    return this.pairs.updateMe(user, body);
+  }
+}

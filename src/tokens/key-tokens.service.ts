@@ -1,0 +1,266 @@
+import { Injectable } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AccessRevoker } from '../auth/access-revoker.service';
+import { AuthUser } from '../auth/auth-user';
+import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
+import { CredentialCache } from '../common/credential-cache';
+import { DomainError } from '../common/errors/domain-error';
+import { hashSecret, newSecret } from '../common/secrets';
+import { User } from '../users/entities/user.entity';
+import { PasswordHasher } from '../users/password-hasher';
+import { describePasswordProblems, passwordProblems } from '../users/password-policy';
+import { Role } from '../users/roles';
+import { normalizeEmail, PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { ClientsService } from './clients.service';
+
+/** Self-sign-up never chooses its role (API.md section 0): key:token accounts start with the least. */
+export const DEFAULT_SIGNUP_ROLE: Role = 'viewer';
+const MAX_KEY = 64;
+const MAX_TOKEN = 128;
+
+export interface KeyTokenPair {
+  key: string;
+  token: string;
+  refresh: string;
+  expires: string;
+}
+
+interface CachedPair {
+  pairId: string;
+  userId: string;
+  clientId: string;
+  role: Role;
+  tokenHash: Buffer;
+}
+
+/**
+ * Key:token credentials. The key is a public identifier (no colon, RFC 7617); the token and the refresh
+ * token are 256-bit secrets kept as hashes. A refresh replaces all three at once; a refresh token that
+ * comes back after use revokes its whole family. Verified pairs are cached (bounded, at most a second,
+ * never past their expiry), so the Basic check costs no database round trip in the steady state.
+ */
+@Injectable()
+export class KeyTokensService {
+  private readonly cache = new CredentialCache<CachedPair>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clients: ClientsService,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly portal: PortalAuthService,
+    private readonly revoker: AccessRevoker,
+    private readonly audit: AuditService,
+  ) {
+    revoker.onUserChanged((userId) => this.cache.deleteUser(userId));
+    revoker.onCredentialRevoked((key) => this.cache.delete(key));
+  }
+
+  private async issue(
+    m: EntityManager,
+    userId: string,
+    client: { id: string; ttlMs: number },
+    familyId?: string,
+  ): Promise<KeyTokenPair> {
+    const key = `kt_${newSecret(18)}`;
+    const token = newSecret();
+    const refresh = newSecret();
+    const expires = new Date(Date.now() + client.ttlMs);
+    await m.query(
+      `INSERT INTO key_tokens (user_id, client_id, family_id, key, token_hash, refresh_hash, expires_at)
+       VALUES ($1, $2, COALESCE($3::uuid, gen_random_uuid()), $4, $5, $6, $7)`,
+      [userId, client.id, familyId ?? null, key, hashSecret(token), hashSecret(refresh), expires],
+    );
+    return { key, token, refresh, expires: expires.toISOString() };
+  }
+
+  async signUp(
+    body: { client: unknown; email: string; password: string },
+    info: ClientInfo,
+  ): Promise<{ role: Role } & KeyTokenPair> {
+    const client = await this.clients.activeClient(body.client);
+    const pair = await this.dataSource.transaction(async (m) => {
+      const user = await this.users
+        .create({ email: body.email, password: body.password, role: DEFAULT_SIGNUP_ROLE }, m)
+        .catch((e: unknown) => {
+          if (e instanceof DomainError && e.code === 'EMAIL_EXISTS')
+            throw new DomainError('EMAIL_EXISTS', 'That email is already in use');
+          throw e;
+        });
+      return { userId: user.id, ...(await this.issue(m, user.id, client)) };
+    });
+    await this.audit.record('user_registered', {
+      userId: pair.userId,
+      ip: info.ip,
+      details: { role: DEFAULT_SIGNUP_ROLE, client: client.id },
+    });
+    const { userId: _id, ...rest } = pair;
+    return { role: DEFAULT_SIGNUP_ROLE, ...rest };
+  }
+
+  async logIn(
+    body: { client: unknown; email: string; password: string },
+    info: ClientInfo,
+  ): Promise<{ role: Role } & KeyTokenPair> {
+    const client = await this.clients.activeClient(body.client);
+    const user = await this.portal.verifyPassword(body.email, body.password, info).catch((e: unknown) => {
+      if (e instanceof DomainError && e.code === 'INVALID_CREDENTIALS')
+        throw new DomainError('INVALID_LOGIN', 'Email or password incorrect');
+      throw e;
+    });
+    const pair = await this.dataSource.transaction((m) => this.issue(m, user.id, client));
+    await this.audit.record('login_success', {
+      userId: user.id,
+      ip: info.ip,
+      details: { surface: 'key-token', client: client.id },
+    });
+    return { role: user.role, ...pair };
+  }
+
+  async authenticate(key: string, token: string): Promise<AuthUser> {
+    if (key.length > MAX_KEY || token.length > MAX_TOKEN || !key.startsWith('kt_')) {
+      throw new DomainError('INVALID_TOKEN', 'Key or token is invalid');
+    }
+    let entry = this.cache.get(key);
+    if (!entry) {
+      const [row] = (await this.dataSource.query(
+        `SELECT kt.id, kt.user_id, kt.client_id, kt.token_hash, kt.expires_at, kt.expires_at <= now() AS expired, u.role
+           FROM key_tokens kt JOIN users u ON u.id = kt.user_id
+          WHERE kt.key = $1 AND kt.revoked_at IS NULL AND u.is_active`,
+        [key],
+      )) as {
+        id: string;
+        user_id: string;
+        client_id: string;
+        token_hash: string;
+        expires_at: Date;
+        expired: boolean;
+        role: Role;
+      }[];
+      if (!row) throw new DomainError('INVALID_TOKEN', 'Key or token is invalid');
+      if (row.expired) throw new DomainError('TOKEN_EXPIRED', 'Token has expired; refresh it or log in again');
+      entry = {
+        pairId: row.id,
+        userId: row.user_id,
+        clientId: row.client_id,
+        role: row.role,
+        tokenHash: Buffer.from(row.token_hash, 'hex'),
+      };
+      this.cache.set(key, entry, row.expires_at.getTime());
+    }
+    const presented = Buffer.from(hashSecret(token), 'hex');
+    if (!timingSafeEqual(presented, entry.tokenHash)) throw new DomainError('INVALID_TOKEN', 'Key or token is invalid');
+    return {
+      id: entry.userId,
+      role: entry.role,
+      scheme: 'basic',
+      credentialId: entry.pairId,
+      clientId: entry.clientId,
+    };
+  }
+
+  async refresh(body: { client: unknown; key: unknown; refresh: unknown }, info: ClientInfo): Promise<KeyTokenPair> {
+    const client = await this.clients.activeClient(body.client);
+    const invalid = () => new DomainError('INVALID_REFRESH_TOKEN', 'Invalid refresh token');
+    if (
+      typeof body.key !== 'string' ||
+      typeof body.refresh !== 'string' ||
+      body.refresh.length > MAX_TOKEN ||
+      body.key.length > MAX_KEY
+    ) {
+      throw invalid();
+    }
+    const refreshHash = hashSecret(body.refresh);
+    const outcome = await this.dataSource.transaction(async (m) => {
+      const [won] = (await m.query(
+        `UPDATE key_tokens SET rotated_at = now(), revoked_at = now()
+          WHERE key = $1 AND client_id = $2 AND refresh_hash = $3
+            AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+          RETURNING id, user_id, family_id`,
+        [body.key, client.id, refreshHash],
+      )) as [{ id: string; user_id: string; family_id: string }[], number];
+      if (won.length) {
+        const active: unknown[] = await m.query(`SELECT 1 FROM users WHERE id = $1 AND is_active`, [won[0].user_id]);
+        if (!active.length) return { kind: 'invalid' as const };
+        return {
+          kind: 'rotated' as const,
+          pair: await this.issue(m, won[0].user_id, client, won[0].family_id),
+          userId: won[0].user_id,
+        };
+      }
+      const [seen] = (await m.query(
+        `SELECT family_id, user_id, rotated_at IS NOT NULL AS used FROM key_tokens WHERE refresh_hash = $1`,
+        [refreshHash],
+      )) as { family_id: string; user_id: string; used: boolean }[];
+      return seen?.used
+        ? { kind: 'replayed' as const, familyId: seen.family_id, userId: seen.user_id }
+        : { kind: 'invalid' as const };
+    });
+    if (outcome.kind === 'rotated') {
+      this.revoker.credentialRevoked(body.key);
+      return outcome.pair;
+    }
+    if (outcome.kind === 'replayed') {
+      // A used refresh token came back: someone kept a copy. Every pair descended from the same login ends.
+      const [rows] = (await this.dataSource.query(
+        `UPDATE key_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL RETURNING key`,
+        [outcome.familyId],
+      )) as [{ key: string }[], number];
+      for (const r of rows) this.revoker.credentialRevoked(r.key);
+      await this.audit.record('refresh_reuse', {
+        userId: outcome.userId,
+        ip: info.ip,
+        details: { surface: 'key-token', revoked: rows.length },
+      });
+    }
+    throw invalid();
+  }
+
+  /** Revokes the pair that made the request; it is refused at once here and, through Redis, elsewhere. */
+  async logOut(caller: AuthUser, clientId: unknown): Promise<void> {
+    if (caller.scheme !== 'basic' || !caller.credentialId) {
+      throw new DomainError('UNAUTHENTICATED', 'You must be logged in to access this area');
+    }
+    if (clientId !== caller.clientId) throw new DomainError('INVALID_CLIENT', 'Invalid client ID');
+    const [rows] = (await this.dataSource.query(
+      `UPDATE key_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING key`,
+      [caller.credentialId],
+    )) as [{ key: string }[], number];
+    for (const r of rows) this.revoker.credentialRevoked(r.key);
+  }
+
+  async updateMe(caller: AuthUser, change: { email?: string; password?: string }): Promise<PublicUser> {
+    const user = await this.users.getById(caller.id);
+    const patch: Record<string, unknown> = {};
+    if (change.email !== undefined && normalizeEmail(change.email) !== user.email) {
+      patch.email = normalizeEmail(change.email);
+      patch.emailVerified = false;
+    }
+    if (change.password !== undefined) {
+      const problems = passwordProblems(change.password, {
+        email: (patch.email as string) ?? user.email,
+        username: user.username,
+      });
+      if (problems.length) {
+        throw new DomainError('VALIDATION_ERROR', describePasswordProblems(problems), [
+          { name: 'password', message: describePasswordProblems(problems) },
+        ]);
+      }
+      patch.passwordHash = await this.hasher.hash(change.password);
+    }
+    if (Object.keys(patch).length) {
+      try {
+        await this.dataSource.getRepository(User).update({ id: user.id }, patch);
+      } catch (e) {
+        const translated = this.users.translateUnique(e);
+        if (translated instanceof DomainError && translated.code === 'EMAIL_EXISTS') {
+          throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
+        }
+        throw translated;
+      }
+    }
+    return toPublicUser(await this.users.getById(user.id));
+  }
+}
