@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { AppointmentsModule } from './appointments/appointments.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { IamModule } from './iam/iam.module';
 import { MagicLinkModule } from './magic-link/magic-link.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { StudiesModule } from './studies/studies.module';
@@ -52,6 +53,7 @@ export class AppModule {
         MagicLinkModule,
         SessionsModule,
         AppointmentsModule,
+        IamModule,
       ],
       providers: [
         DialectRegistry,

@@ -27,6 +27,17 @@ function instancePair(env: () => Record<string, string>) {
 }
 
 describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
+  // The admin signs in once: this suite runs with the real login limit (5 per account).
+  let adminToken: string | undefined;
+  const apiA = () => {
+    const h = api(ctx.a);
+    const cached = async () => (adminToken ??= await h.adminToken());
+    return {
+      ...h,
+      adminToken: cached,
+      createUser: async (email: string, role: string) => h.createUser(email, role, PASSWORD, await cached()),
+    };
+  };
   let redis: Awaited<ReturnType<typeof startRedis>>;
   beforeAll(async () => {
     redis = await startRedis();
@@ -46,7 +57,7 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
   });
 
   it('honours a logout made on one instance on the other within a second', async () => {
-    const h = api(ctx.a);
+    const h = apiA();
     await h.createUser('multi@test.example.org', 'researcher');
     const s = await h.login('multi@test.example.org', PASSWORD);
     await request(ctx.b.url).get('/api/auth/me').set(h.bearer(s.access_token)).expect(200);
@@ -59,7 +70,7 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
   });
 
   it('honours a role change made on one instance on the other within a second', async () => {
-    const h = api(ctx.a);
+    const h = apiA();
     const u = await h.createUser('multi-role@test.example.org', 'researcher');
     const s = await h.login('multi-role@test.example.org', PASSWORD);
     await request(ctx.b.url).get('/api/studies').set(h.bearer(s.access_token)).expect(200);
@@ -76,7 +87,7 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
   });
 
   it('refuses on the other instance, within a second, an API key deleted on one', async () => {
-    const h = api(ctx.a);
+    const h = apiA();
     await h.createUser('multi-key@test.example.org', 'researcher');
     const owner = (await h.login('multi-key@test.example.org', PASSWORD)).access_token;
     const key = (await request(ctx.a.url).post('/api/api-keys').set(h.bearer(owner)).send({ name: 'k' }).expect(201))
@@ -107,8 +118,28 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
     expect(ms).toBeLessThan(1000);
   });
 
+  it('refuses on the other instance, within a second, an IAM token deleted on one', async () => {
+    const h = apiA();
+    await h.createUser('multi-iam@test.example.org', 'researcher');
+    const login = await request(ctx.a.url)
+      .post('/v1/auth/token/')
+      .send({ username: 'multi-iam@test.example.org', password: PASSWORD })
+      .expect(200);
+    const key = login.body.token.key as string;
+    await request(ctx.b.url).get('/v1/whoami/').set('Authorization', `Token ${key}`).expect(200);
+    await request(ctx.a.url)
+      .delete(`/v1/tokens/${login.body.token.id}/`)
+      .set('Authorization', `Token ${key}`)
+      .expect(204);
+    const ms = await timeUntil(
+      async () => (await request(ctx.b.url).get('/v1/whoami/').set('Authorization', `Token ${key}`)).status,
+      401,
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+
   it('shows Redis as up on the detailed health page', async () => {
-    const token = await api(ctx.b).adminToken();
+    const token = await apiA().adminToken();
     const res = await request(ctx.b.url)
       .get('/api/health/detailed')
       .set('Authorization', `Bearer ${token}`)

@@ -17,7 +17,8 @@ export type AuditEventName =
   | 'user_enabled'
   | 'subscription_changed'
   | 'api_key_created'
-  | 'api_key_revoked';
+  | 'api_key_revoked'
+  | 'password_changed';
 
 export interface AuditInput {
   userId?: string | null;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { BroadcastService } from '../redis/broadcast.service';
 import { LoginSessionsService } from './login-sessions.service';
 
@@ -17,6 +18,7 @@ export class AccessRevoker {
   constructor(
     private readonly sessions: LoginSessionsService,
     private readonly broadcast: BroadcastService,
+    private readonly dataSource: DataSource,
   ) {
     broadcast.on('user-changed', (p) => this.notifyUser((p as { userId: string }).userId));
     broadcast.on('credential-revoked', (p) => this.notifyCredential((p as { hash: string }).hash));
@@ -38,6 +40,29 @@ export class AccessRevoker {
     if (!opts.keepSessions) await this.sessions.revoke({ userId, exceptSessionId: opts.exceptSessionId }, reason);
     this.notifyUser(userId);
     this.broadcast.publish('user-changed', { userId });
+  }
+
+  /**
+   * Ends every credential of a user but the one making the request (a password change with
+   * `reset_tokens`): login sessions, key:token pairs and IAM tokens. API keys are programs' credentials
+   * and are managed on their own.
+   */
+  async resetCredentials(
+    userId: string,
+    keep: { sessionId?: string; pairId?: string; iamTokenId?: string },
+  ): Promise<void> {
+    await this.sessions.revoke({ userId, exceptSessionId: keep.sessionId }, 'password_change');
+    const [pairs] = (await this.dataSource.query(
+      `UPDATE key_tokens SET revoked_at = now()
+        WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid) RETURNING key`,
+      [userId, keep.pairId ?? null],
+    )) as [{ key: string }[], number];
+    const [tokens] = (await this.dataSource.query(
+      `DELETE FROM iam_tokens WHERE user_id = $1 AND ($2::bigint IS NULL OR id <> $2::bigint) RETURNING key_hash`,
+      [userId, keep.iamTokenId ?? null],
+    )) as [{ key_hash: string }[], number];
+    for (const p of pairs) this.credentialRevoked(p.key);
+    for (const t of tokens) this.credentialRevoked(t.key_hash);
   }
 
   credentialRevoked(hash: string): void {

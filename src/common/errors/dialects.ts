@@ -39,7 +39,8 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
       const code = IAM_CODES[e.code] ?? e.status;
       return {
         error_codes: [code],
-        message: e.message,
+        // IAM clients match this exact sentence for every validation failure; the fields say what failed.
+        message: e.code === 'VALIDATION_ERROR' ? 'Validation error.' : e.message,
         fields: e.fields.map((f) => ({ name: f.name, message: f.message, error_code: code })),
       };
     }

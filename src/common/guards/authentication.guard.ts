@@ -56,7 +56,7 @@ export class AuthenticationGuard implements CanActivate {
     }
   }
 
-  static enabledSchemes: AuthScheme[] = ['jwt', 'api-key', 'basic'];
+  static enabledSchemes: AuthScheme[] = ['jwt', 'api-key', 'basic', 'token'];
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];

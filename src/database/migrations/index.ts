@@ -4,6 +4,7 @@ import { PortalAuth1763900100000 } from './1763900100000-PortalAuth';
 import { PatientPortal1763900200000 } from './1763900200000-PatientPortal';
 import { Clinical1763900300000 } from './1763900300000-Clinical';
 import { KeyToken1763900400000 } from './1763900400000-KeyToken';
+import { Iam1763900500000 } from './1763900500000-Iam';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   PatientPortal1763900200000,
   Clinical1763900300000,
   KeyToken1763900400000,
+  Iam1763900500000,
 ];

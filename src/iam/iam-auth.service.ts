@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AccessRevoker } from '../auth/access-revoker.service';
+import { AuthUser } from '../auth/auth-user';
+import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
+import { DomainError, FieldError } from '../common/errors/domain-error';
+import { PasswordHasher } from '../users/password-hasher';
+import { describePasswordProblems, passwordProblems } from '../users/password-policy';
+import { UsersService } from '../users/users.service';
+import { IamTokensService, TokenView } from './iam-tokens.service';
+
+export interface PasswordChange {
+  old_password?: string;
+  password?: string;
+  password2?: string;
+  new_password?: string;
+  reset_tokens?: boolean;
+}
+
+const invalid = (fields: FieldError[]) => new DomainError('VALIDATION_ERROR', 'Validation error.', fields);
+
+@Injectable()
+export class IamAuthService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly portal: PortalAuthService,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: IamTokensService,
+    private readonly revoker: AccessRevoker,
+    private readonly audit: AuditService,
+  ) {}
+
+  async login(
+    username: string,
+    password: string,
+    client: ClientInfo,
+  ): Promise<{ user: { username: string }; token: Omit<TokenView, 'permanent' | 'space_id'> }> {
+    const user = await this.portal.verifyPassword(username, password, client, 'Username and password do not match.');
+    const token = await this.tokens.create(user.id, false);
+    await this.audit.record('login_success', {
+      userId: user.id,
+      ip: client.ip,
+      details: { surface: 'iam', token_id: token.id },
+    });
+    return {
+      user: { username: user.username ?? user.email },
+      token: {
+        id: token.id,
+        key: token.key,
+        is_active: token.is_active,
+        created: token.created,
+        expires: token.expires,
+      },
+    };
+  }
+
+  /**
+   * Changes the password after checking the old one. With `reset_tokens`, every other credential of the
+   * user ends at once (tokens, login sessions, key:token pairs); the one making the request keeps working.
+   */
+  async changePassword(caller: AuthUser, body: PasswordChange, client: ClientInfo): Promise<void> {
+    const fields: FieldError[] = [];
+    if (!body.old_password) fields.push({ name: 'old_password', message: 'This field is required.' });
+    const next = body.new_password ?? body.password;
+    if (!next)
+      fields.push({
+        name: body.new_password === undefined ? 'password' : 'new_password',
+        message: 'This field is required.',
+      });
+    if (
+      body.new_password === undefined &&
+      body.password !== undefined &&
+      body.password2 !== undefined &&
+      body.password !== body.password2
+    ) {
+      fields.push({ name: 'password2', message: 'The two password fields did not match.' });
+    }
+    if (body.new_password === undefined && body.password !== undefined && body.password2 === undefined) {
+      fields.push({ name: 'password2', message: 'This field is required.' });
+    }
+    if (fields.length) throw invalid(fields);
+
+    const user = await this.users.getById(caller.id);
+    const [row] = (await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [user.id])) as {
+      password_hash: string | null;
+    }[];
+    const check = await this.hasher.verify(row?.password_hash, body.old_password!);
+    if (!check.ok) throw invalid([{ name: 'old_password', message: 'Incorrect password.' }]);
+    const problems = passwordProblems(next, { email: user.email, username: user.username });
+    if (problems.length) {
+      throw invalid([
+        {
+          name: body.new_password !== undefined ? 'new_password' : 'password',
+          message: `${describePasswordProblems(problems)}.`,
+        },
+      ]);
+    }
+    await this.users.updatePasswordHash(user.id, await this.hasher.hash(next!));
+    if (body.reset_tokens) {
+      await this.revoker.resetCredentials(user.id, {
+        sessionId: caller.sessionId,
+        pairId: caller.scheme === 'basic' ? caller.credentialId : undefined,
+        iamTokenId: caller.scheme === 'token' ? caller.credentialId : undefined,
+      });
+    }
+    await this.audit.record('password_changed', {
+      userId: user.id,
+      ip: client.ip,
+      details: { reset_tokens: body.reset_tokens === true },
+    });
+  }
+}

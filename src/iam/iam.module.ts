@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { UsersModule } from '../users/users.module';
+import { IamAuthService } from './iam-auth.service';
+import { IamTokensService } from './iam-tokens.service';
+import { IamController } from './iam.controller';
+import { SpacesService } from './spaces.service';
+import { TokenStrategy } from './token.strategy';
+
+@Module({
+  imports: [UsersModule],
+  providers: [IamTokensService, SpacesService, IamAuthService, TokenStrategy],
+  controllers: [IamController],
+})
+export class IamModule {}
