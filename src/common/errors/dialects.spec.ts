@@ -34,7 +34,12 @@ describe('error dialects', () => {
   });
 
   it('key-token: {errors: [...]}', () => {
-    expect(renderError('key-token', invalid)).toEqual({ errors: ['Invalid email or password'] });
+    const wrongPair = normalizeError(new DomainError('INVALID_LOGIN', 'Email or password incorrect'));
+    expect(renderError('key-token', wrongPair)).toEqual({ errors: ['Email or password incorrect'] });
+    // A 401 leads with the documented sentence, then says why.
+    expect(renderError('key-token', normalizeError(new DomainError('TOKEN_EXPIRED', 'Token has expired')))).toEqual({
+      errors: ['You must be logged in to access this area', 'Token has expired'],
+    });
     expect(renderError('key-token', validation)).toEqual({ errors: ['old_password: Incorrect password.'] });
   });
 
