@@ -25,7 +25,7 @@ const DURATION = QUICK ? 3 : 10;
 const CONNECTIONS = 32;
 const ROOT = join(__dirname, '..');
 const ADMIN_EMAIL = 'bench-admin@example.org';
-const ADMIN_PASSWORD = 'Bench-Admin-Passw0rd';
+const ADMIN_PASSWORD = 'Quartz-Harbor-Meadow-91';
 const USER_PASSWORD = 'Bench-User-Passw0rd';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -133,7 +133,8 @@ function embeddedPostgresEntry(log: (m: string) => void): string {
  */
 export function reachableDataDir(requested: string): string {
   const dir = resolve(requested);
-  if (userInfo().uid !== 0 || othersCanReach(dir)) return dir;
+  // The cluster lives in DATA_DIR/pg, so DATA_DIR itself must be reachable too.
+  if (userInfo().uid !== 0 || othersCanReach(join(dir, 'pg'))) return dir;
   const tag = createHash('sha256').update(dir).digest('hex').slice(0, 16);
   return join(tmpdir(), `identity-pg-${tag}`);
 }
