@@ -9,9 +9,14 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { exceedsDepth } from './common/body-depth';
 import { DomainError } from './common/errors/domain-error';
 import { AppConfig } from './config/config';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DialectRegistry } from './common/errors/dialect-registry';
+import { renderError } from './common/errors/dialects';
+import { normalizeError } from './common/errors/normalize';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
 
 export const BODY_LIMIT = 1024 * 1024;
+let dialects: DialectRegistry | undefined;
 /** Assessment results may be large; every other route keeps the 1 MiB limit (API.md section 0). */
 const LARGE_BODY_ROUTES = new Map([['/api/submit', SUBMIT_BODY_LIMIT]]);
 
@@ -39,14 +44,26 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     // The server-wide limit is the largest; each route gets its own below (a route's limit takes precedence).
     bodyLimit: Math.max(BODY_LIMIT, ...LARGE_BODY_ROUTES.values()),
     trustProxy: config.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Ids and keys in paths are at most a few dozen characters; anything longer is no route.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // Malformed URLs (bad percent-encoding, over-long ids) are refused before routing; they still get
+    // the surface's error shape.
+    frameworkErrors: ((error: Error, req: FastifyRequest, reply: FastifyReply) => {
+      const e = normalizeError(error);
+      const dialect = dialects?.resolve(undefined, req.url) ?? 'portal';
+      void reply
+        .status(e.status)
+        .header('Content-Type', 'application/json; charset=utf-8')
+        .send(renderError(dialect, e));
+    }) as never,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, options), adapter, {
     bufferLogs: true,
     abortOnError: false,
   });
+  dialects = app.get(DialectRegistry);
   app.useLogger(app.get(Logger));
   // Bodies are JSON or forms. Fastify would also parse text/plain, a content type that browsers send
   // cross-site without a CORS preflight; refusing it (415) closes that door.

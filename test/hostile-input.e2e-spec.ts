@@ -9,7 +9,7 @@ describe('hostile input gets a 4xx in the dialect, never a 500', () => {
   let admin: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT_MAGIC_LINK: '5/15m' });
+    t = await startTestApp({ RATE_LIMIT_MAGIC_LINK: '5/15m', RATE_LIMIT_LOGIN: '5/15m' });
     h = api(t);
     admin = await h.adminToken();
   });
@@ -100,6 +100,57 @@ describe('hostile input gets a 4xx in the dialect, never a 500', () => {
       .body;
     await request(t.url).post('/api/api-keys').set('X-API-Key', key).send({ name: 'child' }).expect(401);
     await request(t.url).get('/api/api-keys').set('X-API-Key', key).expect(200);
+  });
+
+  it('counts login attempts by the field each surface looks the account up by, whatever else the body holds', async () => {
+    for (let i = 0; i < 5; i++) {
+      await request(t.url)
+        .post('/api/login')
+        .send({ email: 'victim@test.example.org', password: 'Wrong-1a', username: `r${i}` })
+        .expect(401);
+    }
+    await request(t.url)
+      .post('/api/login')
+      .send({ email: 'victim@test.example.org', password: 'Wrong-1a', username: 'r9' })
+      .expect(429);
+    for (let i = 0; i < 5; i++) {
+      await request(t.url)
+        .post('/users/token')
+        .send({ client: 'web', email: 'victim2@test.example.org', password: 'x', username: `r${i}` })
+        .expect(400);
+    }
+    await request(t.url)
+      .post('/users/token')
+      .send({ client: 'web', email: 'victim2@test.example.org', password: 'x', username: 'r9' })
+      .expect(429);
+  });
+
+  it('answers malformed and over-long URLs in the dialect of the surface', async () => {
+    expect((await request(t.url).get('/v1/tokens/%FF/').expect(400)).body).toEqual({
+      error_codes: [400],
+      message: 'Malformed URL',
+      fields: [],
+    });
+    expect((await request(t.url).get('/api/appointments/%FF').expect(400)).body).toEqual({
+      success: false,
+      error: 'Malformed URL',
+      code: 'BAD_REQUEST',
+    });
+    const long = await request(t.url)
+      .get(`/v1/tokens/${'a'.repeat(300)}/`)
+      .expect(414);
+    expect(long.body.error_codes).toEqual([414]);
+  });
+
+  it('keeps IAM token keys out of the request log when they address a token', async () => {
+    const login = await request(t.url)
+      .post('/v1/auth/token/')
+      .send({ username: 'keys@test.example.org', password: PASSWORD })
+      .expect(200);
+    const key = login.body.token.key as string;
+    await request(t.url).get(`/v1/tokens/${key}/`).set('Authorization', `Token ${key}`).expect(200);
+    expect(t.logs.text).toContain('tk_[REDACTED]');
+    expect(t.logs.text).not.toContain(key);
   });
 
   it('trims names and refuses names of only spaces', async () => {

@@ -343,6 +343,9 @@ describe('IAM surface', () => {
       ).body as { key: string; token: string };
       const basic = `Basic ${Buffer.from(`${pair.key}:${pair.token}`).toString('base64')}`;
       await request(t.url).get('/users').set('Authorization', basic).expect(200);
+      const apiKey = (
+        await request(t.url).post('/api/api-keys').set(h.bearer(jwt.access_token)).send({ name: 'k' }).expect(201)
+      ).body.key as string;
       await request(t.url)
         .post('/v1/auth/password/change/')
         .set(auth(caller.key))
@@ -357,6 +360,7 @@ describe('IAM surface', () => {
       await request(t.url).get('/v1/whoami/').set(auth(other.key)).expect(401);
       await request(t.url).get('/api/auth/me').set(h.bearer(jwt.access_token)).expect(401);
       await request(t.url).get('/users').set('Authorization', basic).expect(401);
+      await request(t.url).get('/api/auth/me').set('X-API-Key', apiKey).expect(401);
       const left = (await request(t.url).get('/v1/tokens/').set(auth(caller.key)).expect(200)).body as Token[];
       expect(left.map((x) => x.id)).toEqual([caller.id]);
     });

@@ -96,6 +96,28 @@ describe('key:token surface', () => {
       expect(median(b) / median(a)).toBeLessThan(1.33);
     });
 
+    it('accepts a username in the email field, like every login field', async () => {
+      await t.db.query(`UPDATE users SET username = 'kt.user' WHERE email = 'kt@test.example.org'`);
+      await logIn('kt.user').expect(200);
+    });
+
+    it('ends the existing pairs of a client that is deactivated', async () => {
+      const pair = (await logIn('kt@test.example.org', PASSWORD, 'ios').expect(200)).body as Pair;
+      await request(t.url).get('/users').set('Authorization', basic(pair.key, pair.token)).expect(200);
+      await request(t.url)
+        .patch('/api/clients/ios')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ active: false })
+        .expect(200);
+      await new Promise((r) => setTimeout(r, 1100)); // the verified-pair cache lives one second
+      await request(t.url).get('/users').set('Authorization', basic(pair.key, pair.token)).expect(401);
+      await request(t.url)
+        .patch('/api/clients/ios')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ active: true })
+        .expect(200);
+    });
+
     it('refuses an unknown or inactive client', async () => {
       expect((await logIn('kt@test.example.org', PASSWORD, 'nope').expect(400)).body).toEqual({
         errors: ['Invalid client ID'],

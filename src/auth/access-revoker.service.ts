@@ -44,8 +44,7 @@ export class AccessRevoker {
 
   /**
    * Ends every credential of a user but the one making the request (a password change with
-   * `reset_tokens`): login sessions, key:token pairs and IAM tokens. API keys are programs' credentials
-   * and are managed on their own.
+   * `reset_tokens`): login sessions, key:token pairs, IAM tokens and API keys.
    */
   async resetCredentials(
     userId: string,
@@ -61,6 +60,11 @@ export class AccessRevoker {
       `DELETE FROM iam_tokens WHERE user_id = $1 AND ($2::bigint IS NULL OR id <> $2::bigint) RETURNING key_hash`,
       [userId, keep.iamTokenId ?? null],
     )) as [{ key_hash: string }[], number];
+    const [keys] = (await this.dataSource.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING key_hash`,
+      [userId],
+    )) as [{ key_hash: string }[], number];
+    for (const k of keys) this.credentialRevoked(k.key_hash);
     for (const p of pairs) this.credentialRevoked(p.key);
     for (const t of tokens) this.credentialRevoked(t.key_hash);
   }

@@ -10,7 +10,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { RateLimited } from '../common/throttle/rate-limit.decorators';
+import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { EmailVerificationService } from '../users/email-verification.service';
 import { ClinicalAuthService, ClinicalLoginBody } from './clinical-auth.service';
 import { ClinicalLoginDto, ClinicalRegisterDto, ResendVerificationDto, VerifyEmailDto } from './dto/clinical-auth.dto';
@@ -52,6 +52,7 @@ export class ClinicalAuthController {
   @Post('login')
   @Public()
   @RateLimited(['login', 'loginIp'])
+  @LoginField('email')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Log in: a JWT valid 24 hours, or 30 days with remember: true',

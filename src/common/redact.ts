@@ -1,9 +1,12 @@
 /** Query parameters that carry secrets (mail links put tokens there); their values never reach a log. */
 const SECRET_PARAMS = /([?&](?:token|key|refresh|refresh_token|access_token|code|password|session_id)=)[^&#]*/gi;
 
-/** Assessment session ids are bearer secrets, and GET /api/sessions/:id carries one in the path. */
-const SECRET_SEGMENTS = /\bsess_[A-Za-z0-9_-]+/g;
+/**
+ * Secrets that clients put in paths: assessment session ids (GET /api/sessions/:id) and IAM token keys
+ * (/v1/tokens/{id or key}/).
+ */
+const SECRET_SEGMENTS = /\b(sess|tk)_[A-Za-z0-9_-]+/g;
 
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, '$1[REDACTED]').replace(SECRET_SEGMENTS, 'sess_[REDACTED]');
+  return url.replace(SECRET_PARAMS, '$1[REDACTED]').replace(SECRET_SEGMENTS, '$1_[REDACTED]');
 }

@@ -82,6 +82,14 @@ export class IamTokensService {
     manager?: EntityManager,
   ): Promise<TokenView> {
     const run = async (m: EntityManager) => {
+      if (spaceId) {
+        // Waits for a concurrent deletion of the space, and then refuses (404) rather than racing it.
+        const found: unknown[] = await m.query(`SELECT id FROM spaces WHERE id = $1 AND user_id = $2 FOR KEY SHARE`, [
+          spaceId,
+          userId,
+        ]);
+        if (!found.length) throw new DomainError('NOT_FOUND', 'Not found.');
+      }
       if (permanent) {
         await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PERMANENT_LOCK, userId]);
         const [{ n }] = (await m.query(

@@ -19,7 +19,7 @@ import { clientInfo } from '../auth/portal-auth.controller';
 import { CurrentUser, Public } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { toBool, toInt, trim } from '../common/dto/query';
-import { RateLimited } from '../common/throttle/rate-limit.decorators';
+import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { UsersService } from '../users/users.service';
 import { IamAuthService } from './iam-auth.service';
 import { IamTokensService, MAX_PERMANENT, TokenView } from './iam-tokens.service';
@@ -159,6 +159,7 @@ export class IamController {
   @Post('auth/token')
   @Public()
   @RateLimited(['login', 'loginIp'])
+  @LoginField('username')
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with username (or email) and password: a temporary token (TEMP_TOKEN_TTL, 24 h)' })
   @ApiOkResponse({
@@ -189,7 +190,7 @@ export class IamController {
     description:
       '`old_password`, then `password` and `password2` (or `new_password` alone). A wrong old password: 400 with the field error ' +
       '"Incorrect password.". `reset_tokens: true` ends every other token, login session and key:token pair of the user at once; ' +
-      'the credential making the request keeps working. API keys are not affected.',
+      'the credential making the request keeps working. API keys are revoked too.',
   })
   @ApiNoContentResponse()
   changePassword(

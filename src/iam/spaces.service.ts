@@ -72,6 +72,7 @@ export class SpacesService {
       `UPDATE spaces SET name = $3 WHERE id = $1 AND user_id = $2 RETURNING id, name, created_at`,
       [id, userId, name],
     )) as [SpaceRow[], number];
+    if (!rows.length) throw new DomainError('NOT_FOUND', 'Not found.');
     return view(rows[0]);
   }
 
@@ -79,6 +80,9 @@ export class SpacesService {
   async remove(userId: string, id: string): Promise<void> {
     await this.own(userId, id);
     await this.dataSource.transaction(async (m) => {
+      // Locked first: a token being created in this space waits, then finds the space gone (404),
+      // instead of being created and silently removed by the cascade.
+      await m.query(`SELECT id FROM spaces WHERE id = $1 AND user_id = $2 FOR UPDATE`, [id, userId]);
       const [tokens] = (await m.query(`DELETE FROM iam_tokens WHERE space_id = $1 RETURNING key_hash`, [id])) as [
         { key_hash: string }[],
         number,

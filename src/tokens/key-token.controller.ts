@@ -19,7 +19,7 @@ import { PortalAuthService } from '../auth/portal-auth.service';
 import { AuthSchemes, CurrentUser, Public } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { trim } from '../common/dto/query';
-import { RateLimited } from '../common/throttle/rate-limit.decorators';
+import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { PublicUser } from '../users/users.service';
 import { KeyTokenPair, KeyTokensService } from './key-tokens.service';
 
@@ -43,7 +43,26 @@ class CredentialsDto {
   password!: string;
 }
 
-class LoginCredentialsDto extends CredentialsDto {}
+/** Every login identifier field accepts an email address or a username (API.md section 0). */
+class LoginCredentialsDto {
+  @ApiProperty({ example: 'web', description: 'a registered client application id' })
+  @IsString({ message: 'client is required' })
+  @MaxLength(64)
+  client!: string;
+
+  @ApiProperty({ example: 'user@example.org', description: 'email address or username' })
+  @Transform(trim)
+  @IsString({ message: 'email is required' })
+  @MinLength(1, { message: 'email is required' })
+  @MaxLength(320)
+  email!: string;
+
+  @ApiProperty()
+  @IsString({ message: 'password is required' })
+  @MinLength(1, { message: 'password is required' })
+  @MaxLength(1024)
+  password!: string;
+}
 
 class RefreshPairDto {
   @ApiProperty({ example: 'web' })
@@ -110,6 +129,7 @@ export class KeyTokenController {
   @Post('token')
   @Public()
   @RateLimited(['login', 'loginIp'])
+  @LoginField('email')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Log in: a new key:token pair. Wrong or unknown: 400 Email or password incorrect (same answer, same time)',

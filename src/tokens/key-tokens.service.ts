@@ -127,8 +127,8 @@ export class KeyTokensService {
     if (!entry) {
       const [row] = (await this.dataSource.query(
         `SELECT kt.id, kt.user_id, kt.client_id, kt.token_hash, kt.expires_at, kt.expires_at <= now() AS expired, u.role
-           FROM key_tokens kt JOIN users u ON u.id = kt.user_id
-          WHERE kt.key = $1 AND kt.revoked_at IS NULL AND u.is_active`,
+           FROM key_tokens kt JOIN users u ON u.id = kt.user_id JOIN clients c ON c.id = kt.client_id
+          WHERE kt.key = $1 AND kt.revoked_at IS NULL AND u.is_active AND c.active`,
         [key],
       )) as {
         id: string;

@@ -86,6 +86,13 @@ describe('normalizeError', () => {
     });
   });
 
+  it('answers bad data (SQLSTATE class 22) with 400 and a vanished reference (23503) with 404', () => {
+    const pgError = (code: string) => Object.assign(new Error('x'), { driverError: { code } });
+    expect(normalizeError(pgError('22021'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(normalizeError(pgError('22P05'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(normalizeError(pgError('23503'))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+
   it('answers 503 when the database cannot be reached', () => {
     const e = normalizeError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
     expect(e).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });

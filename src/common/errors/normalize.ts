@@ -23,6 +23,8 @@ const FASTIFY_CODES: Record<string, [number, ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'BAD_REQUEST', 'Invalid Content-Length'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'BAD_REQUEST', 'Request body is empty but Content-Type is JSON'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'BAD_REQUEST', 'Malformed JSON in request body'],
+  FST_ERR_BAD_URL: [400, 'BAD_REQUEST', 'Malformed URL'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'BAD_REQUEST', 'Request URI is too long'],
 };
 
 /** Errors that mean the database cannot be reached right now: the caller should retry, not report a bug. */
@@ -87,6 +89,8 @@ export function normalizeError(err: unknown): Normalized {
   // SQLSTATE class 22 (data exception): a NUL byte, an unpaired surrogate in jsonb, a value out of
   // range. The input was bad; nothing was written.
   const sqlState = String((err as { driverError?: { code?: unknown } })?.driverError?.code ?? '');
+  // A row this request refers to was deleted meanwhile (a space deleted while a token is created in it).
+  if (sqlState === '23503') return { status: 404, code: 'NOT_FOUND', message: 'Not found', fields: [] };
   if (sqlState.startsWith('22')) {
     return {
       status: 400,

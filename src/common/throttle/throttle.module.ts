@@ -6,11 +6,14 @@ import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig, RateLimitName } from '../../config/config';
 import { extractAccessToken } from '../../auth/strategies/jwt.strategy';
 import { CounterStorage } from './counter-storage';
-import { RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
+import { LoginField, RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
 import { ipAndAccount, ipAndEmail, ipOf } from './trackers';
 
 // Order matters: the per-IP login limit counts first, so attempts refused per account still use up the IP's budget.
-const TRACKERS: Record<Exclude<RateLimitName, 'default'>, (req: FastifyRequest) => string> = {
+const TRACKERS: Record<
+  Exclude<RateLimitName, 'default'>,
+  (req: FastifyRequest, field?: 'username' | 'email') => string
+> = {
   loginIp: ipOf,
   login: ipAndAccount,
   register: ipOf,
@@ -31,7 +34,8 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: Jw
       name,
       limit: limit.limit,
       ttl: limit.ttlMs,
-      getTracker: (req) => TRACKERS[name](req as FastifyRequest),
+      getTracker: (req, ctx) =>
+        TRACKERS[name](req as FastifyRequest, reflector.getAllAndOverride(LoginField, targets(ctx)) ?? undefined),
       skipIf: (ctx) => !(reflector.getAllAndOverride(RateLimited, targets(ctx)) ?? []).includes(name),
     });
   }
