@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -11,6 +10,7 @@ import { DomainError } from './common/errors/domain-error';
 import { AppConfig } from './config/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DialectRegistry } from './common/errors/dialect-registry';
+import { securityHeaders } from './common/security-headers';
 import { renderError } from './common/errors/dialects';
 import { normalizeError } from './common/errors/normalize';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
@@ -69,14 +69,14 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   // cross-site without a CORS preflight; refusing it (415) closes that door.
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
-  fastify.addHook('preValidation', async (req) => {
-    if (exceedsDepth(req.body)) throw new DomainError('BAD_REQUEST', 'Request body is nested too deeply');
+  fastify.addHook('preValidation', (req, _reply, done) => {
+    done(req.body !== undefined && exceedsDepth(req.body) ? new DomainError('BAD_REQUEST', 'Request body is nested too deeply') : undefined);
   });
   fastify.addHook('onRoute', (route) => {
     route.bodyLimit = LARGE_BODY_ROUTES.get(route.url.replace(/\/+$/, '')) ?? BODY_LIMIT;
   });
   await app.register(fastifyCookie);
-  await app.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: [`'self'`],
@@ -85,7 +85,11 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
         scriptSrc: [`'self'`],
       },
     },
-    hsts: config.env === 'production',
+    strictTransportSecurity: config.env === 'production',
+  });
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   if (config.corsOrigins.length) {
     app.enableCors({
