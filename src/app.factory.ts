@@ -70,7 +70,11 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
   fastify.addHook('preValidation', (req, _reply, done) => {
-    done(req.body !== undefined && exceedsDepth(req.body) ? new DomainError('BAD_REQUEST', 'Request body is nested too deeply') : undefined);
+    done(
+      req.body !== undefined && exceedsDepth(req.body)
+        ? new DomainError('BAD_REQUEST', 'Request body is nested too deeply')
+        : undefined,
+    );
   });
   fastify.addHook('onRoute', (route) => {
     route.bodyLimit = LARGE_BODY_ROUTES.get(route.url.replace(/\/+$/, '')) ?? BODY_LIMIT;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BroadcastService } from '../redis/broadcast.service';
+import { UserCache } from '../users/user-cache';
 import { LoginSessionsService } from './login-sessions.service';
 
 type UserListener = (userId: string) => void;
@@ -19,6 +20,7 @@ export class AccessRevoker {
     private readonly sessions: LoginSessionsService,
     private readonly broadcast: BroadcastService,
     private readonly dataSource: DataSource,
+    private readonly users: UserCache,
   ) {
     broadcast.on('user-changed', (p) => this.notifyUser((p as { userId: string }).userId));
     broadcast.on('credential-revoked', (p) => this.notifyCredential((p as { hash: string }).hash));
@@ -75,6 +77,7 @@ export class AccessRevoker {
   }
 
   private notifyUser(userId: string): void {
+    this.users.invalidate(userId);
     for (const l of this.userListeners) l(userId);
   }
 

@@ -120,7 +120,7 @@ export class PortalAuthService {
   }
 
   async me(caller: AuthUser): Promise<PublicUser> {
-    const user = await this.users.findById(caller.id);
+    const user = await this.users.findByIdCached(caller.id);
     if (!user || !user.isActive)
       throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone or disabled');
     return toPublicUser(user);

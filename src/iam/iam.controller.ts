@@ -18,6 +18,7 @@ import { AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
 import { CurrentUser, Public } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { DomainError } from '../common/errors/domain-error';
 import { toBool, toInt, trim } from '../common/dto/query';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { UsersService } from '../users/users.service';
@@ -204,7 +205,9 @@ export class IamController {
   @Get('whoami')
   @ApiOperation({ summary: 'The current user, and the space of a space-scoped token (null otherwise)' })
   async whoami(@CurrentUser() caller: AuthUser) {
-    const user = await this.users.getById(caller.id);
+    const user = await this.users.findByIdCached(caller.id);
+    if (!user || !user.isActive)
+      throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone or disabled');
     const space = caller.spaceId ? await this.spaces.own(caller.id, caller.spaceId) : null;
     return {
       id: user.id,

@@ -1,9 +1,11 @@
 import { Module, OnApplicationShutdown } from '@nestjs/common';
+import { UsersModule } from '../users/users.module';
 import { MagicLinkController } from './magic-link.controller';
 import { MagicLinkService } from './magic-link.service';
 import { MagicLinkStrategy } from './magic-link.strategy';
 
 @Module({
+  imports: [UsersModule],
   providers: [MagicLinkService, MagicLinkStrategy],
   controllers: [MagicLinkController],
   exports: [MagicLinkService],

@@ -8,6 +8,7 @@ import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
+import { UserCache } from '../users/user-cache';
 import { normalizeEmail } from '../users/users.service';
 
 /** 256 bits in base64url: exactly 43 characters of the URL-safe alphabet. */
@@ -30,6 +31,7 @@ export class MagicLinkService {
     private readonly mail: MailService,
     private readonly issuer: SessionIssuer,
     private readonly audit: AuditService,
+    private readonly cache: UserCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -107,6 +109,7 @@ export class MagicLinkService {
       return this.issuer.signIn(user, { method: 'magic_link', ...client }, m);
     });
     const { sessionId, ...body } = result;
+    this.cache.invalidate(body.user.id);
     await this.audit.record('login_success', {
       userId: body.user.id,
       ip: client.ip,

@@ -8,7 +8,6 @@ import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
-import { User } from '../users/entities/user.entity';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
 import { Role } from '../users/roles';
@@ -252,7 +251,7 @@ export class KeyTokensService {
     }
     if (Object.keys(patch).length) {
       try {
-        await this.dataSource.getRepository(User).update({ id: user.id }, patch);
+        await this.users.update(user.id, patch);
       } catch (e) {
         const translated = this.users.translateUnique(e);
         if (translated instanceof DomainError && translated.code === 'EMAIL_EXISTS') {

@@ -4,6 +4,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
+import { UserCache } from './user-cache';
 import { normalizeEmail } from './users.service';
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000;
@@ -22,6 +23,7 @@ export class EmailVerificationService implements OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     private readonly mail: MailService,
+    private readonly cache: UserCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -52,16 +54,19 @@ export class EmailVerificationService implements OnApplicationShutdown {
 
   async verify(token: unknown): Promise<void> {
     if (typeof token !== 'string' || !TOKEN.test(token)) throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
-    await this.dataSource.transaction(async (m) => {
-      const [rows] = (await m.query(
-        `UPDATE email_verifications SET used_at = now()
+    await this.dataSource
+      .transaction(async (m) => {
+        const [rows] = (await m.query(
+          `UPDATE email_verifications SET used_at = now()
           WHERE token_hash = $1 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > now()
           RETURNING user_id`,
-        [hashSecret(token)],
-      )) as [{ user_id: string }[], number];
-      if (!rows.length) throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
-      await m.query(`UPDATE users SET email_verified = true WHERE id = $1`, [rows[0].user_id]);
-    });
+          [hashSecret(token)],
+        )) as [{ user_id: string }[], number];
+        if (!rows.length) throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
+        await m.query(`UPDATE users SET email_verified = true WHERE id = $1`, [rows[0].user_id]);
+        return rows[0].user_id;
+      })
+      .then((userId) => this.cache.invalidate(userId));
   }
 
   /** Same answer for every address: the work happens after the response. */

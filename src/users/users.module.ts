@@ -4,13 +4,14 @@ import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AdminUsersController } from './admin-users.controller';
 import { EmailVerificationService } from './email-verification.service';
 import { User } from './entities/user.entity';
+import { UserCache } from './user-cache';
 import { PasswordHasher } from './password-hasher';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
-  providers: [UsersService, PasswordHasher, AdminBootstrapService, EmailVerificationService],
+  providers: [UsersService, PasswordHasher, AdminBootstrapService, EmailVerificationService, UserCache],
   controllers: [AdminUsersController],
-  exports: [UsersService, PasswordHasher, EmailVerificationService],
+  exports: [UsersService, PasswordHasher, EmailVerificationService, UserCache],
 })
 export class UsersModule {}
