@@ -39,6 +39,8 @@ export interface EmbeddedPostgresOptions {
   dir: string;
   database: string;
   log?: (message: string) => void;
+  /** A fixed port (to start the same server again at the same address); a free one by default. */
+  port?: number;
 }
 
 export interface RunningPostgres {
@@ -172,7 +174,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const passwordFile = join(dir, 'pg-password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const { default: EmbeddedPostgres } = await Promise.resolve()
     .then(() => importEsm(embeddedPostgresEntry(log)))
     .catch((e: unknown) => {
