@@ -96,4 +96,59 @@ describe('SIGKILL while submissions are in flight', () => {
       await second.exited;
     }
   });
+
+  it('keeps every sign-up that was answered 201, each with its credential, and nothing half-written', async () => {
+    const first = spawnService({ ...env, RATE_LIMIT_REGISTER: 'off' }, await freePort());
+    await waitForHealth(first);
+    const acknowledged: { email: string; key: string }[] = [];
+    let killed = false;
+    const signUp = async (i: number) => {
+      const email = `crash${i}@test.example.org`;
+      try {
+        const res = await fetch(`${first.url}/users`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ client: 'web', email, password: 'Quartz-Meadow-2931' }),
+        });
+        if (res.status === 201) {
+          acknowledged.push({ email, key: ((await res.json()) as { key: string }).key });
+          if (!killed && acknowledged.length >= 5) {
+            killed = true;
+            first.child.kill('SIGKILL');
+          }
+        }
+      } catch {
+        /* the connection died with the process */
+      }
+    };
+    await Promise.all(Array.from({ length: 60 }, (_, i) => signUp(i)));
+    await first.exited;
+    expect(killed).toBe(true);
+    expect(acknowledged.length).toBeLessThan(60);
+
+    const second = spawnService(env, await freePort());
+    try {
+      await waitForHealth(second);
+      const db = new Client({ connectionString: url.toString() });
+      await db.connect();
+      try {
+        for (const a of acknowledged) {
+          const { rows } = await db.query(
+            `SELECT u.password_hash LIKE '$argon2id$%' AS hashed, kt.key FROM users u JOIN key_tokens kt ON kt.user_id = u.id WHERE u.email = $1`,
+            [a.email],
+          );
+          expect(rows).toEqual([{ hashed: true, key: a.key }]);
+        }
+        const { rows: orphans } = await db.query(
+          `SELECT u.email FROM users u LEFT JOIN key_tokens kt ON kt.user_id = u.id WHERE u.email LIKE 'crash%' AND kt.id IS NULL`,
+        );
+        expect(orphans).toEqual([]);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
 });
