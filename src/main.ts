@@ -23,8 +23,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received: finishing in-flight requests and shutting down`);
+    // HTTP first: Fastify stops accepting, lets the requests in flight finish, and only then do the
+    // modules (the database pool among them) shut down. Nest's own close would do it the other way round.
     app
+      .getHttpAdapter()
+      .getInstance()
       .close()
+      .then(() => app.close())
       .then(() => process.exit(0))
       .catch((e: unknown) => {
         process.stderr.write(`shutdown failed: ${(e as Error)?.stack ?? String(e)}\n`);

