@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { api, median, PASSWORD } from './api';
+import { api, median } from './api';
 import { startTestApp, TestApp } from './harness';
 
 /**
