@@ -152,6 +152,26 @@ describe('clinical: sign-up, verification, login', () => {
     await request(t.url).post('/api/verification/resend').send({ email: 'bad' }).expect(400);
   });
 
+  it('verifies exactly once when one link is followed 50 times at once', async () => {
+    await request(t.url).post('/api/register').send(signup('race@clinic.test')).expect(201);
+    const token = linkToken((await t.smtp.waitFor('race@clinic.test')).text);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => request(t.url).post('/api/verification/verify').send({ token })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 400)).toHaveLength(49);
+  });
+
+  it('creates one account when 50 sign-ups race for one email', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => request(t.url).post('/api/register').send(signup('dup@clinic.test'))),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(49);
+    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM users WHERE lower(email) = 'dup@clinic.test'`);
+    expect(n).toBe(1);
+  });
+
   it('refuses an expired verification link', async () => {
     await request(t.url).post('/api/register').send(signup('late@clinic.test')).expect(201);
     const token = linkToken((await t.smtp.waitFor('late@clinic.test')).text);
