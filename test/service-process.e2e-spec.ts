@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reachableDataDir } from '../src/database/embedded-postgres';
@@ -49,6 +50,56 @@ describe('the service process with an embedded database', () => {
       expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8')).toBe(secret);
       svc.child.kill('SIGINT');
       expect(await svc.exited).toBe(0);
+    } finally {
+      svc.child.kill('SIGKILL');
+    }
+  });
+
+  it('finishes the requests in flight on SIGTERM, refuses new connections, and exits 0', async () => {
+    const svc = spawnService({ ...env, RATE_LIMIT_LOGIN: 'off', RATE_LIMIT_LOGIN_IP: 'off' }, await freePort());
+    try {
+      await waitForHealth(svc);
+      // One connection per request (no keep-alive), each a login that costs an argon2 verification.
+      const login = () =>
+        new Promise<number>((resolve, reject) => {
+          const body = JSON.stringify({ username: 'nobody@test.example.org', password: 'Wrong-Pass-123' });
+          const req = httpRequest(
+            `${svc.url}/api/auth/login`,
+            {
+              method: 'POST',
+              agent: false,
+              headers: {
+                'Content-Type': 'application/json',
+                Connection: 'close',
+                'Content-Length': Buffer.byteLength(body),
+              },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      const inFlight = Array.from({ length: 20 }, login);
+      await new Promise((r) => setTimeout(r, 150));
+      const signalled = Date.now();
+      svc.child.kill('SIGTERM');
+      const finished: number[] = [];
+      // A connection still in the kernel's accept queue when the server closes is refused (reset):
+      // it was never in flight. Every request the service had taken gets its real answer.
+      const statuses = await Promise.all(
+        inFlight.map((p) => p.then((status) => (finished.push(Date.now()), status)).catch(() => 'refused')),
+      );
+      // A request that reaches the server after the signal is turned away with 503 (Fastify's
+      // return503OnClosing): not processed, so nothing half-done.
+      const answered = statuses.filter((x) => x === 401);
+      expect(answered.length).toBeGreaterThanOrEqual(10);
+      expect(statuses.every((x) => x === 401 || x === 503 || x === 'refused')).toBe(true);
+      expect(Math.max(...finished)).toBeGreaterThan(signalled);
+      expect(await svc.exited).toBe(0);
+      await expect(login()).rejects.toThrow();
     } finally {
       svc.child.kill('SIGKILL');
     }
