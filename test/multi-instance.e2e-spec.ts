@@ -138,6 +138,27 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
     expect(ms).toBeLessThan(1000);
   });
 
+  it('honours a password change with reset_tokens made on one instance on the other within a second', async () => {
+    const h = apiA();
+    await h.createUser('multi-reset@test.example.org', 'researcher');
+    const jwt = (await h.login('multi-reset@test.example.org', PASSWORD)).access_token;
+    const login = await request(ctx.a.url)
+      .post('/v1/auth/token/')
+      .send({ username: 'multi-reset@test.example.org', password: PASSWORD })
+      .expect(200);
+    await request(ctx.b.url).get('/api/auth/me').set(h.bearer(jwt)).expect(200);
+    await request(ctx.a.url)
+      .post('/v1/auth/password/change/')
+      .set('Authorization', `Token ${login.body.token.key}`)
+      .send({ old_password: PASSWORD, new_password: 'Fresh-Quartz-Meadow-42', reset_tokens: true })
+      .expect(204);
+    const ms = await timeUntil(
+      async () => (await request(ctx.b.url).get('/api/auth/me').set(h.bearer(jwt))).status,
+      401,
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+
   it('shows Redis as up on the detailed health page', async () => {
     const token = await apiA().adminToken();
     const res = await request(ctx.b.url)
