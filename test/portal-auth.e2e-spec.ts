@@ -405,7 +405,7 @@ describe('portal: password login, refresh, logout, sessions', () => {
 });
 
 describe('portal: what the log never holds', () => {
-  it('keeps passwords, tokens, cookies and Authorization headers out of the log', async () => {
+  it('keeps passwords, tokens, session ids, cookies and Authorization headers out of the log (login, refresh, submit)', async () => {
     const t = await startTestApp();
     try {
       const h = api(t);
@@ -414,6 +414,17 @@ describe('portal: what the log never holds', () => {
       await request(t.url).get('/api/auth/me').set(h.bearer(r.body.access_token)).expect(200);
       await request(t.url).get('/api/auth/me').set('Cookie', `auth_token=${r.body.access_token}`).expect(200);
       await request(t.url).get('/api/auth/me?token=secret-in-query').expect(401);
+      const started = await request(t.url)
+        .post('/api/session/start')
+        .set(h.bearer(r.body.access_token))
+        .send({ participant_id: 'P', battery_id: 'B' })
+        .expect(201);
+      const sid = started.body.session_id as string;
+      await request(t.url)
+        .post('/api/submit')
+        .set('X-Session-ID', sid)
+        .send({ session_id: sid, task_summaries: {}, trials: [] })
+        .expect(201);
       await request(t.url)
         .post('/api/auth/login')
         .send({ username: ADMIN_EMAIL, password: 'Typo-Password-99' })
@@ -428,6 +439,7 @@ describe('portal: what the log never holds', () => {
         r.body.access_token,
         r.body.refresh_token,
         'secret-in-query',
+        sid,
       ]) {
         expect(log).not.toContain(secret);
       }
