@@ -78,16 +78,15 @@ export class PortalAuthService {
       });
       throw new DomainError('INVALID_TOKEN', 'Refresh token was already used; the session has been revoked');
     }
-    const user = await this.users.findById(rotation.userId);
+    const user = await this.users.findByIdCached(rotation.userId);
     if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'Refresh token is invalid or has expired');
-    const session = await this.sessions.get(rotation.sessionId);
-    const ttl = this.issuer.accessTtlSec(session?.remember ?? false);
+    const ttl = this.issuer.accessTtlSec(rotation.remember);
     return {
       ...this.issuer.accessBody(
         user,
         rotation.sessionId,
         ttl,
-        session?.method === 'clinical' ? { userId: user.id } : {},
+        rotation.method === 'clinical' ? { userId: user.id } : {},
       ),
       refresh_token: rotation.token,
     };

@@ -9,7 +9,16 @@ export const REFRESH_GRACE_SECONDS = 10;
 const MAX_TOKEN_LENGTH = 256;
 
 export type Rotation =
-  | { kind: 'rotated' | 'grace'; sessionId: string; userId: string; token: string; expiresAt: Date }
+  | {
+      kind: 'rotated' | 'grace';
+      sessionId: string;
+      userId: string;
+      token: string;
+      expiresAt: Date;
+      /** The session's remember-me and sign-in method, which shape the new access token. */
+      remember: boolean;
+      method: string;
+    }
   | { kind: 'reused'; sessionId: string; userId: string }
   | { kind: 'invalid' };
 
@@ -53,9 +62,12 @@ export class RefreshTokensService {
            FROM login_sessions s
           WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.expires_at > now()
             AND s.id = r.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
-          RETURNING r.id, r.session_id, r.expires_at, s.user_id`,
+          RETURNING r.id, r.session_id, r.expires_at, s.user_id, s.remember, s.method`,
         [hash],
-      )) as [{ id: string; session_id: string; expires_at: Date; user_id: string }[], number];
+      )) as [
+        { id: string; session_id: string; expires_at: Date; user_id: string; remember: boolean; method: string }[],
+        number,
+      ];
       if (won.length) {
         const row = won[0];
         await m.query(
@@ -68,10 +80,12 @@ export class RefreshTokensService {
           userId: row.user_id,
           token: successor,
           expiresAt: row.expires_at,
+          remember: row.remember,
+          method: row.method,
         };
       }
       const [row] = (await m.query(
-        `SELECT r.session_id, r.expires_at, s.user_id, s.revoked_at IS NOT NULL AS revoked,
+        `SELECT r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.revoked_at IS NOT NULL AS revoked,
                 r.expires_at <= now() AS expired,
                 r.rotated_at > now() - make_interval(secs => $2) AS in_grace,
                 EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.token_hash = $3 AND c.rotated_at IS NULL) AS successor_live
@@ -82,6 +96,8 @@ export class RefreshTokensService {
         session_id: string;
         expires_at: Date;
         user_id: string;
+        remember: boolean;
+        method: string;
         revoked: boolean;
         expired: boolean;
         in_grace: boolean;
@@ -95,6 +111,8 @@ export class RefreshTokensService {
           userId: row.user_id,
           token: successor,
           expiresAt: row.expires_at,
+          remember: row.remember,
+          method: row.method,
         };
       }
       return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
