@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -40,17 +40,6 @@ interface Row {
   ratio: number | null;
   of: string;
   note?: string;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the bench reads documented JSON bodies

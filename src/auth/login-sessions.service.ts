@@ -34,10 +34,6 @@ export class LoginSessionsService {
     );
   }
 
-  get(id: string): Promise<LoginSession | null> {
-    return this.sessions.findOne({ where: { id } });
-  }
-
   async listLive(userId: string, currentSessionId?: string): Promise<LiveSession[]> {
     const rows = await this.sessions
       .createQueryBuilder('s')

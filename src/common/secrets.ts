@@ -1,5 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
+/** What `newSecret()` produces: 32 bytes in base64url are exactly 43 URL-safe characters. */
+export const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
 /** A new opaque secret: 256 bits from the CSPRNG, base64url. */
 export function newSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');

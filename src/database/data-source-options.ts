@@ -8,6 +8,7 @@ import { AssessmentSession, Submission } from '../sessions/entities';
 import { Study } from '../studies/study.entity';
 import { ApiKey } from '../tokens/entities/api-key.entity';
 import { User } from '../users/entities/user.entity';
+import { ADVISORY_LOCKS } from './locks';
 import { MIGRATIONS } from './migrations';
 
 export const ENTITIES = [
@@ -38,18 +39,15 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   };
 }
 
-/** Several instances may start together; a session-level advisory lock lets one of them migrate at a time. */
-const MIGRATION_LOCK = 712_404_001;
-
 export async function runMigrations(ds: DataSource): Promise<string[]> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await runner.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.migrations]);
     const done = await ds.runMigrations({ transaction: 'each' });
     return done.map((m) => m.name);
   } finally {
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.migrations]).catch(() => undefined);
     await runner.release();
   }
 }

@@ -6,13 +6,12 @@ import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { ADVISORY_LOCKS } from '../database/locks';
 import { Role } from '../users/roles';
 
 export const MAX_PERMANENT = 5;
 const KEY_PREFIX = 'tk_';
 const PREFIX_LENGTH = 11;
-/** Serialises token creation per owner, so that the 6th permanent token cannot slip in by racing. */
-const PERMANENT_LOCK = 712_404_003;
 
 export interface TokenView {
   id: number;
@@ -91,7 +90,7 @@ export class IamTokensService {
         if (!found.length) throw new DomainError('NOT_FOUND', 'Not found.');
       }
       if (permanent) {
-        await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PERMANENT_LOCK, userId]);
+        await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCKS.permanentTokens, userId]);
         const [{ n }] = (await m.query(
           `SELECT count(*)::int AS n FROM iam_tokens WHERE user_id = $1 AND permanent AND space_id IS NOT DISTINCT FROM $2::bigint`,
           [userId, spaceId],

@@ -4,15 +4,13 @@ import { AuditService } from '../audit/audit.service';
 import { ClientInfo } from '../auth/portal-auth.service';
 import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
-import { hashSecret, newSecret } from '../common/secrets';
+import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
 import { UserCache } from '../users/user-cache';
 import { normalizeEmail } from '../users/users.service';
 
-/** 256 bits in base64url: exactly 43 characters of the URL-safe alphabet. */
-export const MAGIC_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const INVALID = 'This sign-in link is invalid, expired or already used';
 
 /**
@@ -79,7 +77,7 @@ export class MagicLinkService {
 
   /** Whether a token names a live link, without using it up (the strategy's check). */
   async isLive(token: string): Promise<boolean> {
-    if (!MAGIC_TOKEN.test(token)) return false;
+    if (!SECRET_PATTERN.test(token)) return false;
     const rows: unknown[] = await this.dataSource.query(
       `SELECT 1 FROM magic_links m JOIN users u ON u.id = m.user_id
         WHERE m.token_hash = $1 AND m.used_at IS NULL AND m.expires_at > now() AND u.is_active`,
@@ -93,7 +91,7 @@ export class MagicLinkService {
    * and a failure leaves the link unused. A first sign-in by link also verifies the address.
    */
   async verify(token: string, client: ClientInfo): Promise<LoginBody> {
-    if (!MAGIC_TOKEN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID);
+    if (!SECRET_PATTERN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID);
     const result = await this.dataSource.transaction(async (m) => {
       const [rows] = (await m.query(
         `UPDATE magic_links ml SET used_at = now()

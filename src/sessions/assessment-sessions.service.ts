@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { canonicalHash } from '../common/canonical-json';
 import { DomainError } from '../common/errors/domain-error';
-import { hashSecret, newSecret } from '../common/secrets';
+import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 
-export const SESSION_ID = /^sess_[A-Za-z0-9_-]{43}$/;
+export const SESSION_ID = new RegExp(`^sess_${SECRET_PATTERN.source.slice(1)}`);
 
 export interface StartedSession {
   session_id: string;

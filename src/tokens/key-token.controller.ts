@@ -23,26 +23,6 @@ import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorator
 import { PublicUser } from '../users/users.service';
 import { KeyTokenPair, KeyTokensService } from './key-tokens.service';
 
-class CredentialsDto {
-  @ApiProperty({ example: 'web', description: 'a registered client application id' })
-  @IsString({ message: 'client is required' })
-  @MaxLength(64)
-  client!: string;
-
-  @ApiProperty({ example: 'user@example.org' })
-  @Transform(trim)
-  @IsString({ message: 'email is required' })
-  @IsEmail({}, { message: 'email must be a valid email address' })
-  @MaxLength(320)
-  email!: string;
-
-  @ApiProperty()
-  @IsString({ message: 'password is required' })
-  @MinLength(1, { message: 'password is required' })
-  @MaxLength(1024)
-  password!: string;
-}
-
 /** Every login identifier field accepts an email address or a username (API.md section 0). */
 class LoginCredentialsDto {
   @ApiProperty({ example: 'web', description: 'a registered client application id' })
@@ -62,6 +42,13 @@ class LoginCredentialsDto {
   @MinLength(1, { message: 'password is required' })
   @MaxLength(1024)
   password!: string;
+}
+
+/** Sign-up takes the same fields; there the email must be an address. */
+class CredentialsDto extends LoginCredentialsDto {
+  @ApiProperty({ example: 'user@example.org' })
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  declare email: string;
 }
 
 class RefreshPairDto {

@@ -2,12 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { ADVISORY_LOCKS } from '../database/locks';
 import { DomainError } from '../common/errors/domain-error';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
-
-/** Serialises the "is there an admin yet?" check across instances that start together. */
-const ADMIN_LOCK = 712_404_002;
 
 /** A generated password that passes the policy: 128 bits of randomness plus one of each required class. */
 export function generatePassword(): string {
@@ -54,7 +52,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     const password = configured ?? generatePassword();
     const hash = await this.hasher.hash(password);
     const created = await this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_LOCK]);
+      await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.admins]);
       const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`);
       if (n > 0) return false;
       const rows: unknown[] = await m.query(

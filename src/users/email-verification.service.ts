@@ -1,14 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
-import { hashSecret, newSecret } from '../common/secrets';
+import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { UserCache } from './user-cache';
 import { normalizeEmail } from './users.service';
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000;
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const INVALID = 'This verification link is invalid, expired or already used';
 
 /**
@@ -53,7 +52,8 @@ export class EmailVerificationService implements OnApplicationShutdown {
   }
 
   async verify(token: unknown): Promise<void> {
-    if (typeof token !== 'string' || !TOKEN.test(token)) throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
+    if (typeof token !== 'string' || !SECRET_PATTERN.test(token))
+      throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
     await this.dataSource
       .transaction(async (m) => {
         const [rows] = (await m.query(

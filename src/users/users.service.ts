@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { Page } from '../common/dto/query';
+import { ADVISORY_LOCKS } from '../database/locks';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
@@ -68,8 +69,6 @@ export interface NewUser {
   emailVerified?: boolean;
 }
 
-/** Serialises changes that could leave the service without an active admin. */
-const ADMIN_LOCK = 712_404_002;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const isUuid = (value: string): boolean => UUID.test(value);
@@ -190,7 +189,7 @@ export class UsersService {
   ): Promise<{ before: User; after: User }> {
     if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'User not found');
     return this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_LOCK]);
+      await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.admins]);
       const repo = m.getRepository(User);
       const before = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!before) throw new DomainError('NOT_FOUND', 'User not found');

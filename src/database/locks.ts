@@ -1,0 +1,12 @@
+/**
+ * PostgreSQL advisory lock ids, in one place so that two features never take the same id by accident
+ * and one feature always takes the same id.
+ */
+export const ADVISORY_LOCKS = {
+  /** One instance migrates at a time. */
+  migrations: 712_404_001,
+  /** Changes that could leave the service without an active admin (bootstrap, demotion, disabling). */
+  admins: 712_404_002,
+  /** Creating permanent IAM tokens, per owner (the limit of five). */
+  permanentTokens: 712_404_003,
+} as const;
