@@ -2,7 +2,6 @@ import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AppModule, AppModuleOptions } from './app.module';
 import { exceedsDepth } from './common/body-depth';
@@ -10,10 +9,11 @@ import { DomainError } from './common/errors/domain-error';
 import { AppConfig } from './config/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DialectRegistry } from './common/errors/dialect-registry';
-import { securityHeaders } from './common/security-headers';
+import { apiSecurityHeaders, securityHeaders } from './common/security-headers';
 import { renderError } from './common/errors/dialects';
 import { normalizeError } from './common/errors/normalize';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
+import { createLoggers, logRequests, NestPinoLogger } from './logging';
 
 export const BODY_LIMIT = 1024 * 1024;
 let dialects: DialectRegistry | undefined;
@@ -48,6 +48,9 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // No Nest middleware is used (logging, CORS and headers are Fastify hooks), so middie, which would run
+    // on every request, is not registered.
+    skipMiddie: true,
     // Malformed URLs (bad percent-encoding, over-long ids) are refused before routing; they still get
     // the surface's error shape.
     frameworkErrors: ((error: Error, req: FastifyRequest, reply: FastifyReply) => {
@@ -59,16 +62,18 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
         .send(renderError(dialect, e));
     }) as never,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, options), adapter, {
+  const loggers = createLoggers(config, options.logStream);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bufferLogs: true,
     abortOnError: false,
   });
   dialects = app.get(DialectRegistry);
-  app.useLogger(app.get(Logger));
+  app.useLogger(new NestPinoLogger(loggers.app));
   // Bodies are JSON or forms. Fastify would also parse text/plain, a content type that browsers send
   // cross-site without a CORS preflight; refusing it (415) closes that door.
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
+  logRequests(fastify, loggers.requests);
   fastify.addHook('preValidation', (req, _reply, done) => {
     done(
       req.body !== undefined && exceedsDepth(req.body)
@@ -80,7 +85,10 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     route.bodyLimit = LARGE_BODY_ROUTES.get(route.url.replace(/\/+$/, '')) ?? BODY_LIMIT;
   });
   await app.register(fastifyCookie);
-  const headers = securityHeaders({
+  const hsts = config.env === 'production';
+  const apiHeaders = apiSecurityHeaders(hsts);
+  // Swagger UI is an HTML page with its own scripts and styles: it gets helmet's set for pages.
+  const docsHeaders = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: [`'self'`],
@@ -89,10 +97,10 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
         scriptSrc: [`'self'`],
       },
     },
-    strictTransportSecurity: config.env === 'production',
+    strictTransportSecurity: hsts,
   });
-  fastify.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(headers);
+  fastify.addHook('onRequest', (req, reply, done) => {
+    reply.headers(req.url.startsWith('/docs') ? docsHeaders : apiHeaders);
     done();
   });
   if (config.corsOrigins.length) {

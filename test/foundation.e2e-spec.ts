@@ -27,7 +27,18 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
     const res = await request(t.url).get('/api/health').expect(200);
     expect(res.body).toEqual({ status: 'ok' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+
+  it("gives the HTML docs helmet's page headers, with a policy that lets Swagger UI load its own assets", async () => {
+    const res = await request(t.url).get('/docs').redirects(1).expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
   });
 
   it('accepts a trailing slash on every route', async () => {
