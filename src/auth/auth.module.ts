@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createSecretKey } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -21,7 +20,6 @@ import { SessionIssuer } from './session-issuer.service';
 @Global()
 @Module({
   imports: [
-    PassportModule.register({ session: false }),
     TypeOrmModule.forFeature([LoginSession]),
     UsersModule,
     JwtModule.registerAsync({

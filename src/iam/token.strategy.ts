@@ -1,21 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { Strategy } from 'passport-custom';
 import { AuthUser } from '../auth/auth-user';
 import { DomainError } from '../common/errors/domain-error';
+import { CredentialVerifier, VerifiesScheme } from '../common/guards/credential-verifier';
 import { IamTokensService } from './iam-tokens.service';
+
+const TOKEN_HEADER = /^Token +(\S+) *$/i;
 
 /** `Authorization: Token <key>`, the IAM surface's scheme (and accepted on every protected route). */
 @Injectable()
-export class TokenStrategy extends PassportStrategy(Strategy, 'token') {
-  constructor(private readonly tokens: IamTokensService) {
-    super();
-  }
+@VerifiesScheme('token')
+export class TokenStrategy implements CredentialVerifier {
+  constructor(private readonly tokens: IamTokensService) {}
 
-  validate(req: FastifyRequest): Promise<AuthUser> {
-    const header = req.headers.authorization ?? '';
-    const match = /^Token +(\S+) *$/i.exec(header);
+  verify(req: FastifyRequest): Promise<AuthUser> {
+    const match = TOKEN_HEADER.exec(req.headers.authorization ?? '');
     if (!match) return Promise.reject(new DomainError('INVALID_TOKEN', 'Invalid token header.'));
     return this.tokens.authenticate(match[1]);
   }

@@ -1,5 +1,4 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
 import {
   ApiAcceptedResponse,
   ApiOkResponse,
@@ -16,9 +15,9 @@ import { LoginBody } from '../auth/session-issuer.service';
 import { Public } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { trim } from '../common/dto/query';
-import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { MagicLinkService } from './magic-link.service';
+import { MagicTokenGuard } from './magic-link.strategy';
 
 class MagicLinkRequestDto {
   @ApiProperty({ example: 'patient@example.org' })
@@ -33,15 +32,6 @@ class MagicLinkVerifyDto {
   @IsString()
   @MaxLength(256)
   token!: string;
-}
-
-/** Passport errors arrive as domain errors already; anything else means the token was not accepted. */
-class MagicTokenGuard extends AuthGuard('magic-link') {
-  handleRequest<T>(err: unknown, user: T): T {
-    if (err) throw err;
-    if (!user) throw new DomainError('INVALID_TOKEN', 'This sign-in link is invalid, expired or already used');
-    return user;
-  }
 }
 
 @ApiTags('portal: magic link')

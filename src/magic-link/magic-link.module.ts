@@ -2,11 +2,10 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
 import { MagicLinkController } from './magic-link.controller';
 import { MagicLinkService } from './magic-link.service';
-import { MagicLinkStrategy } from './magic-link.strategy';
 
 @Module({
   imports: [UsersModule],
-  providers: [MagicLinkService, MagicLinkStrategy],
+  providers: [MagicLinkService],
   controllers: [MagicLinkController],
   exports: [MagicLinkService],
 })

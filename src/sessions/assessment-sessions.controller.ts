@@ -1,5 +1,4 @@
 import { Body, Controller, Get, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -17,8 +16,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser, Public, Roles } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { DomainError } from '../common/errors/domain-error';
 import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';
+import { SessionIdGuard } from './session-id.strategy';
 
 /** 1 to 64 printable characters: no control, format or unassigned code points. */
 const PRINTABLE_1_64 = /^[^\p{C}]{1,64}$/u;
@@ -48,14 +47,6 @@ class SubmitDto {
   @ApiProperty({ type: 'array', items: {} })
   @IsArray({ message: 'trials must be an array' })
   trials!: unknown[];
-}
-
-class SessionIdGuard extends AuthGuard('session-id') {
-  handleRequest<T>(err: unknown, user: T): T {
-    if (err) throw err;
-    if (!user) throw new DomainError('INVALID_TOKEN', 'Missing or invalid X-Session-ID');
-    return user;
-  }
 }
 
 export const SUBMIT_BODY_LIMIT = 10 * 1024 * 1024;

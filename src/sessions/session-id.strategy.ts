@@ -1,17 +1,15 @@
-import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { Strategy } from 'passport-custom';
 import { AssessmentSessionsService, SessionPrincipal } from './assessment-sessions.service';
 
-/** Authenticates a submission by its `X-Session-ID` header alone. */
+/** Authenticates a submission by its `X-Session-ID` header alone; the session becomes `req.user`. */
 @Injectable()
-export class SessionIdStrategy extends PassportStrategy(Strategy, 'session-id') {
-  constructor(private readonly sessions: AssessmentSessionsService) {
-    super();
-  }
+export class SessionIdGuard implements CanActivate {
+  constructor(private readonly sessions: AssessmentSessionsService) {}
 
-  validate(req: FastifyRequest): Promise<SessionPrincipal> {
-    return this.sessions.authenticate(req.headers['x-session-id']);
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<FastifyRequest & { user?: SessionPrincipal }>();
+    req.user = await this.sessions.authenticate(req.headers['x-session-id']);
+    return true;
   }
 }

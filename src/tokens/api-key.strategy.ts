@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { Strategy } from 'passport-custom';
 import { AuthUser } from '../auth/auth-user';
+import { CredentialVerifier, VerifiesScheme } from '../common/guards/credential-verifier';
 import { ApiKeysService } from './api-keys.service';
 
+/** `X-API-Key: <key>`, accepted on every protected route. */
 @Injectable()
-export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
-  constructor(private readonly keys: ApiKeysService) {
-    super();
-  }
+@VerifiesScheme('api-key')
+export class ApiKeyStrategy implements CredentialVerifier {
+  constructor(private readonly keys: ApiKeysService) {}
 
-  validate(req: FastifyRequest): Promise<AuthUser> {
+  verify(req: FastifyRequest): Promise<AuthUser> {
     return this.keys.authenticate(req.headers['x-api-key']);
   }
 }

@@ -1,51 +1,73 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
-import { createSecretKey } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { JsonWebTokenError, TokenExpiredError, verify, type VerifyOptions } from 'jsonwebtoken';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { DomainError } from '../../common/errors/domain-error';
+import { CredentialVerifier, VerifiesScheme } from '../../common/guards/credential-verifier';
 import { ROLES, Role } from '../../users/roles';
 import { AuthUser } from '../auth-user';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims, JWT_ALGORITHM } from '../access-tokens.service';
 import { SessionRevocationService } from '../session-revocation.service';
 
-const fromBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
+const BEARER = /^bearer\s+(\S+)\s*$/i;
+
+/** The bearer token of the Authorization header, if that is what the header holds. */
+function bearerToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  return typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+}
 
 /** The access token from `Authorization: Bearer`, or else from the `auth_token` cookie. */
 export function extractAccessToken(req: FastifyRequest): string | null {
-  const bearer = fromBearer(req as never);
-  if (bearer) return bearer;
-  return (req as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.auth_token ?? null;
+  return (
+    bearerToken(req) ??
+    (req as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.auth_token ??
+    null
+  );
 }
 
-interface CompleteJwt {
-  header: { alg?: string; typ?: string };
-  payload: AccessTokenClaims;
-}
-
+/**
+ * Access tokens: HS256 only (the algorithm is pinned, so `none` and key confusion fail), issuer, audience,
+ * expiry (5 s of clock tolerance) and `typ` checked in memory; a revoked login session is refused at once
+ * from the in-memory revocation set.
+ */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+@VerifiesScheme('jwt')
+export class JwtStrategy implements CredentialVerifier {
+  /** A KeyObject, not a string: jsonwebtoken would otherwise try to parse the secret as a PEM key on every call. */
+  private readonly key: KeyObject;
+  private readonly options: VerifyOptions & { complete: true };
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly revocation: SessionRevocationService,
   ) {
-    super({
-      jwtFromRequest: extractAccessToken as never,
-      // A KeyObject, not a string: jsonwebtoken would otherwise try to parse the secret as a PEM key on
-      // every call (ARCHITECTURE.md, measured: ten times slower).
-      secretOrKey: createSecretKey(config.jwt.secret) as never,
+    this.key = createSecretKey(config.jwt.secret);
+    this.options = {
       algorithms: [JWT_ALGORITHM],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
-      ignoreExpiration: false,
-      passReqToCallback: true,
-      jsonWebTokenOptions: { complete: true, clockTolerance: 5 } as never,
-    });
+      clockTolerance: 5,
+      complete: true,
+    };
   }
 
-  validate(req: FastifyRequest, jwt: CompleteJwt): AuthUser {
-    const { header, payload } = jwt;
+  verify(req: FastifyRequest): AuthUser {
+    const token = extractAccessToken(req);
+    if (!token) throw new DomainError('INVALID_TOKEN', 'Access token is invalid');
+    let header: { typ?: string };
+    let payload: AccessTokenClaims;
+    try {
+      ({ header, payload } = verify(token, this.key, this.options) as unknown as {
+        header: { typ?: string };
+        payload: AccessTokenClaims;
+      });
+    } catch (e) {
+      if (e instanceof TokenExpiredError) throw new DomainError('TOKEN_EXPIRED', 'Access token has expired');
+      if (e instanceof JsonWebTokenError) throw new DomainError('INVALID_TOKEN', 'Access token is invalid');
+      throw e;
+    }
     if (header.typ !== ACCESS_TOKEN_TYP) throw new DomainError('INVALID_TOKEN', 'Token is not an access token');
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !ROLES.includes(payload.role)) {
       throw new DomainError('INVALID_TOKEN', 'Token is missing required claims');
@@ -57,7 +79,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       scheme: 'jwt',
       sessionId: payload.sid,
       tokenId: payload.jti,
-      viaCookie: !fromBearer(req as never),
+      viaCookie: bearerToken(req) === undefined,
     };
   }
 }

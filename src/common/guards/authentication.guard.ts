@@ -1,29 +1,12 @@
-import { CanActivate, ExecutionContext, Injectable, Type } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { AuthGuard, IAuthGuard } from '@nestjs/passport';
-import type { AuthedRequest, AuthScheme, AuthUser } from '../../auth/auth-user';
+import { CanActivate, ExecutionContext, Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
+import type { AuthedRequest, AuthScheme } from '../../auth/auth-user';
 import { csrfMatches } from '../../auth/cookies';
 import { AuthSchemes, IS_PUBLIC } from '../decorators/auth.decorators';
 import { DomainError } from '../errors/domain-error';
+import { CredentialVerifier, VerifiesScheme } from './credential-verifier';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Passport's answers become domain errors: an expired credential is told apart from an invalid one. */
-function passportGuard(strategy: AuthScheme): Type<IAuthGuard> {
-  class SchemeGuard extends AuthGuard(strategy) {
-    handleRequest<T>(err: unknown, user: T, info: unknown): T {
-      if (err instanceof DomainError) throw err;
-      if (err || !user) {
-        const name = (info as { name?: string } | undefined)?.name;
-        if (name === 'TokenExpiredError') throw new DomainError('TOKEN_EXPIRED', 'Access token has expired');
-        if (strategy === 'jwt') throw new DomainError('INVALID_TOKEN', 'Access token is invalid');
-        throw new DomainError('INVALID_TOKEN', 'Credentials are invalid');
-      }
-      return user;
-    }
-  }
-  return SchemeGuard;
-}
 
 /** Which scheme a request presents, judged from its headers alone. */
 export function presentedScheme(req: AuthedRequest): AuthScheme | undefined {
@@ -41,36 +24,63 @@ export function presentedScheme(req: AuthedRequest): AuthScheme | undefined {
   return undefined;
 }
 
+/** What a route asks of its callers, read from its decorators once and kept for every later request. */
+interface RoutePolicy {
+  isPublic: boolean;
+  schemes?: AuthScheme[];
+}
+
 /**
- * Every route is closed unless it is marked @Public(). The credential's scheme picks the passport
- * strategy; routes may narrow the schemes they take with @AuthSchemes().
+ * Every route is closed unless it is marked @Public(). The credential's scheme picks its verifier (the
+ * providers marked @VerifiesScheme); routes may narrow the schemes they take with @AuthSchemes().
  */
 @Injectable()
-export class AuthenticationGuard implements CanActivate {
-  /** Strategies are added here as the surfaces that issue their credentials are built. */
-  private readonly guards = new Map<AuthScheme, CanActivate>();
+export class AuthenticationGuard implements CanActivate, OnModuleInit {
+  private readonly verifiers = new Map<AuthScheme, CredentialVerifier>();
+  private readonly policies = new WeakMap<object, RoutePolicy>();
 
-  constructor(private readonly reflector: Reflector) {
-    for (const scheme of AuthenticationGuard.enabledSchemes) {
-      this.guards.set(scheme, new (passportGuard(scheme))());
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly discovery: DiscoveryService,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: VerifiesScheme.KEY })) {
+      const scheme = this.discovery.getMetadataByDecorator(VerifiesScheme, wrapper);
+      if (scheme && wrapper.instance) this.register(scheme, wrapper.instance as CredentialVerifier);
     }
   }
 
-  static enabledSchemes: AuthScheme[] = ['jwt', 'api-key', 'basic', 'token'];
+  register(scheme: AuthScheme, verifier: CredentialVerifier): void {
+    this.verifiers.set(scheme, verifier);
+  }
+
+  private policy(context: ExecutionContext): RoutePolicy {
+    const handler = context.getHandler();
+    let policy = this.policies.get(handler);
+    if (!policy) {
+      const targets = [handler, context.getClass()];
+      policy = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        schemes: this.reflector.getAllAndOverride(AuthSchemes, targets),
+      };
+      this.policies.set(handler, policy);
+    }
+    return policy;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const policy = this.policy(context);
+    if (policy.isPublic) return true;
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const scheme = presentedScheme(req);
     if (!scheme) throw new DomainError('UNAUTHENTICATED', 'Authentication required');
-    const allowed = this.reflector.getAllAndOverride(AuthSchemes, targets);
-    const guard = this.guards.get(scheme);
-    if (!guard || (allowed && !allowed.includes(scheme))) {
+    const verifier = this.verifiers.get(scheme);
+    if (!verifier || (policy.schemes && !policy.schemes.includes(scheme))) {
       throw new DomainError('UNAUTHENTICATED', 'This authentication scheme is not accepted here');
     }
-    await guard.canActivate(context);
-    const user = req.user as AuthUser;
+    const user = await verifier.verify(req);
+    req.user = user;
     if (user.viaCookie && !SAFE_METHODS.has(req.method)) {
       // Double-submit cookie: a cross-site form can send the cookie but cannot read it to echo it.
       if (!csrfMatches(req)) {

@@ -1,6 +1,7 @@
 import { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { AuthedRequest } from '../../auth/auth-user';
+import { AuthSchemes } from '../decorators/auth.decorators';
 import { AuthenticationGuard, presentedScheme } from './authentication.guard';
 import { RolesGuard } from './roles.guard';
 
@@ -36,14 +37,36 @@ describe('presentedScheme', () => {
 });
 
 describe('AuthenticationGuard', () => {
+  const noDiscovery = { getProviders: () => [] } as unknown as DiscoveryService;
+  const guardWith = (metadata: Record<string, unknown>) => {
+    const sut = new AuthenticationGuard(reflectorReturning(metadata), noDiscovery);
+    sut.register('jwt', { verify: () => ({ id: 'u1', role: 'viewer', scheme: 'jwt' }) });
+    return sut;
+  };
+
   it('lets a public route through without credentials', async () => {
-    const sut = new AuthenticationGuard(reflectorReturning({ 'identity:isPublic': true }));
-    await expect(sut.canActivate(contextFor({ headers: {} }))).resolves.toBe(true);
+    await expect(guardWith({ 'identity:isPublic': true }).canActivate(contextFor({ headers: {} }))).resolves.toBe(true);
   });
 
   it('closes every other route to a caller without credentials', async () => {
-    const sut = new AuthenticationGuard(reflectorReturning({}));
-    await expect(sut.canActivate(contextFor({ headers: {} }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(guardWith({}).canActivate(contextFor({ headers: {} }))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
+  it("hands the credential to its scheme's verifier and makes its answer the request's user", async () => {
+    const req = { headers: { authorization: 'Bearer abc' }, method: 'GET' } as Partial<AuthedRequest>;
+    await expect(guardWith({}).canActivate(contextFor(req))).resolves.toBe(true);
+    expect(req.user).toEqual({ id: 'u1', role: 'viewer', scheme: 'jwt' });
+  });
+
+  it('refuses a scheme that has no verifier, or that the route does not take', async () => {
+    const basic = contextFor({ headers: { authorization: 'Basic YTpi' } });
+    await expect(guardWith({}).canActivate(basic)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const bearer = contextFor({ headers: { authorization: 'Bearer abc' } });
+    await expect(guardWith({ [AuthSchemes.KEY]: ['basic'] }).canActivate(bearer)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
   });
 });
 
