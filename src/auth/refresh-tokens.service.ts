@@ -50,72 +50,73 @@ export class RefreshTokensService {
     return token;
   }
 
-  rotate(presented: unknown): Promise<Rotation> {
+  async rotate(presented: unknown): Promise<Rotation> {
     if (typeof presented !== 'string' || presented.length === 0 || presented.length > MAX_TOKEN_LENGTH) {
-      return Promise.resolve({ kind: 'invalid' });
+      return { kind: 'invalid' };
     }
     const hash = hashSecret(presented);
     const successor = deriveSecret(this.key, 'refresh', presented);
-    return this.dataSource.transaction(async (m) => {
-      const [won] = (await m.query(
-        `UPDATE refresh_tokens r SET rotated_at = now()
+    // One statement, so one round trip and atomic by itself: the conditional UPDATE marks the token used
+    // (only one of any number of racing requests can match it) and the successor is inserted with it.
+    const won = (await this.dataSource.query(
+      `WITH won AS (
+         UPDATE refresh_tokens r SET rotated_at = now()
            FROM login_sessions s
           WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.expires_at > now()
             AND s.id = r.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
-          RETURNING r.id, r.session_id, r.expires_at, s.user_id, s.remember, s.method`,
-        [hash],
-      )) as [
-        { id: string; session_id: string; expires_at: Date; user_id: string; remember: boolean; method: string }[],
-        number,
-      ];
-      if (won.length) {
-        const row = won[0];
-        await m.query(
-          `INSERT INTO refresh_tokens (session_id, token_hash, parent_id, expires_at) VALUES ($1, $2, $3, $4)`,
-          [row.session_id, hashSecret(successor), row.id, row.expires_at],
-        );
-        return {
-          kind: 'rotated',
-          sessionId: row.session_id,
-          userId: row.user_id,
-          token: successor,
-          expiresAt: row.expires_at,
-          remember: row.remember,
-          method: row.method,
-        };
-      }
-      const [row] = (await m.query(
-        `SELECT r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.revoked_at IS NOT NULL AS revoked,
-                r.expires_at <= now() AS expired,
-                r.rotated_at > now() - make_interval(secs => $2) AS in_grace,
-                EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.token_hash = $3 AND c.rotated_at IS NULL) AS successor_live
-           FROM refresh_tokens r JOIN login_sessions s ON s.id = r.session_id
-          WHERE r.token_hash = $1`,
-        [hash, REFRESH_GRACE_SECONDS, hashSecret(successor)],
-      )) as {
-        session_id: string;
-        expires_at: Date;
-        user_id: string;
-        remember: boolean;
-        method: string;
-        revoked: boolean;
-        expired: boolean;
-        in_grace: boolean;
-        successor_live: boolean;
-      }[];
-      if (!row || row.revoked || row.expired) return { kind: 'invalid' };
-      if (row.in_grace && row.successor_live) {
-        return {
-          kind: 'grace',
-          sessionId: row.session_id,
-          userId: row.user_id,
-          token: successor,
-          expiresAt: row.expires_at,
-          remember: row.remember,
-          method: row.method,
-        };
-      }
-      return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
-    });
+          RETURNING r.id, r.session_id, r.expires_at, s.user_id, s.remember, s.method
+       ), successor AS (
+         INSERT INTO refresh_tokens (session_id, token_hash, parent_id, expires_at)
+         SELECT session_id, $2, id, expires_at FROM won
+       )
+       SELECT session_id, expires_at, user_id, remember, method FROM won`,
+      [hash, hashSecret(successor)],
+    )) as { session_id: string; expires_at: Date; user_id: string; remember: boolean; method: string }[];
+    if (won.length) {
+      const row = won[0];
+      return {
+        kind: 'rotated',
+        sessionId: row.session_id,
+        userId: row.user_id,
+        token: successor,
+        expiresAt: row.expires_at,
+        remember: row.remember,
+        method: row.method,
+      };
+    }
+    // Lost: the token is unknown, expired, of a revoked session, or already rotated. Within the grace
+    // window a rotated token whose successor is still unused gets that same successor again.
+    const [row] = (await this.dataSource.query(
+      `SELECT r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.revoked_at IS NOT NULL AS revoked,
+              r.expires_at <= now() AS expired,
+              r.rotated_at > now() - make_interval(secs => $2) AS in_grace,
+              EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.token_hash = $3 AND c.rotated_at IS NULL) AS successor_live
+         FROM refresh_tokens r JOIN login_sessions s ON s.id = r.session_id
+        WHERE r.token_hash = $1`,
+      [hash, REFRESH_GRACE_SECONDS, hashSecret(successor)],
+    )) as {
+      session_id: string;
+      expires_at: Date;
+      user_id: string;
+      remember: boolean;
+      method: string;
+      revoked: boolean;
+      expired: boolean;
+      in_grace: boolean;
+      successor_live: boolean;
+    }[];
+    if (!row || row.revoked || row.expired) return { kind: 'invalid' };
+    if (row.in_grace && row.successor_live) {
+      return {
+        kind: 'grace',
+        sessionId: row.session_id,
+        userId: row.user_id,
+        token: successor,
+        expiresAt: row.expires_at,
+        remember: row.remember,
+        method: row.method,
+      };
+    }
+    return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
   }
 }

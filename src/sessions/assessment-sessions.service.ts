@@ -98,37 +98,35 @@ export class AssessmentSessionsService {
       received_at: r.received_at.toISOString(),
       trial_count: r.trial_count,
     });
-    return this.dataSource.transaction(async (m) => {
-      // Locks the session row: a submission racing itself waits here, then finds the first one's result.
-      const [claimed] = (await m.query(
-        `UPDATE assessment_sessions SET status = 'submitted', submitted_at = now()
-          WHERE id = $1 AND status = 'active' AND expires_at > now() RETURNING id`,
-        [principal.sessionRowId],
-      )) as [{ id: string }[], number];
-      if (claimed.length) {
-        const [row] = (await m.query(
-          `INSERT INTO submissions (session_id, task_summaries, trials, trial_count, body_hash)
-           VALUES ($1, $2::jsonb, $3::jsonb, $4, $5) RETURNING id, received_at, trial_count`,
-          [
-            principal.sessionRowId,
-            JSON.stringify(body.task_summaries),
-            JSON.stringify(body.trials),
-            body.trials.length,
-            bodyHash,
-          ],
-        )) as { id: string; received_at: Date; trial_count: number }[];
-        return { created: true, receipt: receipt(row) };
-      }
-      const [previous] = (await m.query(
-        `SELECT id, received_at, trial_count, body_hash FROM submissions WHERE session_id = $1`,
-        [principal.sessionRowId],
-      )) as { id: string; received_at: Date; trial_count: number; body_hash: string }[];
-      if (!previous) throw new DomainError('TOKEN_EXPIRED', 'This session has expired');
-      if (previous.body_hash !== bodyHash) {
-        throw new DomainError('CONFLICT', 'This session already has a different submission');
-      }
-      return { created: false, receipt: receipt(previous) };
-    });
+    // One statement, so one round trip, atomic by itself and committed before the answer: the session is
+    // claimed by a conditional UPDATE (a submission racing itself waits for the row lock, then finds the
+    // session no longer active) and the submission is stored with it.
+    const [row] = (await this.dataSource.query(
+      `WITH claimed AS (
+         UPDATE assessment_sessions SET status = 'submitted', submitted_at = now()
+          WHERE id = $1 AND status = 'active' AND expires_at > now() RETURNING id
+       )
+       INSERT INTO submissions (session_id, task_summaries, trials, trial_count, body_hash)
+       SELECT id, $2::jsonb, $3::jsonb, $4, $5 FROM claimed
+       RETURNING id, received_at, trial_count`,
+      [
+        principal.sessionRowId,
+        JSON.stringify(body.task_summaries),
+        JSON.stringify(body.trials),
+        body.trials.length,
+        bodyHash,
+      ],
+    )) as { id: string; received_at: Date; trial_count: number }[];
+    if (row) return { created: true, receipt: receipt(row) };
+    const [previous] = (await this.dataSource.query(
+      `SELECT id, received_at, trial_count, body_hash FROM submissions WHERE session_id = $1`,
+      [principal.sessionRowId],
+    )) as { id: string; received_at: Date; trial_count: number; body_hash: string }[];
+    if (!previous) throw new DomainError('TOKEN_EXPIRED', 'This session has expired');
+    if (previous.body_hash !== bodyHash) {
+      throw new DomainError('CONFLICT', 'This session already has a different submission');
+    }
+    return { created: false, receipt: receipt(previous) };
   }
 
   /** What researchers see of a session: its status and, once submitted, the data. */
