@@ -20,18 +20,37 @@ export class LoginSessionsService {
     private readonly revocation: SessionRevocationService,
   ) {}
 
-  open(input: OpenSessionInput, manager?: EntityManager): Promise<LoginSession> {
-    const repo = manager ? manager.getRepository(LoginSession) : this.sessions;
-    return repo.save(
-      repo.create({
-        userId: input.userId,
-        method: input.method,
-        remember: input.remember ?? false,
-        expiresAt: new Date(Date.now() + input.ttlMs),
-        ip: input.ip?.slice(0, 64) ?? null,
-        userAgent: input.userAgent?.slice(0, 256) ?? null,
-      }),
-    );
+  /**
+   * Opens a login session together with its first refresh token, in one statement (one round trip, atomic
+   * by itself). Without `refresh`, the session alone. The refresh chain ends `refreshTtlMs` after login, or with the session if that is sooner.
+   */
+  async open(
+    input: OpenSessionInput,
+    refresh?: { tokenHash: string; ttlMs: number },
+    manager?: EntityManager,
+  ): Promise<{ id: string; expiresAt: Date }> {
+    const [row] = (await (manager ?? this.sessions.manager).query(
+      `WITH s AS (
+         INSERT INTO login_sessions (user_id, method, remember, expires_at, ip, user_agent)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)
+         RETURNING id, expires_at
+       ), r AS (
+         INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+         SELECT id, $7::char(64), LEAST(expires_at, now() + make_interval(secs => $8)) FROM s WHERE $7 IS NOT NULL
+       )
+       SELECT id, expires_at FROM s`,
+      [
+        input.userId,
+        input.method,
+        input.remember ?? false,
+        input.ttlMs / 1000,
+        input.ip?.slice(0, 64) ?? null,
+        input.userAgent?.slice(0, 256) ?? null,
+        refresh?.tokenHash ?? null,
+        (refresh?.ttlMs ?? 0) / 1000,
+      ],
+    )) as { id: string; expires_at: Date }[];
+    return { id: row.id, expiresAt: row.expires_at };
   }
 
   async listLive(userId: string, currentSessionId?: string): Promise<LiveSession[]> {

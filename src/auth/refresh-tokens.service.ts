@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hkdfSync } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { deriveSecret, hashSecret, newSecret } from '../common/secrets';
+import { deriveSecret, hashSecret } from '../common/secrets';
 
 /** Two tabs refreshing at once both present the old token; within this window both get the same new one. */
 export const REFRESH_GRACE_SECONDS = 10;
@@ -38,16 +38,6 @@ export class RefreshTokensService {
     this.key = Buffer.from(
       hkdfSync('sha256', config.jwt.secret, Buffer.alloc(0), 'identity refresh-token successor', 32),
     );
-  }
-
-  async issueFirst(m: EntityManager, sessionId: string, expiresAt: Date): Promise<string> {
-    const token = newSecret();
-    await m.query(`INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)`, [
-      sessionId,
-      hashSecret(token),
-      expiresAt,
-    ]);
-    return token;
   }
 
   async rotate(presented: unknown): Promise<Rotation> {

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { User } from '../users/entities/user.entity';
 import { PublicUser, toPublicUser } from '../users/users.service';
 import { AccessTokensService } from './access-tokens.service';
 import { LoginSessionsService } from './login-sessions.service';
-import { RefreshTokensService } from './refresh-tokens.service';
 
 export interface SignIn {
   method: 'password' | 'magic_link' | 'clinical';
@@ -32,9 +32,7 @@ export interface LoginBody {
 @Injectable()
 export class SessionIssuer {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly accessTokens: AccessTokensService,
-    private readonly refreshTokens: RefreshTokensService,
     private readonly sessions: LoginSessionsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -47,14 +45,13 @@ export class SessionIssuer {
   async signIn(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody & { sessionId: string }> {
     const accessTtl = this.accessTtlSec(how.remember ?? false);
     const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
-    const open = async (m: EntityManager) => {
-      const session = await this.sessions.open({ ...how, userId: user.id, ttlMs }, m);
+    const refresh = newSecret();
+    const session = await this.sessions.open(
+      { ...how, userId: user.id, ttlMs },
       // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
-      const refreshExpiry = new Date(Math.min(session.expiresAt.getTime(), Date.now() + this.config.ttlMs.refresh));
-      const refresh = await this.refreshTokens.issueFirst(m, session.id, refreshExpiry);
-      return { session, refresh };
-    };
-    const { session, refresh } = manager ? await open(manager) : await this.dataSource.transaction(open);
+      { tokenHash: hashSecret(refresh), ttlMs: this.config.ttlMs.refresh },
+      manager,
+    );
     return {
       ...this.accessBody(user, session.id, accessTtl, how.claims),
       refresh_token: refresh,
