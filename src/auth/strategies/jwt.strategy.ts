@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { JsonWebTokenError, TokenExpiredError, verify, type VerifyOptions } from 'jsonwebtoken';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { DomainError } from '../../common/errors/domain-error';
 import { CredentialVerifier, VerifiesScheme } from '../../common/guards/credential-verifier';
 import { ROLES, Role } from '../../users/roles';
 import { AuthUser } from '../auth-user';
-import { ACCESS_TOKEN_TYP, AccessTokenClaims, JWT_ALGORITHM } from '../access-tokens.service';
+import { ACCESS_TOKEN_TYP, AccessTokenClaims } from '../access-tokens.service';
+import { Hs256Expectations, verifyHs256 } from '../jwt-verify';
 import { SessionRevocationService } from '../session-revocation.service';
 
 const BEARER = /^bearer\s+(\S+)\s*$/i;
@@ -35,39 +35,28 @@ export function extractAccessToken(req: FastifyRequest): string | null {
 @Injectable()
 @VerifiesScheme('jwt')
 export class JwtStrategy implements CredentialVerifier {
-  /** A KeyObject, not a string: jsonwebtoken would otherwise try to parse the secret as a PEM key on every call. */
   private readonly key: KeyObject;
-  private readonly options: VerifyOptions & { complete: true };
+  private readonly expectations: Hs256Expectations;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly revocation: SessionRevocationService,
   ) {
     this.key = createSecretKey(config.jwt.secret);
-    this.options = {
-      algorithms: [JWT_ALGORITHM],
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      clockTolerance: 5,
-      complete: true,
-    };
+    this.expectations = { issuer: config.jwt.issuer, audience: config.jwt.audience, clockToleranceSec: 5 };
   }
 
   verify(req: FastifyRequest): AuthUser {
     const token = extractAccessToken(req);
     if (!token) throw new DomainError('INVALID_TOKEN', 'Access token is invalid');
-    let header: { typ?: string };
-    let payload: AccessTokenClaims;
-    try {
-      ({ header, payload } = verify(token, this.key, this.options) as unknown as {
-        header: { typ?: string };
-        payload: AccessTokenClaims;
-      });
-    } catch (e) {
-      if (e instanceof TokenExpiredError) throw new DomainError('TOKEN_EXPIRED', 'Access token has expired');
-      if (e instanceof JsonWebTokenError) throw new DomainError('INVALID_TOKEN', 'Access token is invalid');
-      throw e;
+    const check = verifyHs256(token, this.key, this.expectations, Math.floor(Date.now() / 1000));
+    if (!check.ok) {
+      throw check.expired
+        ? new DomainError('TOKEN_EXPIRED', 'Access token has expired')
+        : new DomainError('INVALID_TOKEN', 'Access token is invalid');
     }
+    const header = check.header;
+    const payload = check.payload as unknown as AccessTokenClaims;
     if (header.typ !== ACCESS_TOKEN_TYP) throw new DomainError('INVALID_TOKEN', 'Token is not an access token');
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !ROLES.includes(payload.role)) {
       throw new DomainError('INVALID_TOKEN', 'Token is missing required claims');
