@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
 import pino, { DestinationStream, Level, Logger } from 'pino';
 import type { AppConfig } from './config/config';
 import { redactUrl } from './common/redact';
@@ -10,21 +11,26 @@ const UNLOGGED_ROUTES = new Set(['/api/health']);
 export interface AppLoggers {
   /** Everything the application says: redacted, since an object logged by mistake may hold a secret. */
   app: Logger;
-  /**
-   * One line per request. Its fields are built here from the request line alone (no headers, no body, the
-   * URL with its secrets masked), so it needs no redaction pass, which measured 4% of a request's CPU.
-   */
-  requests: Logger;
+  /** Where the one line per request goes (the same stream as `app`). */
+  requests: DestinationStream;
 }
+
+/**
+ * How long a log line may wait in the buffer. Lines are written in batches (at 8 KiB, or after this
+ * long) rather than one write per line, and whatever is buffered is written at exit; a SIGKILL loses at
+ * most this much of the log.
+ */
+export const LOG_FLUSH_MS = 250;
 
 /**
  * Structured JSON logs. Credentials never reach them: the request line carries no headers or bodies,
  * secret query parameters and path segments are masked, and the application logger censors the fields
- * that carry secrets. Stdout is written asynchronously (flushed at exit), so logging never waits for the
+ * that carry secrets. Stdout is written asynchronously and in batches, so logging never waits for the
  * terminal or the log collector.
  */
 export function createLoggers(config: AppConfig, stream?: DestinationStream): AppLoggers {
-  const destination = stream ?? pino.destination({ dest: 1, sync: false });
+  const destination =
+    stream ?? pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: LOG_FLUSH_MS });
   const app = pino(
     {
       level: config.logLevel,
@@ -46,28 +52,31 @@ export function createLoggers(config: AppConfig, stream?: DestinationStream): Ap
     },
     destination,
   );
-  const requests = pino({ level: config.logLevel }, destination);
-  return { app, requests };
+  return { app, requests: destination };
 }
+
+const LEVEL_VALUES = { info: 30, warn: 40, error: 50 } as const;
 
 /**
  * Logs every request once, when its response has been sent, from Fastify's own hook: no middleware layer
- * and no async context per request.
+ * and no async context per request. The line has pino's shape (level, time, pid, hostname, msg) but is
+ * put together here: its fields are the request line's alone (no headers, no body, the URL with its
+ * secrets masked), so it needs neither a serializer nor a redaction pass, which together measured about
+ * a third of an authenticated request's CPU.
  */
-export function logRequests(fastify: FastifyInstance, logger: Logger): void {
+export function logRequests(fastify: FastifyInstance, config: AppConfig, stream: DestinationStream): void {
+  const threshold = pino.levels.values[config.logLevel] ?? Infinity;
+  const fixed = `"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   fastify.addHook('onResponse', (req, reply, done) => {
     const url = req.url;
     const status = reply.statusCode;
-    if (status < 400 && UNLOGGED_ROUTES.has(url)) return done();
-    const level: Level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (logger.isLevelEnabled(level)) {
-      logger[level](
-        {
-          req: { id: req.id, method: req.method, url: redactUrl(url), remoteAddress: req.ip },
-          res: { statusCode: status },
-          responseTime: Math.round(reply.elapsedTime),
-        },
-        'request completed',
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (LEVEL_VALUES[level] >= threshold && (status >= 400 || !UNLOGGED_ROUTES.has(url))) {
+      stream.write(
+        `{"level":${LEVEL_VALUES[level]},"time":${Date.now()},${fixed},"req":{"id":${JSON.stringify(String(req.id))},` +
+          `"method":${JSON.stringify(req.method)},"url":${JSON.stringify(redactUrl(url))},` +
+          `"remoteAddress":${JSON.stringify(req.ip ?? null)}},"res":{"statusCode":${status}},` +
+          `"responseTime":${Math.round(reply.elapsedTime)},"msg":"request completed"}\n`,
       );
     }
     done();

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { DomainError } from '../../common/errors/domain-error';
+import { CredentialCache } from '../../common/credential-cache';
 import { CredentialVerifier, VerifiesScheme } from '../../common/guards/credential-verifier';
 import { ROLES, Role } from '../../users/roles';
 import { AuthUser } from '../auth-user';
@@ -11,6 +12,7 @@ import { Hs256Expectations, verifyHs256 } from '../jwt-verify';
 import { SessionRevocationService } from '../session-revocation.service';
 
 const BEARER = /^bearer\s+(\S+)\s*$/i;
+const VERIFIED_TOKENS_CACHED = 5_000;
 
 /** The bearer token of the Authorization header, if that is what the header holds. */
 function bearerToken(req: FastifyRequest): string | undefined {
@@ -37,6 +39,15 @@ export function extractAccessToken(req: FastifyRequest): string | null {
 export class JwtStrategy implements CredentialVerifier {
   private readonly key: KeyObject;
   private readonly expectations: Hs256Expectations;
+  /**
+   * Tokens that passed every check, until they expire: a client sends the same access token many times,
+   * and a hit skips the HMAC and the parsing (measured: a third of the route's CPU). Revocation is still
+   * checked on every request, and the claims are the token's own, so a hit is never staler than the token.
+   */
+  private readonly verified = new CredentialCache<Omit<AuthUser, 'viaCookie'> & { userId: string }>(
+    VERIFIED_TOKENS_CACHED,
+    Infinity,
+  );
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -49,6 +60,21 @@ export class JwtStrategy implements CredentialVerifier {
   verify(req: FastifyRequest): AuthUser {
     const token = extractAccessToken(req);
     if (!token) throw new DomainError('INVALID_TOKEN', 'Access token is invalid');
+    const claims = this.verified.get(token) ?? this.check(token);
+    if (this.revocation.isRevoked(claims.sessionId!)) {
+      throw new DomainError('INVALID_TOKEN', 'Session has been revoked');
+    }
+    return {
+      id: claims.id,
+      role: claims.role,
+      scheme: 'jwt',
+      sessionId: claims.sessionId,
+      tokenId: claims.tokenId,
+      viaCookie: bearerToken(req) === undefined,
+    };
+  }
+
+  private check(token: string): Omit<AuthUser, 'viaCookie'> & { userId: string } {
     const check = verifyHs256(token, this.key, this.expectations, Math.floor(Date.now() / 1000));
     if (!check.ok) {
       throw check.expired
@@ -61,14 +87,16 @@ export class JwtStrategy implements CredentialVerifier {
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !ROLES.includes(payload.role)) {
       throw new DomainError('INVALID_TOKEN', 'Token is missing required claims');
     }
-    if (this.revocation.isRevoked(payload.sid)) throw new DomainError('INVALID_TOKEN', 'Session has been revoked');
-    return {
+    const claims = {
+      userId: payload.sub,
       id: payload.sub,
       role: payload.role as Role,
-      scheme: 'jwt',
+      scheme: 'jwt' as const,
       sessionId: payload.sid,
       tokenId: payload.jti,
-      viaCookie: bearerToken(req) === undefined,
     };
+    // Kept until the moment the full check would call it expired.
+    this.verified.set(token, claims, (payload.exp + this.expectations.clockToleranceSec) * 1000);
+    return claims;
   }
 }
