@@ -1,32 +1,45 @@
 /* eslint-disable no-console -- a benchmark reports to its terminal */
 /**
- * npm run bench [-- --quick] [-- --users N]
+ * npm run bench [-- --quick] [-- --users N] [-- --scale [--users N]]
  *
  * Starts the production build on a fresh embedded PostgreSQL with the rate limits off, seeds what each
  * scenario needs, drives it over loopback with autocannon and prints one table (also bench/results.json).
  * Every figure is also given as a ratio to a limit measured in the same run (a bare node:http server,
  * measured before and after; the argon2 verification rate for the login scenario), since these
  * machines are shared and noisy.
+ *
+ * --users N   users in the database (default 1,000), with two tokens per user besides (refresh tokens,
+ *             API keys, key:token pairs and IAM tokens, half a user's worth of each).
+ * --scale     the table twice in one run: at 1,000 users, then at --users (default 1,000,000), with the
+ *             p50 of each scenario compared and the plans of the hot lookups shown (EXPLAIN).
  */
 import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres';
 
 const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const USERS = Number(args[args.indexOf('--users') + 1]) || (QUICK ? 1000 : 1000);
+const flag = (name: string) => args.includes(name);
+const option = (name: string): number | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) || undefined : undefined;
+};
+const QUICK = flag('--quick');
+const SCALE = flag('--scale');
+const SIZES = SCALE ? [1000, option('--users') ?? 1_000_000] : [option('--users') ?? 1000];
 const DURATION = QUICK ? 3 : 10;
+const WARMUP = QUICK ? 1 : 2;
 const CONNECTIONS = 32;
 const ROOT = join(__dirname, '..');
 const ADMIN_EMAIL = 'bench-admin@example.org';
 const ADMIN_PASSWORD = 'Quartz-Harbor-Meadow-91';
 const USER_PASSWORD = 'Bench-User-Passw0rd';
+const ARGON2 = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const secret = () => randomBytes(32).toString('base64url');
@@ -36,10 +49,21 @@ interface Row {
   rps: number;
   p50: number;
   p99: number;
+  /** Mean latency, to the hundredth of a millisecond (autocannon's percentiles are whole milliseconds). */
+  mean: number;
   errors: number;
   ratio: number | null;
   of: string;
+  rssMb?: number;
   note?: string;
+}
+
+interface Table {
+  users: number;
+  tokens: number;
+  rows: Row[];
+  plans: Record<string, string>;
+  peakRssMb: number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the bench reads documented JSON bodies
@@ -78,7 +102,7 @@ function once(opts: autocannon.Options): Promise<autocannon.Result> {
 
 /** Each scenario is measured after a short warm-up on the same route, so that it measures compiled code. */
 async function run(opts: autocannon.Options, warm = true): Promise<autocannon.Result> {
-  if (warm && !opts.requests) await once({ ...opts, duration: QUICK ? 1 : 2 });
+  if (warm) await once({ ...opts, duration: WARMUP });
   return once(opts);
 }
 
@@ -99,12 +123,7 @@ async function measureLimit(): Promise<number> {
 
 /** argon2id verifications per second with every core busy, at the configured cost (19 MiB, t=2). */
 async function measureArgon2(seconds: number): Promise<number> {
-  const hash = await argon2.hash(USER_PASSWORD, {
-    type: argon2.argon2id,
-    memoryCost: 19456,
-    timeCost: 2,
-    parallelism: 1,
-  });
+  const hash = await argon2.hash(USER_PASSWORD, ARGON2);
   const deadline = Date.now() + seconds * 1000;
   let done = 0;
   const worker = async () => {
@@ -118,23 +137,125 @@ async function measureArgon2(seconds: number): Promise<number> {
   return done / ((Date.now() - t0) / 1000);
 }
 
-function peakRssMb(pid: number): number {
+function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+/**
+ * Users `from + 1` to `to` (all with the same argon2 hash), and two tokens per user: refresh tokens (with
+ * their login sessions), API keys, key:token pairs and IAM tokens, half a user's worth of each. Plain
+ * SQL with generate_series: a million users and two million tokens take minutes, not hours.
+ */
+async function seedPopulation(db: Client, from: number, to: number, userHash: string): Promise<void> {
+  const t0 = Date.now();
+  const step = 200_000;
+  for (let a = from + 1; a <= to; a += step) {
+    const b = Math.min(to, a + step - 1);
+    await db.query(
+      `INSERT INTO users (email, password_hash, role, email_verified)
+       SELECT 'user' || g || '@bench.example.org', $1, 'researcher', true FROM generate_series($2::int, $3::int) g`,
+      [userHash, a, b],
+    );
+    // Each kind of token for every other user of this slice: two tokens per user in all.
+    const users = `SELECT u.id, g FROM generate_series($1::int, $2::int) g
+                     JOIN users u ON lower(u.email) = 'user' || g || '@bench.example.org'`;
+    await db.query(
+      `WITH u AS (${users}), s AS (
+         INSERT INTO login_sessions (user_id, method, expires_at)
+         SELECT id, 'password', now() + interval '30 days' FROM u WHERE g % 2 = 0 RETURNING id
+       )
+       INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+       SELECT id, encode(sha256(('seed-refresh-' || id)::bytea), 'hex'), now() + interval '30 days' FROM s`,
+      [a, b],
+    );
+    await db.query(
+      `WITH u AS (${users})
+       INSERT INTO api_keys (user_id, name, prefix, key_hash)
+       SELECT id, 'seed', 'pk_seed', encode(sha256(('seed-api-key-' || id)::bytea), 'hex') FROM u WHERE g % 2 = 1`,
+      [a, b],
+    );
+    await db.query(
+      `WITH u AS (${users})
+       INSERT INTO key_tokens (user_id, client_id, family_id, key, token_hash, refresh_hash, expires_at)
+       SELECT id, 'web', gen_random_uuid(), 'kt_seed_' || id, encode(sha256(('seed-token-' || id)::bytea), 'hex'),
+              encode(sha256(('seed-kt-refresh-' || id)::bytea), 'hex'), now() + interval '30 days'
+         FROM u WHERE g % 2 = 0`,
+      [a, b],
+    );
+    await db.query(
+      `WITH u AS (${users})
+       INSERT INTO iam_tokens (user_id, key_hash, prefix, permanent)
+       SELECT id, encode(sha256(('seed-iam-' || id)::bytea), 'hex'), 'tk_seed', true FROM u WHERE g % 2 = 1`,
+      [a, b],
+    );
+  }
+  await db.query('ANALYZE');
+  if (to > from)
+    console.log(`seeded users ${from + 1} to ${to} and ${2 * (to - from)} tokens in ${Date.now() - t0} ms`);
+}
+
+/** The plan of each lookup that a request makes, as the service writes it: each must use an index. */
+async function explainHotLookups(db: Client, userCount: number): Promise<Record<string, string>> {
+  const email = `user${Math.max(1, Math.floor(userCount / 2))}@bench.example.org`;
+  const h = sha256('absent');
+  const lookups: Record<string, [string, unknown[]]> = {
+    'login (users by email or username)': [
+      `SELECT * FROM users u WHERE lower(u.email) = lower($1) OR lower(u.username) = lower($1)
+        ORDER BY (lower(u.email) = lower($1)) DESC LIMIT 1`,
+      [email],
+    ],
+    'refresh (refresh_tokens by hash)': [
+      `SELECT r.id FROM refresh_tokens r JOIN login_sessions s ON s.id = r.session_id
+        WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.expires_at > now() AND s.revoked_at IS NULL`,
+      [h],
+    ],
+    'submit (assessment_sessions by hash)': [`SELECT id FROM assessment_sessions WHERE key_hash = $1`, [h]],
+    'api-key (api_keys by hash)': [
+      `SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+      [h],
+    ],
+    'basic (key_tokens by key)': [
+      `SELECT kt.id FROM key_tokens kt JOIN users u ON u.id = kt.user_id WHERE kt.key = $1 AND kt.revoked_at IS NULL`,
+      ['kt_absent'],
+    ],
+    'token (iam_tokens by hash)': [
+      `SELECT t.id FROM iam_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_hash = $1`,
+      [h],
+    ],
+    'user cache miss (users by id)': [`SELECT * FROM users WHERE id = $1`, [randomUUID()]],
+    'revocation poll (login_sessions revoked since)': [
+      `SELECT id FROM login_sessions WHERE revoked_at IS NOT NULL AND revoked_at > $1 AND expires_at > now()`,
+      [new Date(Date.now() - 5000)],
+    ],
+  };
+  const plans: Record<string, string> = {};
+  for (const [name, [sql, params]] of Object.entries(lookups)) {
+    const { rows } = await db.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${sql}`, params);
+    const lines = rows.map((r: Record<string, string>) => r['QUERY PLAN']);
+    const scans = lines.filter((l) => /Scan/.test(l)).map((l) => l.trim().replace(/^->\s*/, ''));
+    const time = lines.find((l) => l.startsWith('Execution Time')) ?? '';
+    plans[name] = `${scans.join('; ')} (${time.toLowerCase()})`;
+    if (scans.some((s) => /^Seq Scan/.test(s))) plans[name] = `SEQUENTIAL SCAN: ${plans[name]}`;
+  }
+  return plans;
 }
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'identity-bench-'));
   console.log(
-    `bench: ${QUICK ? 'quick' : 'full'} run, ${DURATION}s per scenario, ${CONNECTIONS} connections, ${USERS} users`,
+    `bench: ${QUICK ? 'quick' : 'full'} run, ${DURATION}s per scenario, ${CONNECTIONS} connections, ` +
+      `${SIZES.map((n) => n.toLocaleString('en')).join(' then ')} users, ${cpus().length} cores, ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   );
   const pg = await startEmbeddedPostgres({ dir: dataDir, database: 'identity' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let service: ChildProcess | undefined;
-  const rows: Row[] = [];
+  const tables: Table[] = [];
   try {
+    // The service as production runs it (npm run start:prod): node dist/main.js, JSON logs on stdout.
     service = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -156,24 +277,14 @@ async function main(): Promise<void> {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
+    const pid = service.pid!;
     await waitFor(`${base}/api/health`);
 
-    // ---- seed ---------------------------------------------------------------------------------
+    // ---- the population and one credential of each kind ----------------------------------------
     const db = new Client({ connectionString: pg.url });
     await db.connect();
-    const userHash = await argon2.hash(USER_PASSWORD, {
-      type: argon2.argon2id,
-      memoryCost: 19456,
-      timeCost: 2,
-      parallelism: 1,
-    });
-    const t0 = Date.now();
-    await db.query(
-      `INSERT INTO users (email, password_hash, role, email_verified)
-       SELECT 'user' || g || '@bench.example.org', $1, 'researcher', true FROM generate_series(1, $2) g`,
-      [userHash, USERS],
-    );
-    console.log(`seeded ${USERS} users in ${Date.now() - t0} ms`);
+    const userHash = await argon2.hash(USER_PASSWORD, ARGON2);
+    await seedPopulation(db, 0, SIZES[0], userHash);
     const login = await post(`${base}/api/auth/login`, {
       username: 'user1@bench.example.org',
       password: USER_PASSWORD,
@@ -188,173 +299,239 @@ async function main(): Promise<void> {
     const apiKey = await post(`${base}/api/api-keys`, { name: 'bench' }, { Authorization: `Bearer ${jwt}` });
     const [{ id: userId }] = (await db.query(`SELECT id FROM users WHERE email = 'user1@bench.example.org'`)).rows;
 
-    // Refresh tokens and assessment sessions: one per request, seeded with SQL (their hashes).
-    const perScenario = Math.ceil(DURATION * 4000);
-    const refreshTokens: string[] = [];
-    const sessionIds: string[] = [];
-    for (let chunk = 0; chunk < perScenario; chunk += 2000) {
-      const n = Math.min(2000, perScenario - chunk);
-      const sids = Array.from({ length: n }, () => randomUUID());
-      const tokens = Array.from({ length: n }, () => secret());
-      const sessions = Array.from({ length: n }, () => `sess_${secret()}`);
-      refreshTokens.push(...tokens);
-      sessionIds.push(...sessions);
-      await db.query(
-        `INSERT INTO login_sessions (id, user_id, method, expires_at) SELECT unnest($1::uuid[]), $2, 'password', now() + interval '30 days'`,
-        [sids, userId],
-      );
-      await db.query(
-        `INSERT INTO refresh_tokens (session_id, token_hash, expires_at) SELECT unnest($1::uuid[]), unnest($2::text[]), now() + interval '30 days'`,
-        [sids, tokens.map(sha256)],
-      );
-      await db.query(
-        `INSERT INTO assessment_sessions (key_hash, participant_id, battery_id, expires_at)
-         SELECT unnest($1::text[]), 'P', 'B', now() + interval '4 hours'`,
-        [sessions.map(sha256)],
-      );
+    let seeded = SIZES[0];
+    for (const size of SIZES) {
+      await seedPopulation(db, seeded, size, userHash);
+      seeded = size;
+      const plans = await explainHotLookups(db, size);
+
+      // Refresh tokens and assessment sessions: one per request, seeded with SQL (their hashes).
+      const perScenario = Math.ceil((DURATION + WARMUP) * 4000);
+      const refreshTokens: string[] = [];
+      const sessionIds: string[] = [];
+      for (let chunk = 0; chunk < perScenario; chunk += 5000) {
+        const n = Math.min(5000, perScenario - chunk);
+        const sids = Array.from({ length: n }, () => randomUUID());
+        const tokens = Array.from({ length: n }, () => secret());
+        const sessions = Array.from({ length: n }, () => `sess_${secret()}`);
+        refreshTokens.push(...tokens);
+        sessionIds.push(...sessions);
+        await db.query(
+          `INSERT INTO login_sessions (id, user_id, method, expires_at)
+           SELECT unnest($1::uuid[]), $2, 'password', now() + interval '30 days'`,
+          [sids, userId],
+        );
+        await db.query(
+          `INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+           SELECT unnest($1::uuid[]), unnest($2::text[]), now() + interval '30 days'`,
+          [sids, tokens.map(sha256)],
+        );
+        await db.query(
+          `INSERT INTO assessment_sessions (key_hash, participant_id, battery_id, expires_at)
+           SELECT unnest($1::text[]), 'P', 'B', now() + interval '4 hours'`,
+          [sessions.map(sha256)],
+        );
+      }
+      tables.push(await measureTable(base, pid, size, { jwt, pair, iam, apiKey, refreshTokens, sessionIds }, plans));
     }
     await db.end();
-
-    // ---- scenarios ----------------------------------------------------------------------------
-    const limitBefore = await measureLimit();
-    const add = (scenario: string, r: autocannon.Result, ratioOf: number | null, of: string, note?: string) =>
-      rows.push({
-        scenario,
-        rps: Math.round(r.requests.average),
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        errors: errorsOf(r),
-        ratio: ratioOf ? Number((r.requests.average / ratioOf).toFixed(2)) : null,
-        of,
-        note,
-      });
-    const results: Record<string, autocannon.Result> = {};
-    results.baseline = await run({ url: `${base}/api/health` });
-    results.jwt = await run({ url: `${base}/api/auth/me`, headers: { authorization: `Bearer ${jwt}` } });
-    results.basic = await run({
-      url: `${base}/users`,
-      headers: { authorization: `Basic ${Buffer.from(`${pair.key}:${pair.token}`).toString('base64')}` },
-    });
-    results.token = await run({ url: `${base}/v1/whoami/`, headers: { authorization: `Token ${iam.token.key}` } });
-    results['api-key'] = await run({ url: `${base}/api/auth/me`, headers: { 'x-api-key': apiKey.key } });
-
-    let r = 0;
-    results.refresh = await run({
-      url: `${base}/api/auth/refresh`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      requests: [
-        {
-          setupRequest: (req) => ({
-            ...req,
-            body: JSON.stringify({ refresh_token: refreshTokens[r++ % refreshTokens.length] }),
-          }),
-        },
-      ],
-    });
-    const trials = Array.from({ length: 80 }, (_, i) => ({
-      i,
-      rt: 300 + i,
-      correct: i % 3 !== 0,
-      stimulus: 'congruent-red-left',
-    }));
-    let s = 0;
-    results.submit = await run({
-      url: `${base}/api/submit`,
-      method: 'POST',
-      requests: [
-        {
-          setupRequest: (req) => {
-            const id = sessionIds[s++ % sessionIds.length];
-            return {
-              ...req,
-              headers: { ...req.headers, 'content-type': 'application/json', 'x-session-id': id },
-              body: JSON.stringify({ session_id: id, task_summaries: { stroop: { accuracy: 0.9 } }, trials }),
-            };
-          },
-        },
-      ],
-    });
-
-    // Login saturates hashing; meanwhile one connection measures the health route's latency (loop lag).
-    const argonLimit = await measureArgon2(QUICK ? 2 : 5);
-    let u = 0;
-    const [loginResult, lag] = await Promise.all([
-      run({
-        url: `${base}/api/auth/login`,
-        method: 'POST',
-        connections: 16,
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              headers: { ...req.headers, 'content-type': 'application/json' },
-              body: JSON.stringify({ username: `user${(u++ % USERS) + 1}@bench.example.org`, password: USER_PASSWORD }),
-            }),
-          },
-        ],
-      }),
-      run({ url: `${base}/api/health`, connections: 1 }, false),
-    ]);
-    const limitAfter = await measureLimit();
-    const limit = (limitBefore + limitAfter) / 2;
-
-    rows.push({
-      scenario: 'limit',
-      rps: Math.round(limit),
-      p50: 0,
-      p99: 0,
-      errors: 0,
-      ratio: 1,
-      of: 'limit',
-      note: `before ${Math.round(limitBefore)}, after ${Math.round(limitAfter)}`,
-    });
-    for (const name of ['baseline', 'jwt', 'basic', 'token', 'api-key', 'refresh', 'submit'])
-      add(name, results[name], limit, 'limit');
-    add('login', loginResult, argonLimit, 'argon2', `argon2 limit ${Math.round(argonLimit)}/s`);
-    rows.push({
-      scenario: 'loop-lag',
-      rps: Math.round(lag.requests.average),
-      p50: lag.latency.p50,
-      p99: lag.latency.p99,
-      errors: errorsOf(lag),
-      ratio: null,
-      of: '',
-      note: 'GET /api/health during login',
-    });
-
-    const rss = peakRssMb(service.pid!);
-    console.log('');
-    console.log('scenario   req/s    p50 ms  p99 ms  errors  ratio');
-    for (const row of rows) {
-      const ratio = row.ratio === null ? '' : `${row.ratio.toFixed(2)} of ${row.of}`;
-      console.log(
-        `${row.scenario.padEnd(10)} ${String(row.rps).padStart(6)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ${String(row.errors).padStart(7)}  ${ratio}${row.note ? `  (${row.note})` : ''}`,
-      );
-    }
-    console.log(`peak RSS of the service: ${rss} MB`);
-    writeFileSync(
-      join(__dirname, 'results.json'),
-      JSON.stringify(
-        {
-          at: new Date().toISOString(),
-          quick: QUICK,
-          users: USERS,
-          durationSec: DURATION,
-          connections: CONNECTIONS,
-          cpus: cpus().length,
-          peakRssMb: rss,
-          rows,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
   } finally {
     service?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
     await pg.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  for (const t of tables) printTable(t);
+  if (tables.length === 2) printScaleComparison(tables[0], tables[1]);
+  writeFileSync(
+    join(__dirname, 'results.json'),
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        quick: QUICK,
+        durationSec: DURATION,
+        connections: CONNECTIONS,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        node: process.version,
+        tables,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+}
+
+interface Credentials {
+  jwt: string;
+  pair: { key: string; token: string };
+  iam: { token: { key: string } };
+  apiKey: { key: string };
+  refreshTokens: string[];
+  sessionIds: string[];
+}
+
+async function measureTable(
+  base: string,
+  pid: number,
+  users: number,
+  c: Credentials,
+  plans: Record<string, string>,
+): Promise<Table> {
+  const rows: Row[] = [];
+  const results: Record<string, autocannon.Result> = {};
+  const rss: Record<string, number> = {};
+  const measure = async (name: string, opts: autocannon.Options) => {
+    results[name] = await run(opts);
+    rss[name] = memoryMb(pid, 'VmRSS');
+  };
+
+  const limitBefore = await measureLimit();
+  await measure('baseline', { url: `${base}/api/health` });
+  await measure('jwt', { url: `${base}/api/auth/me`, headers: { authorization: `Bearer ${c.jwt}` } });
+  await measure('basic', {
+    url: `${base}/users`,
+    headers: { authorization: `Basic ${Buffer.from(`${c.pair.key}:${c.pair.token}`).toString('base64')}` },
+  });
+  await measure('token', { url: `${base}/v1/whoami/`, headers: { authorization: `Token ${c.iam.token.key}` } });
+  await measure('api-key', { url: `${base}/api/auth/me`, headers: { 'x-api-key': c.apiKey.key } });
+
+  let r = 0;
+  await measure('refresh', {
+    url: `${base}/api/auth/refresh`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ refresh_token: c.refreshTokens[r++ % c.refreshTokens.length] }),
+        }),
+      },
+    ],
+  });
+  // About 10 KB of assessment results, each body to its own session.
+  const trials = Array.from({ length: 80 }, (_, i) => ({
+    i,
+    rt: 300 + i,
+    correct: i % 3 !== 0,
+    stimulus: 'congruent-red-left',
+  }));
+  let s = 0;
+  await measure('submit', {
+    url: `${base}/api/submit`,
+    method: 'POST',
+    requests: [
+      {
+        setupRequest: (req) => {
+          const id = c.sessionIds[s++ % c.sessionIds.length];
+          return {
+            ...req,
+            headers: { ...req.headers, 'content-type': 'application/json', 'x-session-id': id },
+            body: JSON.stringify({ session_id: id, task_summaries: { stroop: { accuracy: 0.9 } }, trials }),
+          };
+        },
+      },
+    ],
+  });
+
+  // Login saturates hashing; meanwhile one connection measures the health route's latency (loop lag).
+  // Each login is a different user, drawn from the whole population.
+  const argonLimit = await measureArgon2(QUICK ? 2 : 5);
+  const [loginResult, lag] = await Promise.all([
+    run({
+      url: `${base}/api/auth/login`,
+      method: 'POST',
+      connections: 16,
+      requests: [
+        {
+          setupRequest: (req) => ({
+            ...req,
+            headers: { ...req.headers, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              username: `user${1 + Math.floor(Math.random() * users)}@bench.example.org`,
+              password: USER_PASSWORD,
+            }),
+          }),
+        },
+      ],
+    }),
+    run({ url: `${base}/api/health`, connections: 1 }, false),
+  ]);
+  rss.login = memoryMb(pid, 'VmRSS');
+  const limitAfter = await measureLimit();
+  const limit = (limitBefore + limitAfter) / 2;
+
+  const add = (scenario: string, res: autocannon.Result, ratioOf: number | null, of: string, note?: string) =>
+    rows.push({
+      scenario,
+      rps: Math.round(res.requests.average),
+      p50: res.latency.p50,
+      p99: res.latency.p99,
+      mean: res.latency.average,
+      errors: errorsOf(res),
+      ratio: ratioOf ? Number((res.requests.average / ratioOf).toFixed(2)) : null,
+      of,
+      rssMb: rss[scenario],
+      note,
+    });
+  rows.push({
+    scenario: 'limit',
+    rps: Math.round(limit),
+    p50: 0,
+    p99: 0,
+    mean: 0,
+    errors: 0,
+    ratio: 1,
+    of: 'limit',
+    note: `node:http; before ${Math.round(limitBefore)}, after ${Math.round(limitAfter)}`,
+  });
+  for (const name of ['baseline', 'jwt', 'basic', 'token', 'api-key', 'refresh', 'submit'])
+    add(name, results[name], limit, 'limit');
+  add('login', loginResult, argonLimit, 'argon2', `argon2 limit ${Math.round(argonLimit)}/s`);
+  rows.push({
+    scenario: 'loop-lag',
+    rps: Math.round(lag.requests.average),
+    p50: lag.latency.p50,
+    p99: lag.latency.p99,
+    mean: lag.latency.average,
+    errors: errorsOf(lag),
+    ratio: null,
+    of: '',
+    note: 'GET /api/health on one connection during login',
+  });
+  return { users, tokens: users * 2, rows, plans, peakRssMb: memoryMb(pid, 'VmHWM') };
+}
+
+function printTable(t: Table): void {
+  console.log('');
+  console.log(`${t.users.toLocaleString('en')} users, ${t.tokens.toLocaleString('en')} seeded tokens`);
+  console.log('scenario     req/s   p50 ms  p99 ms  mean ms  errors  RSS MB  ratio');
+  for (const row of t.rows) {
+    const ratio = row.ratio === null ? '' : `${row.ratio.toFixed(2)} of ${row.of}`;
+    console.log(
+      `${row.scenario.padEnd(10)} ${String(row.rps).padStart(7)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ` +
+        `${row.mean.toFixed(2).padStart(8)} ` +
+        `${String(row.errors).padStart(7)} ${String(row.rssMb ?? '').padStart(7)}  ${ratio}${row.note ? `  (${row.note})` : ''}`,
+    );
+  }
+  console.log(`peak RSS of the service so far: ${t.peakRssMb} MB`);
+  console.log('plans of the hot lookups:');
+  for (const [name, plan] of Object.entries(t.plans)) console.log(`  ${name}: ${plan}`);
+}
+
+function printScaleComparison(small: Table, large: Table): void {
+  console.log('');
+  console.log(`p50 at ${large.users.toLocaleString('en')} users against ${small.users.toLocaleString('en')}:`);
+  for (const row of large.rows) {
+    const before = small.rows.find((r) => r.scenario === row.scenario);
+    if (!before || row.scenario === 'limit') continue;
+    const pct = (a: number, b: number) => (a > 0 ? `${(((b - a) / a) * 100).toFixed(0)}%` : 'n/a');
+    console.log(
+      `  ${row.scenario.padEnd(10)} p50 ${before.p50} -> ${row.p50} ms (${pct(before.p50, row.p50)}), ` +
+        `mean ${before.mean.toFixed(2)} -> ${row.mean.toFixed(2)} ms (${pct(before.mean, row.mean)})`,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import './threadpool';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config';
