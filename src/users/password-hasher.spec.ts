@@ -1,5 +1,5 @@
 import { AppConfig } from '../config/config';
-import { ConcurrencyLimit, PasswordHasher } from './password-hasher';
+import { PasswordHasher } from './password-hasher';
 
 const hasherWith = (memoryKiB: number, timeCost: number) =>
   new PasswordHasher({ argon2: { memoryKiB, timeCost } } as AppConfig);
@@ -42,28 +42,5 @@ describe('PasswordHasher', () => {
 
   it('treats a corrupt hash as a failed verification, not an error', async () => {
     expect(await sut.verify('$argon2id$garbage', 'x')).toEqual({ ok: false, needsRehash: false });
-  });
-});
-
-describe('ConcurrencyLimit', () => {
-  it('runs at most its limit at once, the rest in arrival order, and passes results and errors through', async () => {
-    const sut = new ConcurrencyLimit(2);
-    let running = 0;
-    let peak = 0;
-    const order: number[] = [];
-    const task = (i: number) => async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-      order.push(i);
-      if (i === 3) throw new Error('task 3 failed');
-      return i;
-    };
-    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((i) => sut.run(task(i))));
-    expect(peak).toBe(2);
-    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(results[3]).toMatchObject({ status: 'rejected', reason: { message: 'task 3 failed' } });
-    expect(results[5]).toEqual({ status: 'fulfilled', value: 5 });
   });
 });
