@@ -4,7 +4,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { User } from '../users/entities/user.entity';
 import { PasswordHasher } from '../users/password-hasher';
 import { Role } from '../users/roles';
-import { isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { cachedPublicUser, isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { AuthUser } from './auth-user';
 import { LoginSessionsService } from './login-sessions.service';
 import { RefreshTokensService } from './refresh-tokens.service';
@@ -122,7 +122,7 @@ export class PortalAuthService {
     const user = await this.users.findByIdCached(caller.id);
     if (!user || !user.isActive)
       throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone or disabled');
-    return toPublicUser(user);
+    return cachedPublicUser(user);
   }
 
   /** Admins create any role; coordinators create patients and caregivers, who may be passwordless. */

@@ -34,6 +34,22 @@ export interface PublicUser {
   updated_at: string;
 }
 
+const publicViews = new WeakMap<User, PublicUser>();
+
+/**
+ * The public view of a user object from the user cache, made once per cached object: such users are
+ * shown many times a second, and the view (three dates turned to text among it) would otherwise be
+ * rebuilt for each request. Cached users are never changed in place (a change replaces the entry).
+ */
+export function cachedPublicUser(u: User): PublicUser {
+  let view = publicViews.get(u);
+  if (!view) {
+    view = toPublicUser(u);
+    publicViews.set(u, view);
+  }
+  return view;
+}
+
 export function toPublicUser(u: User): PublicUser {
   return {
     id: u.id,
