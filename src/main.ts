@@ -1,4 +1,4 @@
-import './threadpool';
+import './runtime';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config';
