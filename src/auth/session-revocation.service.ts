@@ -2,7 +2,10 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { DataSource } from 'typeorm';
 import { BroadcastService } from '../redis/broadcast.service';
 
-/** How far back each poll looks again: a revocation committed late with an earlier timestamp is still seen. */
+/**
+ * How far before the previous poll's snapshot each poll looks again: a revocation whose transaction
+ * committed after that snapshot, with an earlier timestamp, is still seen.
+ */
 const POLL_OVERLAP_MS = 5_000;
 export const REVOCATION_POLL_MS = 500;
 
@@ -16,6 +19,7 @@ export class SessionRevocationService implements OnModuleInit, OnApplicationShut
   private readonly logger = new Logger('Revocation');
   /** session id → when its tokens would have expired anyway (ms), after which it is forgotten. */
   private readonly revoked = new Map<string, number>();
+  /** The database's time at the previous poll (the epoch before the first, which reads every live revocation). */
   private cursor = new Date(0);
   private timer?: NodeJS.Timeout;
   private inFlight?: Promise<void>;
@@ -63,15 +67,19 @@ export class SessionRevocationService implements OnModuleInit, OnApplicationShut
   private async pollOnce(): Promise<void> {
     if (!this.dataSource.isInitialized) return;
     try {
+      // Everything revoked more than the overlap before the previous poll's snapshot was visible to that
+      // poll (a revocation commits within seconds of its timestamp), so each row is read for a few polls
+      // at most, however many were revoked at once.
       const since = new Date(this.cursor.getTime() - POLL_OVERLAP_MS);
-      const rows: { id: string; expires_at: Date; revoked_at: Date }[] = await this.dataSource.query(
-        `SELECT id, expires_at, revoked_at FROM login_sessions
-          WHERE revoked_at IS NOT NULL AND revoked_at > $1 AND expires_at > now()
-          ORDER BY revoked_at`,
+      const rows: { polled_at: Date; id: string | null; expires_at: Date | null }[] = await this.dataSource.query(
+        `SELECT now() AS polled_at, s.id, s.expires_at
+           FROM (SELECT 1) AS one
+           LEFT JOIN login_sessions s
+             ON s.revoked_at IS NOT NULL AND s.revoked_at > $1 AND s.expires_at > now()`,
         [since],
       );
-      this.markRevoked(rows.map((r) => ({ id: r.id, expiresAt: r.expires_at })));
-      if (rows.length) this.cursor = rows[rows.length - 1].revoked_at;
+      for (const r of rows) if (r.id && r.expires_at) this.revoked.set(r.id, r.expires_at.getTime());
+      if (rows.length) this.cursor = rows[0].polled_at;
       const now = Date.now();
       for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
     } catch (e) {
