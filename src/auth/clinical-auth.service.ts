@@ -79,11 +79,7 @@ export class ClinicalAuthService {
       remember,
       ...client,
       claims: { userId: user.id },
-    });
-    await this.audit.record('login_success', {
-      userId: user.id,
-      ip: client.ip,
-      details: { session_id: session.sessionId, surface: 'clinical', remember },
+      audit: { surface: 'clinical', remember },
     });
     return {
       success: true,

@@ -21,13 +21,16 @@ export class LoginSessionsService {
   ) {}
 
   /**
-   * Opens a login session together with its first refresh token, in one statement (one round trip, atomic
-   * by itself). Without `refresh`, the session alone. The refresh chain ends `refreshTtlMs` after login, or with the session if that is sooner.
+   * Opens a login session together with its first refresh token and its `login_success` audit event, in
+   * one statement (one round trip, atomic by itself: a session exists exactly when its event does).
+   * Without `refresh` or `audit`, those are left out. The refresh chain ends `refresh.ttlMs` after login,
+   * or with the session if that is sooner; the event's details get the session's id.
    */
   async open(
     input: OpenSessionInput,
     refresh?: { tokenHash: string; ttlMs: number },
     manager?: EntityManager,
+    audit?: Record<string, unknown>,
   ): Promise<{ id: string; expiresAt: Date }> {
     const [row] = (await (manager ?? this.sessions.manager).query(
       `WITH s AS (
@@ -37,6 +40,9 @@ export class LoginSessionsService {
        ), r AS (
          INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
          SELECT id, $7::char(64), LEAST(expires_at, now() + make_interval(secs => $8)) FROM s WHERE $7 IS NOT NULL
+       ), a AS (
+         INSERT INTO audit_events (event, user_id, ip, details)
+         SELECT 'login_success', $1, $5, jsonb_build_object('session_id', id) || $9::jsonb FROM s WHERE $9 IS NOT NULL
        )
        SELECT id, expires_at FROM s`,
       [
@@ -48,6 +54,7 @@ export class LoginSessionsService {
         input.userAgent?.slice(0, 256) ?? null,
         refresh?.tokenHash ?? null,
         (refresh?.ttlMs ?? 0) / 1000,
+        audit ? JSON.stringify(audit) : null,
       ],
     )) as { id: string; expires_at: Date }[];
     return { id: row.id, expiresAt: row.expires_at };

@@ -56,11 +56,11 @@ export class PortalAuthService {
 
   async login(identifier: string, password: string, remember: boolean, client: ClientInfo): Promise<LoginBody> {
     const user = await this.verifyPassword(identifier, password, client);
-    const { sessionId, ...body } = await this.issuer.signIn(user, { method: 'password', remember, ...client });
-    await this.audit.record('login_success', {
-      userId: user.id,
-      ip: client.ip,
-      details: { session_id: sessionId, remember },
+    const { sessionId: _, ...body } = await this.issuer.signIn(user, {
+      method: 'password',
+      remember,
+      ...client,
+      audit: { remember },
     });
     return body;
   }

@@ -14,6 +14,8 @@ export interface SignIn {
   userAgent?: string | null;
   /** Surface-specific claims (the clinical `userId`). */
   claims?: Record<string, unknown>;
+  /** Details of the `login_success` audit event recorded with the session (its id is added). */
+  audit?: Record<string, unknown>;
 }
 
 /** The login body of API.md 1.1, shared by every way of signing in that yields a JWT. */
@@ -51,6 +53,7 @@ export class SessionIssuer {
       // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
       { tokenHash: hashSecret(refresh), ttlMs: this.config.ttlMs.refresh },
       manager,
+      how.audit,
     );
     return {
       ...this.accessBody(user, session.id, accessTtl, how.claims),

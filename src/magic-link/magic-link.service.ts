@@ -104,15 +104,10 @@ export class MagicLinkService {
       if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID);
       await m.query(`UPDATE users SET email_verified = true WHERE id = $1 AND NOT email_verified`, [rows[0].user_id]);
       const user = await m.getRepository(User).findOneByOrFail({ id: rows[0].user_id });
-      return this.issuer.signIn(user, { method: 'magic_link', ...client }, m);
+      return this.issuer.signIn(user, { method: 'magic_link', ...client, audit: { method: 'magic_link' } }, m);
     });
-    const { sessionId, ...body } = result;
+    const { sessionId: _, ...body } = result;
     this.cache.invalidate(body.user.id);
-    await this.audit.record('login_success', {
-      userId: body.user.id,
-      ip: client.ip,
-      details: { session_id: sessionId, method: 'magic_link' },
-    });
     return body;
   }
 }
