@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiHeader,
@@ -16,6 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser, Public, Roles } from '../common/decorators/auth.decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { ShallowBody } from '../common/validation';
 import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';
 import { SessionIdGuard } from './session-id.strategy';
 
@@ -84,6 +86,7 @@ export class AssessmentSessionsController {
   @Public()
   @UseGuards(SessionIdGuard)
   @ApiHeader({ name: 'X-Session-ID', required: true, description: 'the session_id from /api/session/start' })
+  @ApiBody({ type: SubmitDto })
   @ApiOperation({
     summary: 'Submit the results of a session (authenticated by X-Session-ID alone; bodies up to 10 MiB)',
     description:
@@ -100,7 +103,7 @@ export class AssessmentSessionsController {
   @ApiPayloadTooLargeResponse({ description: 'body over 10 MiB' })
   async submit(
     @Req() req: FastifyRequest & { user: SessionPrincipal },
-    @Body() body: SubmitDto,
+    @ShallowBody(SubmitDto) body: SubmitDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Receipt> {
     const { created, receipt } = await this.sessions.submit(req.user, body);

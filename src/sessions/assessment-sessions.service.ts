@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { canonicalHash } from '../common/canonical-json';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -44,6 +43,9 @@ interface SessionRow {
  * transaction, before the answer goes out; the unique index on submissions.session_id makes it
  * exactly-once whatever races.
  */
+/** SHA-256 of a submission body (the `body` relation's two jsonb values), as hex. */
+const BODY_HASH_SQL = `encode(sha256(jsonb_build_object('task_summaries', body.task_summaries, 'trials', body.trials)::text::bytea), 'hex')`;
+
 @Injectable()
 export class AssessmentSessionsService {
   constructor(
@@ -91,41 +93,43 @@ export class AssessmentSessionsService {
         { name: 'session_id', message: 'session_id must match the X-Session-ID header' },
       ]);
     }
-    const bodyHash = canonicalHash({ task_summaries: body.task_summaries, trials: body.trials });
     const receipt = (r: { id: string; received_at: Date; trial_count: number }): Receipt => ({
       submission_id: r.id,
       session_id: principal.sessionId,
       received_at: r.received_at.toISOString(),
       trial_count: r.trial_count,
     });
+    const summaries = JSON.stringify(body.task_summaries);
+    const trials = JSON.stringify(body.trials);
     // One statement, so one round trip, atomic by itself and committed before the answer: the session is
     // claimed by a conditional UPDATE (a submission racing itself waits for the row lock, then finds the
-    // session no longer active) and the submission is stored with it.
+    // session no longer active) and the submission is stored with it. The body's hash, which tells a
+    // retry from a different submission, is taken by PostgreSQL over the jsonb text, which puts object
+    // keys in one order and drops insignificant whitespace: equal bodies hash equally however their keys
+    // were ordered.
     const [row] = (await this.dataSource.query(
-      `WITH claimed AS (
+      `WITH body AS (
+         SELECT $2::jsonb AS task_summaries, $3::jsonb AS trials
+       ), claimed AS (
          UPDATE assessment_sessions SET status = 'submitted', submitted_at = now()
           WHERE id = $1 AND status = 'active' AND expires_at > now() RETURNING id
        )
        INSERT INTO submissions (session_id, task_summaries, trials, trial_count, body_hash)
-       SELECT id, $2::jsonb, $3::jsonb, $4, $5 FROM claimed
+       SELECT claimed.id, body.task_summaries, body.trials, $4,
+              ${BODY_HASH_SQL}
+         FROM claimed, body
        RETURNING id, received_at, trial_count`,
-      [
-        principal.sessionRowId,
-        JSON.stringify(body.task_summaries),
-        JSON.stringify(body.trials),
-        body.trials.length,
-        bodyHash,
-      ],
+      [principal.sessionRowId, summaries, trials, body.trials.length],
     )) as { id: string; received_at: Date; trial_count: number }[];
     if (row) return { created: true, receipt: receipt(row) };
     const [previous] = (await this.dataSource.query(
-      `SELECT id, received_at, trial_count, body_hash FROM submissions WHERE session_id = $1`,
-      [principal.sessionRowId],
-    )) as { id: string; received_at: Date; trial_count: number; body_hash: string }[];
+      `WITH body AS (SELECT $2::jsonb AS task_summaries, $3::jsonb AS trials)
+       SELECT s.id, s.received_at, s.trial_count, s.body_hash = ${BODY_HASH_SQL} AS same
+         FROM submissions s, body WHERE s.session_id = $1`,
+      [principal.sessionRowId, summaries, trials],
+    )) as { id: string; received_at: Date; trial_count: number; same: boolean }[];
     if (!previous) throw new DomainError('TOKEN_EXPIRED', 'This session has expired');
-    if (previous.body_hash !== bodyHash) {
-      throw new DomainError('CONFLICT', 'This session already has a different submission');
-    }
+    if (!previous.same) throw new DomainError('CONFLICT', 'This session already has a different submission');
     return { created: false, receipt: receipt(previous) };
   }
 
