@@ -28,4 +28,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Migrations run at start (under an advisory lock, so several replicas may start together).
-CMD ["node", "dist/main.js"]
+# A young generation of at most 8 MiB per semi-space: 17 MB less RSS, no measurable cost (README, Benchmarks).
+CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
