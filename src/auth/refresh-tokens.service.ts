@@ -22,6 +22,27 @@ export type Rotation =
   | { kind: 'reused'; sessionId: string; userId: string }
   | { kind: 'invalid' };
 
+interface SessionOfToken {
+  session_id: string;
+  expires_at: Date;
+  user_id: string;
+  remember: boolean;
+  method: string;
+}
+
+/** The successor token, handed over with what the new access token needs to know of its session. */
+function handOver(kind: 'rotated' | 'grace', row: SessionOfToken, successor: string): Rotation {
+  return {
+    kind,
+    sessionId: row.session_id,
+    userId: row.user_id,
+    token: successor,
+    expiresAt: row.expires_at,
+    remember: row.remember,
+    method: row.method,
+  };
+}
+
 /**
  * Refresh tokens: opaque, hashed at rest, rotated on every use by one conditional UPDATE. The successor
  * of a token is derived from it with a server key (HMAC), so a request that loses the race, or a retry
@@ -61,19 +82,8 @@ export class RefreshTokensService {
        )
        SELECT session_id, expires_at, user_id, remember, method FROM won`,
       [hash, hashSecret(successor)],
-    )) as { session_id: string; expires_at: Date; user_id: string; remember: boolean; method: string }[];
-    if (won.length) {
-      const row = won[0];
-      return {
-        kind: 'rotated',
-        sessionId: row.session_id,
-        userId: row.user_id,
-        token: successor,
-        expiresAt: row.expires_at,
-        remember: row.remember,
-        method: row.method,
-      };
-    }
+    )) as SessionOfToken[];
+    if (won.length) return handOver('rotated', won[0], successor);
     // Lost: the token is unknown, expired, of a revoked session, or already rotated. Within the grace
     // window a rotated token whose successor is still unused gets that same successor again.
     const [row] = (await this.dataSource.query(
@@ -84,29 +94,14 @@ export class RefreshTokensService {
          FROM refresh_tokens r JOIN login_sessions s ON s.id = r.session_id
         WHERE r.token_hash = $1`,
       [hash, REFRESH_GRACE_SECONDS, hashSecret(successor)],
-    )) as {
-      session_id: string;
-      expires_at: Date;
-      user_id: string;
-      remember: boolean;
-      method: string;
+    )) as (SessionOfToken & {
       revoked: boolean;
       expired: boolean;
       in_grace: boolean;
       successor_live: boolean;
-    }[];
+    })[];
     if (!row || row.revoked || row.expired) return { kind: 'invalid' };
-    if (row.in_grace && row.successor_live) {
-      return {
-        kind: 'grace',
-        sessionId: row.session_id,
-        userId: row.user_id,
-        token: successor,
-        expiresAt: row.expires_at,
-        remember: row.remember,
-        method: row.method,
-      };
-    }
+    if (row.in_grace && row.successor_live) return handOver('grace', row, successor);
     return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
   }
 }
