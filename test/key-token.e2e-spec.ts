@@ -225,6 +225,18 @@ describe('key:token surface', () => {
       expect(none.body).toEqual({ errors: ['You must be logged in to access this area', 'Authentication required'] });
       expect(none.headers['www-authenticate']).toMatch(/^Basic/);
     });
+
+    it('refuses null for the email or the password (400) and changes nothing', async () => {
+      const pair = (await logIn('patched@test.example.org', 'New-Quartz-Meadow-77').expect(200)).body as Pair;
+      const auth = basic(pair.key, pair.token);
+      for (const body of [{ email: null }, { password: null }]) {
+        const res = await request(t.url).patch('/users').set('Authorization', auth).send(body).expect(400);
+        expect(res.body.errors.length).toBeGreaterThan(0);
+      }
+      const me = await request(t.url).get('/users').set('Authorization', auth).expect(200);
+      expect(me.body.email).toBe('patched@test.example.org');
+      await logIn('patched@test.example.org', 'New-Quartz-Meadow-77').expect(200);
+    });
   });
 
   describe('POST /users/token/refresh', () => {

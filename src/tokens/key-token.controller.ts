@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
@@ -75,16 +75,19 @@ class LogoutDto {
   client!: string;
 }
 
+/** Absent is "no change"; null is not a value these fields can take (IsOptional would let it through). */
+const unlessAbsent = ValidateIf((_dto: object, value: unknown) => value !== undefined);
+
 class UpdateMeDto {
   @ApiPropertyOptional({ description: 'must be free; the new address starts unverified' })
-  @IsOptional()
+  @unlessAbsent
   @Transform(trim)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email?: string;
 
   @ApiPropertyOptional({ description: 'the password policy applies' })
-  @IsOptional()
+  @unlessAbsent
   @IsString()
   @MaxLength(1024)
   password?: string;

@@ -233,11 +233,11 @@ export class KeyTokensService {
   async updateMe(caller: AuthUser, change: { email?: string; password?: string }): Promise<PublicUser> {
     const user = await this.users.getById(caller.id);
     const patch: Record<string, unknown> = {};
-    if (change.email !== undefined && normalizeEmail(change.email) !== user.email) {
+    if (change.email != null && normalizeEmail(change.email) !== user.email) {
       patch.email = normalizeEmail(change.email);
       patch.emailVerified = false;
     }
-    if (change.password !== undefined) {
+    if (change.password != null) {
       const problems = passwordProblems(change.password, {
         email: (patch.email as string) ?? user.email,
         username: user.username,
