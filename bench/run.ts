@@ -16,11 +16,12 @@
 import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { ChildProcess, fork, spawn } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { hashSecret, newSecret } from '../src/common/secrets';
 import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres';
 
 const args = process.argv.slice(2);
@@ -40,9 +41,6 @@ const ADMIN_EMAIL = 'bench-admin@example.org';
 const ADMIN_PASSWORD = 'Quartz-Harbor-Meadow-91';
 const USER_PASSWORD = 'Bench-User-Passw0rd';
 const ARGON2 = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const secret = () => randomBytes(32).toString('base64url');
 
 interface Row {
   scenario: string;
@@ -101,8 +99,8 @@ function once(opts: autocannon.Options): Promise<autocannon.Result> {
 }
 
 /** Each scenario is measured after a short warm-up on the same route, so that it measures compiled code. */
-async function run(opts: autocannon.Options, warm = true): Promise<autocannon.Result> {
-  if (warm) await once({ ...opts, duration: WARMUP });
+async function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  await once({ ...opts, duration: WARMUP });
   return once(opts);
 }
 
@@ -199,7 +197,7 @@ async function seedPopulation(db: Client, from: number, to: number, userHash: st
 /** The plan of each lookup that a request makes, as the service writes it: each must use an index. */
 async function explainHotLookups(db: Client, userCount: number): Promise<Record<string, string>> {
   const email = `user${Math.max(1, Math.floor(userCount / 2))}@bench.example.org`;
-  const h = sha256('absent');
+  const h = hashSecret('absent');
   const lookups: Record<string, [string, unknown[]]> = {
     'login (users by email or username)': [
       `SELECT * FROM users u WHERE lower(u.email) = lower($1) OR lower(u.username) = lower($1)
@@ -311,8 +309,8 @@ async function main(): Promise<void> {
       for (let chunk = 0; chunk < perScenario; chunk += 5000) {
         const n = Math.min(5000, perScenario - chunk);
         const sids = Array.from({ length: n }, () => randomUUID());
-        const tokens = Array.from({ length: n }, () => secret());
-        const sessions = Array.from({ length: n }, () => `sess_${secret()}`);
+        const tokens = Array.from({ length: n }, () => newSecret());
+        const sessions = Array.from({ length: n }, () => `sess_${newSecret()}`);
         refreshTokens.push(...tokens);
         sessionIds.push(...sessions);
         await db.query(
@@ -323,12 +321,12 @@ async function main(): Promise<void> {
         await db.query(
           `INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
            SELECT unnest($1::uuid[]), unnest($2::text[]), now() + interval '30 days'`,
-          [sids, tokens.map(sha256)],
+          [sids, tokens.map(hashSecret)],
         );
         await db.query(
           `INSERT INTO assessment_sessions (key_hash, participant_id, battery_id, expires_at)
            SELECT unnest($1::text[]), 'P', 'B', now() + interval '4 hours'`,
-          [sessions.map(sha256)],
+          [sessions.map(hashSecret)],
         );
       }
       await db.query('ANALYZE');

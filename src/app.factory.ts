@@ -73,7 +73,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   // cross-site without a CORS preflight; refusing it (415) closes that door.
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
-  logRequests(fastify, config, loggers.requests);
+  logRequests(fastify, loggers);
   fastify.addHook('preValidation', (req, _reply, done) => {
     done(
       req.body !== undefined && exceedsDepth(req.body)

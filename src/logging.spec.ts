@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import type { AppConfig } from './config/config';
-import { logRequests, NestPinoLogger } from './logging';
+import { createLoggers, logRequests, NestPinoLogger } from './logging';
 
 class Lines extends Writable {
   readonly lines: Record<string, unknown>[] = [];
@@ -37,7 +37,7 @@ describe('logRequests', () => {
   const start = async (logLevel: string) => {
     const out = new Lines();
     const app = Fastify({ genReqId: () => 'req-1' });
-    logRequests(app, { logLevel } as AppConfig, out);
+    logRequests(app, createLoggers({ logLevel } as AppConfig, out));
     app.get('/api/health', async () => ({ status: 'ok' }));
     app.get('/api/sessions/:id', async () => ({}));
     app.get('/boom', async () => {

@@ -55,8 +55,6 @@ export function createLoggers(config: AppConfig, stream?: DestinationStream): Ap
   return { app, requests: destination };
 }
 
-const LEVEL_VALUES = { info: 30, warn: 40, error: 50 } as const;
-
 /**
  * Logs every request once, when its response has been sent, from Fastify's own hook: no middleware layer
  * and no async context per request. The line has pino's shape (level, time, pid, hostname, msg) but is
@@ -64,16 +62,15 @@ const LEVEL_VALUES = { info: 30, warn: 40, error: 50 } as const;
  * secrets masked), so it needs neither a serializer nor a redaction pass, which together measured about
  * a third of an authenticated request's CPU.
  */
-export function logRequests(fastify: FastifyInstance, config: AppConfig, stream: DestinationStream): void {
-  const threshold = pino.levels.values[config.logLevel] ?? Infinity;
+export function logRequests(fastify: FastifyInstance, { app, requests }: AppLoggers): void {
   const fixed = `"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   fastify.addHook('onResponse', (req, reply, done) => {
     const url = req.url;
     const status = reply.statusCode;
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (LEVEL_VALUES[level] >= threshold && (status >= 400 || !UNLOGGED_ROUTES.has(url))) {
-      stream.write(
-        `{"level":${LEVEL_VALUES[level]},"time":${Date.now()},${fixed},"req":{"id":${JSON.stringify(String(req.id))},` +
+    const level: Level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (app.isLevelEnabled(level) && (status >= 400 || !UNLOGGED_ROUTES.has(url))) {
+      requests.write(
+        `{"level":${pino.levels.values[level]},"time":${Date.now()},${fixed},"req":{"id":${JSON.stringify(String(req.id))},` +
           `"method":${JSON.stringify(req.method)},"url":${JSON.stringify(redactUrl(url))},` +
           `"remoteAddress":${JSON.stringify(req.ip ?? null)}},"res":{"statusCode":${status}},` +
           `"responseTime":${Math.round(reply.elapsedTime)},"msg":"request completed"}\n`,

@@ -11,6 +11,10 @@ export interface OpenSessionInput {
   remember?: boolean;
   ip?: string | null;
   userAgent?: string | null;
+  /** The first refresh token of the session (its hash), and how long its chain may last. */
+  refresh?: { tokenHash: string; ttlMs: number };
+  /** Details of the `login_success` audit event recorded with the session (its id is added). */
+  audit?: Record<string, unknown>;
 }
 
 @Injectable()
@@ -26,12 +30,8 @@ export class LoginSessionsService {
    * Without `refresh` or `audit`, those are left out. The refresh chain ends `refresh.ttlMs` after login,
    * or with the session if that is sooner; the event's details get the session's id.
    */
-  async open(
-    input: OpenSessionInput,
-    refresh?: { tokenHash: string; ttlMs: number },
-    manager?: EntityManager,
-    audit?: Record<string, unknown>,
-  ): Promise<{ id: string; expiresAt: Date }> {
+  async open(input: OpenSessionInput, manager?: EntityManager): Promise<{ id: string; expiresAt: Date }> {
+    const { refresh, audit } = input;
     const [row] = (await (manager ?? this.sessions.manager).query(
       `WITH s AS (
          INSERT INTO login_sessions (user_id, method, remember, expires_at, ip, user_agent)

@@ -56,13 +56,7 @@ export class PortalAuthService {
 
   async login(identifier: string, password: string, remember: boolean, client: ClientInfo): Promise<LoginBody> {
     const user = await this.verifyPassword(identifier, password, client);
-    const { sessionId: _, ...body } = await this.issuer.signIn(user, {
-      method: 'password',
-      remember,
-      ...client,
-      audit: { remember },
-    });
-    return body;
+    return this.issuer.signIn(user, { method: 'password', remember, ...client, audit: { remember } });
   }
 
   async refresh(presented: unknown, client: ClientInfo): Promise<LoginBody> {

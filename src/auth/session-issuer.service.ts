@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { User } from '../users/entities/user.entity';
 import { PublicUser, toPublicUser } from '../users/users.service';
 import { AccessTokensService } from './access-tokens.service';
-import { LoginSessionsService } from './login-sessions.service';
+import { LoginSessionsService, OpenSessionInput } from './login-sessions.service';
 
 export interface SignIn {
   method: 'password' | 'magic_link' | 'clinical';
@@ -14,8 +14,7 @@ export interface SignIn {
   userAgent?: string | null;
   /** Surface-specific claims (the clinical `userId`). */
   claims?: Record<string, unknown>;
-  /** Details of the `login_success` audit event recorded with the session (its id is added). */
-  audit?: Record<string, unknown>;
+  audit?: OpenSessionInput['audit'];
 }
 
 /** The login body of API.md 1.1, shared by every way of signing in that yields a JWT. */
@@ -44,21 +43,23 @@ export class SessionIssuer {
   }
 
   /** Opens the session in `manager`'s transaction when given, so that it commits with the caller's work. */
-  async signIn(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody & { sessionId: string }> {
+  async signIn(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody> {
     const accessTtl = this.accessTtlSec(how.remember ?? false);
     const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
     const refresh = newSecret();
     const session = await this.sessions.open(
-      { ...how, userId: user.id, ttlMs },
-      // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
-      { tokenHash: hashSecret(refresh), ttlMs: this.config.ttlMs.refresh },
+      {
+        ...how,
+        userId: user.id,
+        ttlMs,
+        // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
+        refresh: { tokenHash: hashSecret(refresh), ttlMs: this.config.ttlMs.refresh },
+      },
       manager,
-      how.audit,
     );
     return {
       ...this.accessBody(user, session.id, accessTtl, how.claims),
       refresh_token: refresh,
-      sessionId: session.id,
     };
   }
 

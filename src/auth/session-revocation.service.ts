@@ -78,7 +78,7 @@ export class SessionRevocationService implements OnModuleInit, OnApplicationShut
              ON s.revoked_at IS NOT NULL AND s.revoked_at > $1 AND s.expires_at > now()`,
         [since],
       );
-      for (const r of rows) if (r.id && r.expires_at) this.revoked.set(r.id, r.expires_at.getTime());
+      this.markRevoked(rows.flatMap((r) => (r.id && r.expires_at ? [{ id: r.id, expiresAt: r.expires_at }] : [])));
       if (rows.length) this.cursor = rows[0].polled_at;
       const now = Date.now();
       for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);

@@ -20,14 +20,15 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
  * Bodies are whitelisted (unknown fields dropped, never stored) and validated against their DTO;
  * a failure names every failing field.
  */
+/** Unknown fields are dropped, a non-object body is refused, and errors never echo the values. */
+const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: false },
+} as const;
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    transform: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: validationFailure,
-  });
+  return new ValidationPipe({ ...VALIDATOR_OPTIONS, transform: true, exceptionFactory: validationFailure });
 }
 
 function validationFailure(errors: ValidationError[]): DomainError {
@@ -49,11 +50,7 @@ export const ShallowBody = createParamDecorator((dto: Type<object>, ctx: Executi
   const body = ctx.switchToHttp().getRequest<FastifyRequest>().body;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw validationFailure([]);
   const instance = Object.assign(new dto(), body);
-  const errors = validateSync(instance, {
-    whitelist: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-  });
+  const errors = validateSync(instance, VALIDATOR_OPTIONS);
   if (errors.length) throw validationFailure(errors);
   return instance;
 });

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { ClientInfo } from '../auth/portal-auth.service';
 import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -28,7 +27,6 @@ export class MagicLinkService {
     private readonly dataSource: DataSource,
     private readonly mail: MailService,
     private readonly issuer: SessionIssuer,
-    private readonly audit: AuditService,
     private readonly cache: UserCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -106,8 +104,7 @@ export class MagicLinkService {
       const user = await m.getRepository(User).findOneByOrFail({ id: rows[0].user_id });
       return this.issuer.signIn(user, { method: 'magic_link', ...client, audit: { method: 'magic_link' } }, m);
     });
-    const { sessionId: _, ...body } = result;
-    this.cache.invalidate(body.user.id);
-    return body;
+    this.cache.invalidate(result.user.id);
+    return result;
   }
 }

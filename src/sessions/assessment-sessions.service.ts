@@ -37,15 +37,15 @@ interface SessionRow {
   submitted_at: Date | null;
 }
 
+/** SHA-256 of a submission body (the `body` relation's two jsonb values), as hex. */
+const BODY_HASH_SQL = `encode(sha256(jsonb_build_object('task_summaries', body.task_summaries, 'trials', body.trials)::text::bytea), 'hex')`;
+
 /**
  * Assessment sessions: the `sess_...` id is a 256-bit bearer secret (stored as a hash) that lets a
  * device submit one set of results. A submission commits with the session's change of status, in one
  * transaction, before the answer goes out; the unique index on submissions.session_id makes it
  * exactly-once whatever races.
  */
-/** SHA-256 of a submission body (the `body` relation's two jsonb values), as hex. */
-const BODY_HASH_SQL = `encode(sha256(jsonb_build_object('task_summaries', body.task_summaries, 'trials', body.trials)::text::bytea), 'hex')`;
-
 @Injectable()
 export class AssessmentSessionsService {
   constructor(

@@ -20,14 +20,18 @@ function bearerToken(req: FastifyRequest): string | undefined {
   return typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
 }
 
+/** The `auth_token` cookie, read when no bearer token is presented. */
+function cookieToken(req: FastifyRequest): string | null {
+  return (req as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.auth_token ?? null;
+}
+
 /** The access token from `Authorization: Bearer`, or else from the `auth_token` cookie. */
 export function extractAccessToken(req: FastifyRequest): string | null {
-  return (
-    bearerToken(req) ??
-    (req as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.auth_token ??
-    null
-  );
+  return bearerToken(req) ?? cookieToken(req);
 }
+
+/** What a verified token says of its caller; `userId` is the credential cache's key for invalidation. */
+type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string };
 
 /**
  * Access tokens: HS256 only (the algorithm is pinned, so `none` and key confusion fail), issuer, audience,
@@ -44,10 +48,7 @@ export class JwtStrategy implements CredentialVerifier {
    * and a hit skips the HMAC and the parsing (measured: a third of the route's CPU). Revocation is still
    * checked on every request, and the claims are the token's own, so a hit is never staler than the token.
    */
-  private readonly verified = new CredentialCache<Omit<AuthUser, 'viaCookie'> & { userId: string }>(
-    VERIFIED_TOKENS_CACHED,
-    Infinity,
-  );
+  private readonly verified = new CredentialCache<Claims>(VERIFIED_TOKENS_CACHED, Infinity);
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -58,23 +59,24 @@ export class JwtStrategy implements CredentialVerifier {
   }
 
   verify(req: FastifyRequest): AuthUser {
-    const token = extractAccessToken(req);
+    const bearer = bearerToken(req);
+    const token = bearer ?? cookieToken(req);
     if (!token) throw new DomainError('INVALID_TOKEN', 'Access token is invalid');
     const claims = this.verified.get(token) ?? this.check(token);
-    if (this.revocation.isRevoked(claims.sessionId!)) {
+    if (this.revocation.isRevoked(claims.sessionId)) {
       throw new DomainError('INVALID_TOKEN', 'Session has been revoked');
     }
     return {
-      id: claims.id,
+      id: claims.userId,
       role: claims.role,
       scheme: 'jwt',
       sessionId: claims.sessionId,
       tokenId: claims.tokenId,
-      viaCookie: bearerToken(req) === undefined,
+      viaCookie: bearer === undefined,
     };
   }
 
-  private check(token: string): Omit<AuthUser, 'viaCookie'> & { userId: string } {
+  private check(token: string): Claims {
     const check = verifyHs256(token, this.key, this.expectations, Math.floor(Date.now() / 1000));
     if (!check.ok) {
       throw check.expired
@@ -87,14 +89,7 @@ export class JwtStrategy implements CredentialVerifier {
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !ROLES.includes(payload.role)) {
       throw new DomainError('INVALID_TOKEN', 'Token is missing required claims');
     }
-    const claims = {
-      userId: payload.sub,
-      id: payload.sub,
-      role: payload.role as Role,
-      scheme: 'jwt' as const,
-      sessionId: payload.sid,
-      tokenId: payload.jti,
-    };
+    const claims: Claims = { userId: payload.sub, role: payload.role, sessionId: payload.sid, tokenId: payload.jti };
     // Kept until the moment the full check would call it expired.
     this.verified.set(token, claims, (payload.exp + this.expectations.clockToleranceSec) * 1000);
     return claims;
