@@ -2,7 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
-import { AuthSchemes, IS_PUBLIC, Roles } from '../src/common/decorators/auth.decorators';
+import { AuthSchemes, IS_PUBLIC, Roles } from '../src/auth/decorators';
 import { ErrorDialect } from '../src/common/decorators/error-dialect.decorator';
 import { RateLimited, SkipDefaultRateLimit } from '../src/common/throttle/rate-limit.decorators';
 import { startTestApp, TestApp } from './harness';

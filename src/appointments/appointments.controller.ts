@@ -9,9 +9,9 @@ import {
 } from '@nestjs/swagger';
 import { IsDateString, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../common/decorators/auth.decorators';
+import { CurrentUser, Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { RequiresSubscription } from '../common/guards/subscription.guard';
+import { RequiresSubscription } from '../auth/subscription.guard';
 import { AppointmentsService, AppointmentView, PatientView } from './appointments.service';
 
 class CreateAppointmentDto {

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createSecretKey } from 'node:crypto';
@@ -16,12 +17,17 @@ import { PortalAuthController } from './portal-auth.controller';
 import { PortalAuthService } from './portal-auth.service';
 import { RefreshTokensService } from './refresh-tokens.service';
 import { SessionIssuer } from './session-issuer.service';
+import { AdminUsersController } from './admin-users.controller';
+import { AuditController } from './audit.controller';
+import { StrategyRunner } from './passport';
+import { CALLER_OF, CallerOf } from '../common/throttle/caller';
 
 @Global()
 @Module({
   imports: [
     TypeOrmModule.forFeature([LoginSession]),
     UsersModule,
+    DiscoveryModule,
     JwtModule.registerAsync({
       global: true,
       inject: [APP_CONFIG],
@@ -41,13 +47,23 @@ import { SessionIssuer } from './session-issuer.service';
     LoginSessionsService,
     SessionRevocationService,
     JwtStrategy,
+    StrategyRunner,
+    // The per-caller rate limit runs before authentication: it asks the JWT strategy whose token it is.
+    {
+      provide: CALLER_OF,
+      inject: [JwtStrategy],
+      useFactory:
+        (jwt: JwtStrategy): CallerOf =>
+        (req) =>
+          jwt.callerOf(req),
+    },
     RefreshTokensService,
     SessionIssuer,
     AccessRevoker,
     PortalAuthService,
     ClinicalAuthService,
   ],
-  controllers: [PortalAuthController, ClinicalAuthController],
+  controllers: [PortalAuthController, ClinicalAuthController, AdminUsersController, AuditController],
   exports: [
     AccessTokensService,
     LoginSessionsService,
@@ -55,6 +71,8 @@ import { SessionIssuer } from './session-issuer.service';
     SessionIssuer,
     AccessRevoker,
     PortalAuthService,
+    StrategyRunner,
+    CALLER_OF,
   ],
 })
 export class AuthModule {}

@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../common/decorators/auth.decorators';
+import { Public } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { EmailVerificationService } from '../users/email-verification.service';

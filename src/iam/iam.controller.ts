@@ -16,7 +16,7 @@ import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength 
 import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
-import { CurrentUser, Public } from '../common/decorators/auth.decorators';
+import { CurrentUser, Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { toBool, toInt, trim } from '../common/dto/query';

@@ -12,7 +12,7 @@ import { IsEmail, IsString, MaxLength } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { clientInfo } from '../auth/portal-auth.controller';
 import { LoginBody } from '../auth/session-issuer.service';
-import { Public } from '../common/decorators/auth.decorators';
+import { Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { trim } from '../common/dto/query';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';

@@ -2,10 +2,11 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
 import { MagicLinkController } from './magic-link.controller';
 import { MagicLinkService } from './magic-link.service';
+import { MagicTokenStrategy } from './magic-link.strategy';
 
 @Module({
   imports: [UsersModule],
-  providers: [MagicLinkService],
+  providers: [MagicLinkService, MagicTokenStrategy],
   controllers: [MagicLinkController],
   exports: [MagicLinkService],
 })

@@ -1,18 +1,28 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import { AppStrategy, SchemeStrategy, StrategyGuard } from '../auth/passport';
 import { DomainError } from '../common/errors/domain-error';
 import { MagicLinkService } from './magic-link.service';
+
+/** What the magic-token strategy vouches for: a token that names a live link, not yet used up. */
+export interface MagicPrincipal {
+  magicToken: string;
+}
 
 /**
  * Lets the verify request through only with a token that names a live link. The link is used up by the
  * handler, in the same transaction that opens the login session.
  */
 @Injectable()
-export class MagicTokenGuard implements CanActivate {
-  constructor(private readonly links: MagicLinkService) {}
+@SchemeStrategy('magic')
+export class MagicTokenStrategy extends AppStrategy(Strategy) {
+  constructor(private readonly links: MagicLinkService) {
+    super();
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const body = context.switchToHttp().getRequest<FastifyRequest>().body as { token?: unknown } | undefined;
+  async validate(req: FastifyRequest): Promise<MagicPrincipal> {
+    const body = req.body as { token?: unknown } | undefined;
     const token = body && typeof body === 'object' ? body.token : undefined;
     if (typeof token !== 'string' || token.length === 0) {
       throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
@@ -22,6 +32,8 @@ export class MagicTokenGuard implements CanActivate {
     if (!(await this.links.isLive(token))) {
       throw new DomainError('INVALID_TOKEN', 'This sign-in link is invalid, expired or already used');
     }
-    return true;
+    return { magicToken: token };
   }
 }
+
+export const MagicTokenGuard = StrategyGuard('magic');

@@ -15,7 +15,7 @@ import {
 import { IsArray, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, Public, Roles } from '../common/decorators/auth.decorators';
+import { CurrentUser, Public, Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ShallowBody } from '../common/validation';
 import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';

@@ -1,15 +1,20 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import { AppStrategy, SchemeStrategy, StrategyGuard } from '../auth/passport';
 import { AssessmentSessionsService, SessionPrincipal } from './assessment-sessions.service';
 
-/** Authenticates a submission by its `X-Session-ID` header alone; the session becomes `req.user`. */
+/** A submission is authenticated by its `X-Session-ID` header alone; the session becomes `req.user`. */
 @Injectable()
-export class SessionIdGuard implements CanActivate {
-  constructor(private readonly sessions: AssessmentSessionsService) {}
+@SchemeStrategy('session-id')
+export class SessionIdStrategy extends AppStrategy(Strategy) {
+  constructor(private readonly sessions: AssessmentSessionsService) {
+    super();
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<FastifyRequest & { user?: SessionPrincipal }>();
-    req.user = await this.sessions.authenticate(req.headers['x-session-id']);
-    return true;
+  validate(req: FastifyRequest): Promise<SessionPrincipal> {
+    return this.sessions.authenticate(req.headers['x-session-id']);
   }
 }
+
+export const SessionIdGuard = StrategyGuard('session-id');

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AssessmentSessionsController } from './assessment-sessions.controller';
 import { AssessmentSessionsService } from './assessment-sessions.service';
+import { SessionIdStrategy } from './session-id.strategy';
 
-@Module({ providers: [AssessmentSessionsService], controllers: [AssessmentSessionsController] })
+@Module({ providers: [AssessmentSessionsService, SessionIdStrategy], controllers: [AssessmentSessionsController] })
 export class SessionsModule {}

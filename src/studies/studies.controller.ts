@@ -13,7 +13,7 @@ import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { trim } from '../common/dto/query';
 import { Repository } from 'typeorm';
 import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../common/decorators/auth.decorators';
+import { CurrentUser, Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { PORTAL_ROLES } from '../users/roles';

@@ -13,7 +13,7 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'cla
 import { trim } from '../common/dto/query';
 import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
-import { AuthSchemes, CurrentUser } from '../common/decorators/auth.decorators';
+import { AuthSchemes, CurrentUser } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ApiKeysService, ApiKeyView, NewApiKey } from './api-keys.service';
 

@@ -16,7 +16,7 @@ import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
 import { PortalAuthService } from '../auth/portal-auth.service';
-import { AuthSchemes, CurrentUser, Public } from '../common/decorators/auth.decorators';
+import { AuthSchemes, CurrentUser, Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { trim } from '../common/dto/query';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';

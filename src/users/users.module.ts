@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminBootstrapService } from './admin-bootstrap.service';
-import { AdminUsersController } from './admin-users.controller';
 import { EmailVerificationService } from './email-verification.service';
 import { User } from './entities/user.entity';
 import { UserCache } from './user-cache';
@@ -11,7 +10,6 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
   providers: [UsersService, PasswordHasher, AdminBootstrapService, EmailVerificationService, UserCache],
-  controllers: [AdminUsersController],
   exports: [UsersService, PasswordHasher, EmailVerificationService, UserCache],
 })
 export class UsersModule {}

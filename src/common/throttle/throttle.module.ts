@@ -1,10 +1,9 @@
 import { ExecutionContext, Module } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { JwtService } from '@nestjs/jwt';
 import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig, RateLimitName } from '../../config/config';
-import { extractAccessToken } from '../../auth/strategies/jwt.strategy';
+import { CALLER_OF, CallerOf } from './caller';
 import { CounterStorage } from './counter-storage';
 import { LoginField, RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
 import { ipAndAccount, ipAndEmail, ipOf } from './trackers';
@@ -24,7 +23,7 @@ const TRACKERS: Record<
 @Module({ providers: [CounterStorage], exports: [CounterStorage] })
 class CounterStorageModule {}
 
-export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: JwtService): ThrottlerOptions[] {
+export function buildThrottlers(config: AppConfig, reflector: Reflector, callerOf: CallerOf): ThrottlerOptions[] {
   const targets = (ctx: ExecutionContext) => [ctx.getHandler(), ctx.getClass()];
   const throttlers: ThrottlerOptions[] = [];
   for (const name of Object.keys(TRACKERS) as (keyof typeof TRACKERS)[]) {
@@ -46,17 +45,10 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: Jw
       limit: fallback.limit,
       ttl: fallback.ttlMs,
       // Per caller: the user of a valid access token, else the client IP. The throttler runs before
-      // authentication, so the token is checked here (in memory: a signature and expiry check).
+      // authentication, so the token is checked here (in memory, and once per token: the JWT strategy's cache).
       getTracker: (req) => {
-        const token = extractAccessToken(req as FastifyRequest);
-        if (token) {
-          try {
-            return `user:${jwt.verify<{ sub: string }>(token).sub}`;
-          } catch {
-            /* an invalid token is counted against the IP */
-          }
-        }
-        return `ip:${ipOf(req as FastifyRequest)}`;
+        const user = callerOf(req as FastifyRequest);
+        return user === undefined ? `ip:${ipOf(req as FastifyRequest)}` : `user:${user}`;
       },
       skipIf: (ctx) => reflector.getAllAndOverride(SkipDefaultRateLimit, targets(ctx)) === true,
     });
@@ -68,9 +60,9 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: Jw
   imports: [
     ThrottlerModule.forRootAsync({
       imports: [CounterStorageModule],
-      inject: [APP_CONFIG, Reflector, JwtService, CounterStorage],
-      useFactory: (config: AppConfig, reflector: Reflector, jwt: JwtService, storage: CounterStorage) => ({
-        throttlers: buildThrottlers(config, reflector, jwt),
+      inject: [APP_CONFIG, Reflector, CALLER_OF, CounterStorage],
+      useFactory: (config: AppConfig, reflector: Reflector, callerOf: CallerOf, storage: CounterStorage) => ({
+        throttlers: buildThrottlers(config, reflector, callerOf),
         storage,
       }),
     }),

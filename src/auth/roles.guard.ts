@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AuthedRequest } from '../../auth/auth-user';
-import { Roles } from '../decorators/auth.decorators';
-import { DomainError } from '../errors/domain-error';
+import type { AuthedRequest } from './auth-user';
+import { Roles } from './decorators';
+import { DomainError } from '../common/errors/domain-error';
 
 @Injectable()
 export class RolesGuard implements CanActivate {

@@ -1,7 +1,7 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AuthedRequest } from '../../auth/auth-user';
-import { DomainError } from '../errors/domain-error';
+import type { AuthedRequest } from './auth-user';
+import { DomainError } from '../common/errors/domain-error';
 
 /**
  * Paid features: the caller needs an active subscription whose end date (if any) has not passed.

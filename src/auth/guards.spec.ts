@@ -1,8 +1,10 @@
 import { ExecutionContext } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import type { AuthedRequest } from '../../auth/auth-user';
-import { AuthSchemes } from '../decorators/auth.decorators';
+import type { AuthedRequest } from './auth-user';
+import { AuthSchemes } from './decorators';
+import { Strategy as CustomStrategy } from 'passport-custom';
 import { AuthenticationGuard, presentedScheme } from './authentication.guard';
+import { StrategyRunner } from './passport';
 import { RolesGuard } from './roles.guard';
 
 const contextFor = (req: Partial<AuthedRequest>): ExecutionContext =>
@@ -38,11 +40,26 @@ describe('presentedScheme', () => {
 
 describe('AuthenticationGuard', () => {
   const noDiscovery = { getProviders: () => [] } as unknown as DiscoveryService;
+  const tried: string[] = [];
   const guardWith = (metadata: Record<string, unknown>) => {
-    const sut = new AuthenticationGuard(reflectorReturning(metadata), noDiscovery);
-    sut.register('jwt', { verify: () => ({ id: 'u1', role: 'viewer', scheme: 'jwt' }) });
-    return sut;
+    const runner = new StrategyRunner(noDiscovery);
+    runner.register(
+      'jwt',
+      new CustomStrategy((_req, done) => {
+        tried.push('jwt');
+        done(null, { id: 'u1', role: 'viewer', scheme: 'jwt' });
+      }),
+    );
+    runner.register(
+      'token',
+      new CustomStrategy((_req, done) => {
+        tried.push('token');
+        done(null, false);
+      }),
+    );
+    return new AuthenticationGuard(reflectorReturning(metadata), runner);
   };
+  beforeEach(() => (tried.length = 0));
 
   it('lets a public route through without credentials', async () => {
     await expect(guardWith({ 'identity:isPublic': true }).canActivate(contextFor({ headers: {} }))).resolves.toBe(true);
@@ -54,13 +71,20 @@ describe('AuthenticationGuard', () => {
     });
   });
 
-  it("hands the credential to its scheme's verifier and makes its answer the request's user", async () => {
+  it("runs the one strategy of the credential's scheme and makes its user the request's user", async () => {
     const req = { headers: { authorization: 'Bearer abc' }, method: 'GET' } as Partial<AuthedRequest>;
     await expect(guardWith({}).canActivate(contextFor(req))).resolves.toBe(true);
     expect(req.user).toEqual({ id: 'u1', role: 'viewer', scheme: 'jwt' });
+    expect(tried).toEqual(['jwt']);
   });
 
-  it('refuses a scheme that has no verifier, or that the route does not take', async () => {
+  it('answers a strategy that fails with INVALID_TOKEN, without trying another strategy', async () => {
+    const req = { headers: { authorization: 'Token k' }, method: 'GET' } as Partial<AuthedRequest>;
+    await expect(guardWith({}).canActivate(contextFor(req))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(tried).toEqual(['token']);
+  });
+
+  it('refuses a scheme that has no strategy, or that the route does not take', async () => {
     const basic = contextFor({ headers: { authorization: 'Basic YTpi' } });
     await expect(guardWith({}).canActivate(basic)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     const bearer = contextFor({ headers: { authorization: 'Bearer abc' } });

@@ -1,10 +1,10 @@
-import { CanActivate, ExecutionContext, Injectable, OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, Reflector } from '@nestjs/core';
-import type { AuthedRequest, AuthScheme } from '../../auth/auth-user';
-import { csrfMatches } from '../../auth/cookies';
-import { AuthSchemes, IS_PUBLIC } from '../decorators/auth.decorators';
-import { DomainError } from '../errors/domain-error';
-import { CredentialVerifier, VerifiesScheme } from './credential-verifier';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthedRequest, AuthScheme, AuthUser } from './auth-user';
+import { csrfMatches } from './cookies';
+import { AuthSchemes, IS_PUBLIC } from './decorators';
+import { DomainError } from '../common/errors/domain-error';
+import { StrategyRunner } from './passport';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -31,29 +31,18 @@ interface RoutePolicy {
 }
 
 /**
- * Every route is closed unless it is marked @Public(). The credential's scheme picks its verifier (the
- * providers marked @VerifiesScheme); routes may narrow the schemes they take with @AuthSchemes().
+ * Every route is closed unless it is marked @Public(). The credential's scheme names the one Passport
+ * strategy that checks it (the strategies live in the features that own the credentials); routes may
+ * narrow the schemes they take with @AuthSchemes().
  */
 @Injectable()
-export class AuthenticationGuard implements CanActivate, OnModuleInit {
-  private readonly verifiers = new Map<AuthScheme, CredentialVerifier>();
+export class AuthenticationGuard implements CanActivate {
   private readonly policies = new WeakMap<object, RoutePolicy>();
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly discovery: DiscoveryService,
+    private readonly strategies: StrategyRunner,
   ) {}
-
-  onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders({ metadataKey: VerifiesScheme.KEY })) {
-      const scheme = this.discovery.getMetadataByDecorator(VerifiesScheme, wrapper);
-      if (scheme && wrapper.instance) this.register(scheme, wrapper.instance as CredentialVerifier);
-    }
-  }
-
-  register(scheme: AuthScheme, verifier: CredentialVerifier): void {
-    this.verifiers.set(scheme, verifier);
-  }
 
   private policy(context: ExecutionContext): RoutePolicy {
     const handler = context.getHandler();
@@ -72,14 +61,14 @@ export class AuthenticationGuard implements CanActivate, OnModuleInit {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const policy = this.policy(context);
     if (policy.isPublic) return true;
-    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const http = context.switchToHttp();
+    const req = http.getRequest<AuthedRequest>();
     const scheme = presentedScheme(req);
     if (!scheme) throw new DomainError('UNAUTHENTICATED', 'Authentication required');
-    const verifier = this.verifiers.get(scheme);
-    if (!verifier || (policy.schemes && !policy.schemes.includes(scheme))) {
+    if (!this.strategies.has(scheme) || (policy.schemes && !policy.schemes.includes(scheme))) {
       throw new DomainError('UNAUTHENTICATED', 'This authentication scheme is not accepted here');
     }
-    const user = await verifier.verify(req);
+    const user = await this.strategies.run<AuthUser>(scheme, req, http.getResponse());
     req.user = user;
     if (user.viaCookie && !SAFE_METHODS.has(req.method)) {
       // Double-submit cookie: a cross-site form can send the cookie but cannot read it to echo it.

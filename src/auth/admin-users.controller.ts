@@ -4,13 +4,13 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsDateString, IsIn, IsOptional, ValidateIf } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
-import { AccessRevoker } from '../auth/access-revoker.service';
-import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../common/decorators/auth.decorators';
+import { AccessRevoker } from './access-revoker.service';
+import { AuthUser } from './auth-user';
+import { CurrentUser, Roles } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery, toBool } from '../common/dto/query';
-import { ROLES, Role, SUBSCRIPTION_STATUSES, SubscriptionStatus } from './roles';
-import { PublicUser, toPublicUser, UsersService } from './users.service';
+import { ROLES, Role, SUBSCRIPTION_STATUSES, SubscriptionStatus } from '../users/roles';
+import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 
 class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES })
