@@ -19,6 +19,7 @@ import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { MailModule } from './mail/mail.module';
 import { RedisModule } from './redis/redis.module';
@@ -37,7 +38,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DiscoveryModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         RedisModule,
         MailModule,
         UsersModule,

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../config/config';
+import { ENTITIES } from '../entities';
 import { dataSourceOptions, runMigrations } from './data-source-options';
 import { RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     config.databaseUrl ??
     (embedded = await startEmbeddedPostgres({ dir: config.dataDir, database: 'identity', log: (m) => console.log(m) }))
       .url;
-  const ds = await new DataSource(dataSourceOptions(url)).initialize();
+  const ds = await new DataSource(dataSourceOptions(url, ENTITIES)).initialize();
   try {
     if (command === 'run' || command === 'generate') {
       const applied = await runMigrations(ds);

@@ -1,35 +1,17 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { Appointment } from '../appointments/appointment.entity';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { LoginSession } from '../auth/entities/login-session.entity';
-import { RefreshToken } from '../auth/entities/refresh-token.entity';
-import { MagicLink } from '../magic-link/magic-link.entity';
-import { AssessmentSession, Submission } from '../sessions/entities';
-import { Study } from '../studies/study.entity';
-import { ApiKey } from '../tokens/entities/api-key.entity';
-import { User } from '../users/entities/user.entity';
 import { ADVISORY_LOCKS } from './locks';
 import { MIGRATIONS } from './migrations';
 
-export const ENTITIES = [
-  User,
-  LoginSession,
-  RefreshToken,
-  ApiKey,
-  Study,
-  AuditEvent,
-  MagicLink,
-  AssessmentSession,
-  Submission,
-  Appointment,
-];
 export { MIGRATIONS };
 
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** The entities come from the composition root (src/entities.ts), so that the database layer names no feature. */
+export type Entities = NonNullable<DataSourceOptions['entities']>;
+
+export function dataSourceOptions(url: string, entities: Entities): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { dataSourceOptions, runMigrations } from './data-source-options';
+import { dataSourceOptions, Entities, runMigrations } from './data-source-options';
 import { RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
 /**
@@ -44,19 +44,24 @@ export class DatabaseLocator implements OnApplicationShutdown {
 @Module({ providers: [DatabaseLocator], exports: [DatabaseLocator] })
 class DatabaseLocatorModule {}
 
-@Module({
-  imports: [
-    TypeOrmModule.forRootAsync({
-      imports: [DatabaseLocatorModule],
-      inject: [DatabaseLocator],
-      useFactory: async (locator: DatabaseLocator) => dataSourceOptions(await locator.url()),
-      dataSourceFactory: async (options) => {
-        const ds = await new DataSource(options!).initialize();
-        const applied = await runMigrations(ds);
-        if (applied.length) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
-        return ds;
-      },
-    }),
-  ],
-})
-export class DatabaseModule {}
+@Module({})
+export class DatabaseModule {
+  static forRoot(entities: Entities): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          imports: [DatabaseLocatorModule],
+          inject: [DatabaseLocator],
+          useFactory: async (locator: DatabaseLocator) => dataSourceOptions(await locator.url(), entities),
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            const applied = await runMigrations(ds);
+            if (applied.length) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
+            return ds;
+          },
+        }),
+      ],
+    };
+  }
+}

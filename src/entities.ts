@@ -1,0 +1,23 @@
+import { Appointment } from './appointments/appointment.entity';
+import { AuditEvent } from './audit/audit-event.entity';
+import { LoginSession } from './auth/entities/login-session.entity';
+import { RefreshToken } from './auth/entities/refresh-token.entity';
+import { MagicLink } from './magic-link/magic-link.entity';
+import { AssessmentSession, Submission } from './sessions/entities';
+import { Study } from './studies/study.entity';
+import { ApiKey } from './tokens/entities/api-key.entity';
+import { User } from './users/entities/user.entity';
+
+/** Every TypeORM entity of the service: one list for the application, the migration CLI and ormconfig.ts. */
+export const ENTITIES = [
+  User,
+  LoginSession,
+  RefreshToken,
+  ApiKey,
+  Study,
+  AuditEvent,
+  MagicLink,
+  AssessmentSession,
+  Submission,
+  Appointment,
+];
