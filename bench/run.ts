@@ -53,6 +53,8 @@ interface Row {
   ratio: number | null;
   of: string;
   rssMb?: number;
+  /** The service's CPU time (user and system, all threads) per request of the scenario, in µs. */
+  cpuUs?: number;
   note?: string;
 }
 
@@ -133,6 +135,17 @@ async function measureArgon2(seconds: number): Promise<number> {
   const t0 = Date.now();
   await Promise.all(Array.from({ length: Math.max(4, cpus().length * 2) }, worker));
   return done / ((Date.now() - t0) / 1000);
+}
+
+/**
+ * CPU seconds the process has used (user and system, every thread), from /proc: a cost per request that
+ * moves much less than req/s when other tenants of the machine take the cores.
+ */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5), utime and stime, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
@@ -391,9 +404,14 @@ async function measureTable(
   const results: Record<string, autocannon.Result> = {};
   const rss: Record<string, number> = {};
   const wal: Record<string, string> = {};
+  const cpu: Record<string, number> = {};
   const measure = async (name: string, opts: autocannon.Options) => {
     const before = await walCounters(db);
-    results[name] = await run(opts);
+    await once({ ...opts, duration: WARMUP });
+    const cpuBefore = cpuSeconds(pid);
+    results[name] = await once(opts);
+    const served = results[name].requests.total;
+    cpu[name] = served > 0 ? ((cpuSeconds(pid) - cpuBefore) * 1e6) / served : NaN;
     rss[name] = memoryMb(pid, 'VmRSS');
     const after = await walCounters(db);
     // Writes at scale touch more distinct index pages, and the first change of a page after a checkpoint
@@ -476,11 +494,14 @@ async function measureTable(
     ],
   };
   await once({ ...loginOpts, duration: WARMUP });
+  const cpuBeforeLogin = cpuSeconds(pid);
   const [loginResult, lag] = await Promise.all([
     once(loginOpts),
     // A probe, not a load: 100 requests a second, so that it measures the loop without taking its CPU.
     once({ url: `${base}/api/health`, connections: 1, overallRate: 100 }),
   ]);
+  // Login's CPU includes argon2 on libuv's threads (and the probe's hundred health requests a second).
+  cpu.login = ((cpuSeconds(pid) - cpuBeforeLogin) * 1e6) / Math.max(1, loginResult.requests.total);
   rss.login = memoryMb(pid, 'VmRSS');
   const limitAfter = await measureLimit();
   const limit = (limitBefore + limitAfter) / 2;
@@ -496,6 +517,7 @@ async function measureTable(
       ratio: ratioOf ? Number((res.requests.average / ratioOf).toFixed(2)) : null,
       of,
       rssMb: rss[scenario],
+      cpuUs: cpu[scenario] === undefined ? undefined : Math.round(cpu[scenario]),
       note,
     });
   rows.push({
@@ -529,13 +551,14 @@ async function measureTable(
 function printTable(t: Table): void {
   console.log('');
   console.log(`${t.users.toLocaleString('en')} users, ${t.tokens.toLocaleString('en')} seeded tokens`);
-  console.log('scenario     req/s   p50 ms  p99 ms  mean ms  errors  RSS MB  ratio');
+  console.log('scenario     req/s   p50 ms  p99 ms  mean ms  errors  RSS MB  CPU µs  ratio');
   for (const row of t.rows) {
     const ratio = row.ratio === null ? '' : `${row.ratio.toFixed(2)} of ${row.of}`;
     console.log(
       `${row.scenario.padEnd(10)} ${String(row.rps).padStart(7)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ` +
         `${row.mean.toFixed(2).padStart(8)} ` +
-        `${String(row.errors).padStart(7)} ${String(row.rssMb ?? '').padStart(7)}  ${ratio}${row.note ? `  (${row.note})` : ''}`,
+        `${String(row.errors).padStart(7)} ${String(row.rssMb ?? '').padStart(7)} ${String(row.cpuUs ?? '').padStart(7)}  ` +
+        `${ratio}${row.note ? `  (${row.note})` : ''}`,
     );
   }
   console.log(`peak RSS of the service so far: ${t.peakRssMb} MB`);

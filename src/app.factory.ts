@@ -14,6 +14,7 @@ import { renderError } from './common/errors/dialects';
 import { normalizeError } from './common/errors/normalize';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
 import { createLoggers, logRequests, NestPinoLogger } from './logging';
+import { declarePassportRequestFields } from './auth/passport';
 
 export const BODY_LIMIT = 1024 * 1024;
 let dialects: DialectRegistry | undefined;
@@ -73,6 +74,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   // cross-site without a CORS preflight; refusing it (415) closes that door.
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
+  declarePassportRequestFields(fastify);
   logRequests(fastify, loggers);
   fastify.addHook('preValidation', (req, _reply, done) => {
     done(

@@ -32,6 +32,26 @@ export function AppStrategy<T extends Type<unknown>>(Strategy: T) {
   return Unregistered as unknown as typeof Base;
 }
 
+/**
+ * The properties that passport's `authenticate` writes on every request it sees (and the `user` that the
+ * guard sets), declared on Fastify's request up front: each request object is then created with them,
+ * instead of changing its shape six times on every authenticated request.
+ */
+export const PASSPORT_REQUEST_FIELDS = [
+  'user',
+  'login',
+  'logIn',
+  'logout',
+  'logOut',
+  'isAuthenticated',
+  'isUnauthenticated',
+  '_sessionManager',
+] as const;
+
+export function declarePassportRequestFields(fastify: { decorateRequest(name: string, value: null): unknown }): void {
+  for (const name of PASSPORT_REQUEST_FIELDS) fastify.decorateRequest(name, null);
+}
+
 const ACCEPT_ONLY: { session: false } = { session: false };
 
 /**
