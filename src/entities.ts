@@ -3,6 +3,7 @@ import { AuditEvent } from './audit/audit-event.entity';
 import { LoginSession } from './auth/entities/login-session.entity';
 import { RefreshToken } from './auth/entities/refresh-token.entity';
 import { MagicLink } from './magic-link/magic-link.entity';
+import { MfaChallenge, MfaFactor, MfaRecoveryCode } from './mfa/entities';
 import { AssessmentSession, Submission } from './sessions/entities';
 import { Study } from './studies/study.entity';
 import { ApiKey } from './tokens/entities/api-key.entity';
@@ -20,4 +21,7 @@ export const ENTITIES = [
   AssessmentSession,
   Submission,
   Appointment,
+  MfaFactor,
+  MfaRecoveryCode,
+  MfaChallenge,
 ];

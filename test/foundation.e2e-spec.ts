@@ -11,8 +11,11 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
 
   /** A token as the login routes will issue it: a real login session and the service's signer. */
   async function tokenFor(userId: string, role: 'admin' | 'viewer', ttlSec = 3600) {
-    const session = await t.app.get(LoginSessionsService).open({ userId, method: 'password', ttlMs: ttlSec * 1000 });
-    const { token } = t.app.get(AccessTokensService).issue({ id: userId, role }, session.id, ttlSec);
+    const assurance = { amr: ['pwd'], aal: 1 as const };
+    const session = await t.app
+      .get(LoginSessionsService)
+      .open({ userId, method: 'password', ttlMs: ttlSec * 1000, ...assurance });
+    const { token } = t.app.get(AccessTokensService).issue({ id: userId, role }, session.id, ttlSec, assurance);
     return { token, sessionId: session.id };
   }
 

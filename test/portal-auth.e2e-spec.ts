@@ -61,7 +61,11 @@ describe('portal: password login, refresh, logout, sessions', () => {
       const header = JSON.parse(Buffer.from(access_token.split('.')[0], 'base64url').toString());
       expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt' });
       const claims = decodeJwt(access_token);
-      expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub'].sort());
+      expect(Object.keys(claims).sort()).toEqual(
+        ['aal', 'amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub'].sort(),
+      );
+      // A password alone is one factor (RFC 8176 `pwd`, NIST AAL1).
+      expect(claims).toMatchObject({ amr: ['pwd'], aal: 'aal1' });
       expect(claims.exp as number).toBe((claims.iat as number) + 86400);
       expect(claims.role).toBe('researcher');
     });

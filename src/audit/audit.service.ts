@@ -18,7 +18,14 @@ export type AuditEventName =
   | 'subscription_changed'
   | 'api_key_created'
   | 'api_key_revoked'
-  | 'password_changed';
+  | 'password_changed'
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'mfa_verified'
+  | 'mfa_failed'
+  | 'recovery_code_used'
+  | 'recovery_codes_regenerated'
+  | 'mfa_reset';
 
 export interface AuditInput {
   userId?: string | null;

@@ -8,11 +8,23 @@ import { Role } from '../users/roles';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 export const JWT_ALGORITHM = 'HS256';
 
+export type Aal = 'aal1' | 'aal2';
+
+/** What a login session proved, as its access tokens state it. */
+export interface Assurance {
+  amr: string[];
+  aal: 1 | 2;
+}
+
 export interface AccessTokenClaims {
   sub: string;
   sid: string;
   jti: string;
   role: Role;
+  /** RFC 8176 authentication methods of the sign-in (`pwd`, `otp`, `sms`, `mfa`, ...). */
+  amr: string[];
+  /** NIST SP 800-63B authenticator assurance: `aal2` after a second factor. */
+  aal: Aal;
   iat: number;
   exp: number;
   iss: string;
@@ -32,10 +44,11 @@ export class AccessTokensService {
     user: { id: string; role: Role },
     sessionId: string,
     ttlSec: number,
+    assurance: Assurance,
     extra: Record<string, unknown> = {},
   ): { token: string; expiresIn: number } {
     const token = this.jwt.sign(
-      { ...extra, sub: user.id, sid: sessionId, role: user.role },
+      { ...extra, sub: user.id, sid: sessionId, role: user.role, amr: assurance.amr, aal: `aal${assurance.aal}` },
       {
         algorithm: JWT_ALGORITHM,
         expiresIn: ttlSec,

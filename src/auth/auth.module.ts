@@ -10,6 +10,7 @@ import { LoginSessionsService } from './login-sessions.service';
 import { SessionRevocationService } from './session-revocation.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { UsersModule } from '../users/users.module';
+import { MfaModule } from '../mfa/mfa.module';
 import { AccessRevoker } from './access-revoker.service';
 import { ClinicalAuthController } from './clinical-auth.controller';
 import { ClinicalAuthService } from './clinical-auth.service';
@@ -27,6 +28,7 @@ import { CALLER_OF, CallerOf } from '../common/throttle/caller';
   imports: [
     TypeOrmModule.forFeature([LoginSession]),
     UsersModule,
+    MfaModule,
     DiscoveryModule,
     JwtModule.registerAsync({
       global: true,

@@ -9,6 +9,9 @@ export interface OpenSessionInput {
   method: string;
   ttlMs: number;
   remember?: boolean;
+  /** How the user proved who they are (RFC 8176) and the resulting assurance level (1 or 2). */
+  amr: string[];
+  aal: 1 | 2;
   ip?: string | null;
   userAgent?: string | null;
   /** The first refresh token of the session (its hash), and how long its chain may last. */
@@ -34,8 +37,8 @@ export class LoginSessionsService {
     const { refresh, audit } = input;
     const [row] = (await (manager ?? this.sessions.manager).query(
       `WITH s AS (
-         INSERT INTO login_sessions (user_id, method, remember, expires_at, ip, user_agent)
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)
+         INSERT INTO login_sessions (user_id, method, remember, expires_at, ip, user_agent, amr, aal)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6, $10::varchar(16)[], $11)
          RETURNING id, expires_at
        ), r AS (
          INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
@@ -55,6 +58,8 @@ export class LoginSessionsService {
         refresh?.tokenHash ?? null,
         (refresh?.ttlMs ?? 0) / 1000,
         audit ? JSON.stringify(audit) : null,
+        input.amr,
+        input.aal,
       ],
     )) as { id: string; expires_at: Date }[];
     return { id: row.id, expiresAt: row.expires_at };

@@ -80,6 +80,8 @@ export class PortalAuthService {
         user,
         rotation.sessionId,
         ttl,
+        // A refresh keeps the assurance of the sign-in (API.md 6), never raises it.
+        { amr: rotation.amr, aal: rotation.aal === 2 ? 2 : 1 },
         rotation.method === 'clinical' ? { userId: user.id } : {},
       ),
       refresh_token: rotation.token,

@@ -18,6 +18,9 @@ export type Rotation =
       /** The session's remember-me and sign-in method, which shape the new access token. */
       remember: boolean;
       method: string;
+      /** The assurance of the sign-in, which every refresh keeps. */
+      amr: string[];
+      aal: number;
     }
   | { kind: 'reused'; sessionId: string; userId: string }
   | { kind: 'invalid' };
@@ -28,6 +31,8 @@ interface SessionOfToken {
   user_id: string;
   remember: boolean;
   method: string;
+  amr: string[];
+  aal: number;
 }
 
 /** The successor token, handed over with what the new access token needs to know of its session. */
@@ -40,6 +45,8 @@ function handOver(kind: 'rotated' | 'grace', row: SessionOfToken, successor: str
     expiresAt: row.expires_at,
     remember: row.remember,
     method: row.method,
+    amr: row.amr,
+    aal: row.aal,
   };
 }
 
@@ -75,19 +82,20 @@ export class RefreshTokensService {
            FROM login_sessions s
           WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.expires_at > now()
             AND s.id = r.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
-          RETURNING r.id, r.session_id, r.expires_at, s.user_id, s.remember, s.method
+          RETURNING r.id, r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.amr, s.aal
        ), successor AS (
          INSERT INTO refresh_tokens (session_id, token_hash, parent_id, expires_at)
          SELECT session_id, $2, id, expires_at FROM won
        )
-       SELECT session_id, expires_at, user_id, remember, method FROM won`,
+       SELECT session_id, expires_at, user_id, remember, method, amr, aal FROM won`,
       [hash, hashSecret(successor)],
     )) as SessionOfToken[];
     if (won.length) return handOver('rotated', won[0], successor);
     // Lost: the token is unknown, expired, of a revoked session, or already rotated. Within the grace
     // window a rotated token whose successor is still unused gets that same successor again.
     const [row] = (await this.dataSource.query(
-      `SELECT r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.revoked_at IS NOT NULL AS revoked,
+      `SELECT r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.amr, s.aal,
+              s.revoked_at IS NOT NULL AS revoked,
               r.expires_at <= now() AS expired,
               r.rotated_at > now() - make_interval(secs => $2) AS in_grace,
               EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.token_hash = $3 AND c.rotated_at IS NULL) AS successor_live

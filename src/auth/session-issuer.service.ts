@@ -1,20 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { MfaChallenges } from '../mfa/challenges.service';
+import { MfaService, Proven } from '../mfa/mfa.service';
 import { User } from '../users/entities/user.entity';
 import { PublicUser, toPublicUser } from '../users/users.service';
-import { AccessTokensService } from './access-tokens.service';
+import { AccessTokensService, Assurance } from './access-tokens.service';
 import { LoginSessionsService, OpenSessionInput } from './login-sessions.service';
 
+export type SignInMethod = 'password' | 'magic_link' | 'clinical';
+
+/** RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`). */
+const FIRST_FACTOR_AMR: Record<SignInMethod, string> = { password: 'pwd', clinical: 'pwd', magic_link: 'email' };
+
 export interface SignIn {
-  method: 'password' | 'magic_link' | 'clinical';
+  method: SignInMethod;
   remember?: boolean;
   ip?: string | null;
   userAgent?: string | null;
   /** Surface-specific claims (the clinical `userId`). */
   claims?: Record<string, unknown>;
   audit?: OpenSessionInput['audit'];
+  /** The surface whose login body a second step will answer with, and whether it sets cookies. */
+  surface?: 'portal' | 'clinical';
+  setCookie?: boolean;
+  /** Set only by the second step of a sign-in: the first factor's methods and the second factor proven. */
+  secondStep?: { amr: string[]; proven: Proven };
 }
 
 /** The login body of API.md 1.1, shared by every way of signing in that yields a JWT. */
@@ -29,12 +42,17 @@ export interface LoginBody {
 /**
  * Opens a login session and issues its first access and refresh tokens. The session outlives both its
  * access tokens and its refresh chain, so that revoking it reaches every token it ever issued.
+ *
+ * Every sign-in that yields a JWT comes through here, so this is where a user with MFA on is stopped
+ * after the first factor: no route can open a session for them without the second step.
  */
 @Injectable()
 export class SessionIssuer {
   constructor(
     private readonly accessTokens: AccessTokensService,
     private readonly sessions: LoginSessionsService,
+    private readonly mfa: MfaService,
+    private readonly challenges: MfaChallenges,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -42,23 +60,46 @@ export class SessionIssuer {
     return remember ? this.config.jwt.rememberExpiresInSec : this.config.jwt.expiresInSec;
   }
 
-  /** Opens the session in `manager`'s transaction when given, so that it commits with the caller's work. */
+  /** Signs in, or throws MFA_REQUIRED (with the `mfa_token` of the second step) for a user with MFA on. */
   async signIn(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody> {
+    const result = await this.signInOrChallenge(user, how, manager);
+    if (result instanceof DomainError) throw result;
+    return result;
+  }
+
+  /**
+   * As signIn, but MFA_REQUIRED is returned rather than thrown, for a caller whose transaction must commit
+   * the first factor's use (a magic link is spent even when a second step follows).
+   */
+  async signInOrChallenge(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody | DomainError> {
+    const first = how.secondStep?.amr ?? [FIRST_FACTOR_AMR[how.method]];
+    if (user.mfaEnabled && !how.secondStep) {
+      const factors = await this.mfa.confirmedFactors(user.id, manager);
+      if (factors.length) return this.challenge(user, how, first, factors, manager);
+    }
+    const assurance: Assurance = how.secondStep
+      ? { amr: [...new Set([...first, how.secondStep.proven.amr, 'mfa'])], aal: 2 }
+      : { amr: first, aal: 1 };
     const accessTtl = this.accessTtlSec(how.remember ?? false);
     const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
     const refresh = newSecret();
     const session = await this.sessions.open(
       {
-        ...how,
+        method: how.method,
+        remember: how.remember,
+        ip: how.ip,
+        userAgent: how.userAgent,
+        audit: how.audit && { ...how.audit, amr: assurance.amr },
         userId: user.id,
         ttlMs,
+        ...assurance,
         // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
         refresh: { tokenHash: hashSecret(refresh), ttlMs: this.config.ttlMs.refresh },
       },
       manager,
     );
     return {
-      ...this.accessBody(user, session.id, accessTtl, how.claims),
+      ...this.accessBody(user, session.id, accessTtl, assurance, how.claims),
       refresh_token: refresh,
     };
   }
@@ -68,9 +109,35 @@ export class SessionIssuer {
     user: User,
     sessionId: string,
     ttlSec: number,
+    assurance: Assurance,
     claims?: Record<string, unknown>,
   ): Omit<LoginBody, 'refresh_token'> {
-    const { token } = this.accessTokens.issue(user, sessionId, ttlSec, claims);
+    const { token } = this.accessTokens.issue(user, sessionId, ttlSec, assurance, claims);
     return { access_token: token, token_type: 'bearer', expires_in: ttlSec, user: toPublicUser(user) };
+  }
+
+  private async challenge(
+    user: User,
+    how: SignIn,
+    amr: string[],
+    factors: { id: string; type: string; name: string }[],
+    manager?: EntityManager,
+  ): Promise<DomainError> {
+    const { token, expiresIn } = await this.challenges.create(
+      user.id,
+      {
+        surface: how.surface ?? 'portal',
+        method: how.method,
+        amr,
+        remember: how.remember ?? false,
+        setCookie: how.setCookie ?? false,
+      },
+      manager,
+    );
+    return new DomainError('MFA_REQUIRED', 'Two-factor authentication is required: finish with a second factor', [], {
+      mfa_token: token,
+      factors,
+      expires_in: expiresIn,
+    });
   }
 }

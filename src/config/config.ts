@@ -42,6 +42,14 @@ export interface AppConfig {
   corsOrigins: string[];
   argon2: { memoryKiB: number; timeCost: number };
   logLevel: string;
+  mfa: {
+    /** Roles whose users must have a second factor (MFA_REQUIRED_ROLES). */
+    requiredRoles: string[];
+    /** The issuer name that authenticator apps show (MFA_ISSUER). */
+    issuer: string;
+    /** Wrong second-factor codes per account and window (RATE_LIMIT_MFA); null when off. */
+    failures: RateLimit | null;
+  };
 }
 
 export class ConfigError extends Error {
@@ -59,6 +67,9 @@ const RATE_LIMIT_DEFAULTS: Record<RateLimitName, [string, string]> = {
   magicLink: ['RATE_LIMIT_MAGIC_LINK', '5/15m'],
   default: ['RATE_LIMIT_DEFAULT', '60/1m'],
 };
+
+/** The roles of API.md section 0 (config is read before the users module, so they are named here too). */
+export const KNOWN_ROLES = ['admin', 'researcher', 'coordinator', 'viewer', 'doctor', 'patient', 'caregiver'];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -180,6 +191,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const logLevel = get('LOG_LEVEL', 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const mfaRequiredRoles = get('MFA_REQUIRED_ROLES', '')
+    .split(',')
+    .map((r) => r.trim().toLowerCase())
+    .filter(Boolean);
+  for (const role of mfaRequiredRoles) {
+    if (!KNOWN_ROLES.includes(role))
+      problems.push(`MFA_REQUIRED_ROLES: "${role}" is not a role (${KNOWN_ROLES.join(', ')})`);
+  }
+
   const adminEmail = get('ADMIN_EMAIL', 'admin@example.com').toLowerCase();
   if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL: "${adminEmail}" is not an email address`);
 
@@ -223,6 +243,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       timeCost: int('ARGON2_TIME_COST', '2', 1, 20),
     },
     logLevel,
+    mfa: {
+      requiredRoles: mfaRequiredRoles,
+      issuer: get('MFA_ISSUER', 'Identity'),
+      failures: attempt(
+        'RATE_LIMIT_MFA',
+        () => parseRateLimit(get('RATE_LIMIT_MFA', '10/15m')),
+        parseRateLimit('10/15m'),
+      ),
+    },
   };
   // OWASP's argon2id settings trade memory for passes (46 MiB t=1 … 7 MiB t=5): all cost about 35 MiB·passes.
   if (isProduction && config.argon2.memoryKiB * config.argon2.timeCost < 7168 * 5) {

@@ -19,6 +19,14 @@ export class LoginSession {
   @Column({ type: 'boolean', default: false })
   remember!: boolean;
 
+  /** How the user proved who they are (RFC 8176 values); every access token of the session carries it. */
+  @Column({ type: 'varchar', length: 16, array: true, default: '{}' })
+  amr!: string[];
+
+  /** 1 or 2: the authenticator assurance level of the sign-in, kept by every refresh. */
+  @Column({ type: 'smallint', default: 1 })
+  aal!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

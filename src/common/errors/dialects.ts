@@ -8,11 +8,14 @@ export interface NormalizedError {
   code: ErrorCode;
   message: string;
   fields: FieldError[];
+  details?: Record<string, unknown>;
 }
 
 /** IAM clients branch on numeric codes; 602 is the documented "username and password do not match". */
 const IAM_CODES: Partial<Record<ErrorCode, number>> = {
   INVALID_CREDENTIALS: 602,
+  /** A right password of a user with MFA on: this surface cannot carry a second step. */
+  MFA_REQUIRED: 603,
   VALIDATION_ERROR: 400,
 };
 
@@ -27,6 +30,8 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
         error: e.fields.length ? e.fields.map((f) => f.message).join('; ') : e.message,
         code: e.code,
         ...(e.fields.length ? { fields: e.fields } : {}),
+        // The clinical app reads what comes next (mfa_token, factors) beside the code.
+        ...(e.details ?? {}),
       };
     case 'key-token': {
       if (e.status === 401 && e.message !== KEY_TOKEN_LOGIN_REQUIRED) {
@@ -51,7 +56,9 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
           // The portal's closed list of codes has CONFLICT for every 409.
           code: e.code === 'EMAIL_EXISTS' ? 'CONFLICT' : e.code,
           message: e.message,
-          ...(e.fields.length ? { details: Object.fromEntries(e.fields.map((f) => [f.name, f.message])) } : {}),
+          ...(e.fields.length || e.details
+            ? { details: { ...Object.fromEntries(e.fields.map((f) => [f.name, f.message])), ...(e.details ?? {}) } }
+            : {}),
         },
       };
   }

@@ -14,15 +14,21 @@ export const ERROR_STATUS = {
   UNAUTHENTICATED: 401,
   TOKEN_EXPIRED: 401,
   INVALID_TOKEN: 401,
+  /** A right first factor of a user with MFA on: the second step is next (API.md 6). */
+  MFA_REQUIRED: 401,
+  INVALID_MFA_CODE: 401,
   FORBIDDEN: 403,
   ACCOUNT_DISABLED: 403,
   EMAIL_NOT_VERIFIED: 403,
   SUBSCRIPTION_REQUIRED: 403,
   CSRF_TOKEN_INVALID: 403,
+  MFA_STEP_UP_REQUIRED: 403,
+  MFA_ENROLMENT_REQUIRED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   EMAIL_EXISTS: 409,
+  MFA_REQUIRED_BY_POLICY: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMIT_EXCEEDED: 429,
@@ -42,6 +48,8 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly fields: FieldError[] = [],
+    /** What a client needs next (the `mfa_token` of MFA_REQUIRED); rendered by the portal and clinical dialects. */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -29,6 +29,12 @@ export class MemoryCounters {
     return { hits: w.hits, ttlMs: w.resetAt - now };
   }
 
+  /** The hits of a live window without adding one. */
+  peek(key: string): number {
+    const w = this.windows.get(key);
+    return w && w.resetAt > Date.now() ? w.hits : 0;
+  }
+
   sweep(): void {
     const now = Date.now();
     for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
@@ -68,6 +74,18 @@ export class CounterStorage implements ThrottlerStorage, OnModuleDestroy {
     const timeToExpire = Math.max(1, Math.ceil(ttlMs / 1000));
     const isBlocked = hits > limit;
     return { totalHits: hits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
+  }
+
+  /** How many hits the key's current window holds, without adding one (shared through Redis when set). */
+  async peek(key: string): Promise<number> {
+    if (this.redis && this.redis.status === 'ready') {
+      try {
+        return Number((await this.redis.get(`rl:${key}`)) ?? 0);
+      } catch (e) {
+        this.logger.warn(`redis counter failed, counting locally: ${(e as Error).message}`);
+      }
+    }
+    return this.memory.peek(key);
   }
 
   private async count(key: string, ttlMs: number): Promise<{ hits: number; ttlMs: number }> {

@@ -66,7 +66,8 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, callerO
         storage,
       }),
     }),
+    CounterStorageModule,
   ],
-  exports: [ThrottlerModule],
+  exports: [ThrottlerModule, CounterStorageModule],
 })
 export class ThrottleModule {}

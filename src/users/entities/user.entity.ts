@@ -44,6 +44,10 @@ export class User {
   @Column({ name: 'is_active', type: 'boolean', default: true })
   isActive!: boolean;
 
+  /** On as soon as one second factor is confirmed (API.md 6); kept by the MFA service in the same transaction. */
+  @Column({ name: 'mfa_enabled', type: 'boolean', default: false })
+  mfaEnabled!: boolean;
+
   @Column({ name: 'subscription_status', type: 'varchar', length: 16, default: 'none' })
   subscriptionStatus!: SubscriptionStatus;
 

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error';
+import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
+
+/** An `mfa_token` lives 5 minutes, survives 4 wrong codes, and works once (API.md 6). */
+export const MFA_TOKEN_TTL_SEC = 300;
+export const MFA_TOKEN_MAX_FAILURES = 5;
+
+/** Where a sign-in began, kept with its `mfa_token` so that the second step answers as that route would. */
+export interface SignInFlow {
+  /** The surface whose login body the second step returns. */
+  surface: 'portal' | 'clinical';
+  /** The login session's method (password, clinical, magic_link, ...). */
+  method: string;
+  /** The first factor's RFC 8176 methods. */
+  amr: string[];
+  remember: boolean;
+  setCookie: boolean;
+}
+
+export interface OpenChallenge {
+  id: string;
+  userId: string;
+  flow: SignInFlow;
+  failures: number;
+}
+
+const INVALID = 'This sign-in step is invalid or has expired; sign in again';
+
+/** The pending second steps of sign-ins, by the hash of their `mfa_token`. */
+@Injectable()
+export class MfaChallenges {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(
+    userId: string,
+    flow: SignInFlow,
+    manager?: EntityManager,
+  ): Promise<{ token: string; expiresIn: number }> {
+    const token = newSecret();
+    await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO mfa_challenges (user_id, token_hash, flow, expires_at)
+       VALUES ($1, $2, $3::jsonb, now() + make_interval(secs => $4))`,
+      [userId, hashSecret(token), JSON.stringify(flow), MFA_TOKEN_TTL_SEC],
+    );
+    return { token, expiresIn: MFA_TOKEN_TTL_SEC };
+  }
+
+  /** The live challenge of a token: unknown, used, expired or killed by wrong codes are all INVALID_TOKEN. */
+  async open(token: unknown): Promise<OpenChallenge> {
+    if (typeof token !== 'string' || !SECRET_PATTERN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID);
+    const [row] = (await this.dataSource.query(
+      `SELECT id, user_id, flow, failures FROM mfa_challenges
+        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() AND failures < $2`,
+      [hashSecret(token), MFA_TOKEN_MAX_FAILURES],
+    )) as { id: string; user_id: string; flow: SignInFlow; failures: number }[];
+    if (!row) throw new DomainError('INVALID_TOKEN', INVALID);
+    return { id: row.id, userId: row.user_id, flow: row.flow, failures: row.failures };
+  }
+
+  /** Counts a wrong code against the token; the fifth ends it. */
+  async fail(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE mfa_challenges SET failures = failures + 1 WHERE id = $1`, [id]);
+  }
+
+  /**
+   * Uses the token up: one conditional UPDATE, so that of any number of racing requests with right codes
+   * one signs in. Wrong codes counted meanwhile do not take the win from a right one.
+   */
+  async finish(id: string): Promise<void> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE mfa_challenges SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now() RETURNING id`,
+      [id],
+    )) as [unknown[], number];
+    if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID);
+  }
+
+  /** Expired and used challenges older than a day go (called by the MFA service's sweeper). */
+  async sweep(): Promise<void> {
+    await this.dataSource.query(`DELETE FROM mfa_challenges WHERE expires_at < now() - interval '1 day'`);
+  }
+}

@@ -1,0 +1,425 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { toString as qrCode } from 'qrcode';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { SecretBox } from '../common/secret-box';
+import { CounterStorage } from '../common/throttle/counter-storage';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { MailService } from '../mail/mail.service';
+import { UserCache } from '../users/user-cache';
+import {
+  CodeHasher,
+  isSixDigits,
+  newRecoveryCode,
+  newSixDigitCode,
+  newTotpSeed,
+  normalizeRecoveryCode,
+  RECOVERY_CODE_COUNT,
+  totpOf,
+  totpStep,
+} from './codes';
+import { FactorType } from './entities';
+
+/** Email and SMS codes live 10 minutes (API.md 6). */
+const CODE_TTL_SEC = 600;
+/** Enough for an authenticator on a phone and one on a laptop, a few passkeys, an email and a phone. */
+const MAX_FACTORS = 10;
+const INVALID_CODE = 'The code is not right, or has expired';
+
+export interface FactorView {
+  id: string;
+  type: FactorType;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface MfaStatus {
+  enabled: boolean;
+  factors: FactorView[];
+  recovery_codes_left: number;
+}
+
+export interface TotpEnrolment {
+  factor_id: string;
+  secret: string;
+  otpauth_uri: string;
+  qr_code: string;
+}
+
+/** What a person presents at the second step (or to confirm a factor). */
+export interface Proof {
+  code?: string;
+  recoveryCode?: string;
+  factorId?: string;
+}
+
+/** A proof that held: the factor's RFC 8176 method and what to record. */
+export interface Proven {
+  amr: 'otp' | 'sms';
+  factorId: string | null;
+  type: FactorType | 'recovery_code';
+}
+
+interface FactorRow {
+  id: string;
+  type: FactorType;
+  name: string;
+  secret_enc: Buffer | null;
+  phone: string | null;
+  code_hash: string | null;
+  code_live: boolean;
+  confirmed_at: Date | null;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+const view = (f: Pick<FactorRow, 'id' | 'type' | 'name' | 'created_at' | 'last_used_at'>): FactorView => ({
+  id: f.id,
+  type: f.type,
+  name: f.name,
+  created_at: new Date(f.created_at).toISOString(),
+  last_used_at: f.last_used_at ? new Date(f.last_used_at).toISOString() : null,
+});
+
+/**
+ * Second factors: TOTP (otpauth; the seed sealed with AES-256-GCM), email and SMS codes (HMAC at rest, one
+ * live code per factor, one use), recovery codes (HMAC, one use each). Every use is one conditional UPDATE,
+ * so racing requests with the same code get one success. Wrong codes count per account (RATE_LIMIT_MFA,
+ * through the rate-limit store, so instances sharing Redis share the count).
+ */
+@Injectable()
+export class MfaService {
+  private readonly logger = new Logger('Mfa');
+  private readonly seeds: SecretBox;
+  private readonly codes: CodeHasher;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly mail: MailService,
+    private readonly audit: AuditService,
+    private readonly users: UserCache,
+    private readonly counters: CounterStorage,
+  ) {
+    this.seeds = new SecretBox(config.jwt.secret, 'totp seed');
+    this.codes = new CodeHasher(config.jwt.secret);
+  }
+
+  async isEnabled(userId: string): Promise<boolean> {
+    const [row] = (await this.dataSource.query(`SELECT mfa_enabled FROM users WHERE id = $1`, [userId])) as {
+      mfa_enabled: boolean;
+    }[];
+    return row?.mfa_enabled ?? false;
+  }
+
+  /** The confirmed factors, as MFA_REQUIRED lists them. */
+  async confirmedFactors(
+    userId: string,
+    manager?: EntityManager,
+  ): Promise<{ id: string; type: FactorType; name: string }[]> {
+    return (await (manager ?? this.dataSource.manager).query(
+      `SELECT id, type, name FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL ORDER BY created_at`,
+      [userId],
+    )) as { id: string; type: FactorType; name: string }[];
+  }
+
+  async status(userId: string): Promise<MfaStatus> {
+    const factors = (await this.dataSource.query(
+      `SELECT id, type, name, created_at, last_used_at FROM mfa_factors
+        WHERE user_id = $1 AND confirmed_at IS NOT NULL ORDER BY created_at`,
+      [userId],
+    )) as FactorRow[];
+    const [{ left }] = (await this.dataSource.query(
+      `SELECT count(*)::int AS left FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL`,
+      [userId],
+    )) as { left: number }[];
+    return { enabled: factors.length > 0, factors: factors.map(view), recovery_codes_left: left };
+  }
+
+  /** A pending TOTP factor: the secret, its otpauth:// URI and a QR code of it, shown this once. */
+  async enrolTotp(user: { id: string; email: string }, name?: string): Promise<TotpEnrolment> {
+    await this.roomForAnother(user.id);
+    const seed = newTotpSeed();
+    const factorName = name?.trim() || 'Authenticator app';
+    const id = await this.dataSource.transaction(async (m) => {
+      // A new enrolment replaces one that was never confirmed (a QR code scanned by nobody).
+      await m.query(`DELETE FROM mfa_factors WHERE user_id = $1 AND type = 'totp' AND confirmed_at IS NULL`, [user.id]);
+      const [{ id }] = (await m.query(
+        `INSERT INTO mfa_factors (user_id, type, name) VALUES ($1, 'totp', $2) RETURNING id`,
+        [user.id, factorName.slice(0, 100)],
+      )) as { id: string }[];
+      await m.query(`UPDATE mfa_factors SET secret_enc = $2 WHERE id = $1`, [id, this.seeds.seal(seed, id)]);
+      return id;
+    });
+    const totp = totpOf(seed, user.email, this.config.mfa.issuer);
+    const uri = totp.toString();
+    const svg = await qrCode(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return {
+      factor_id: id,
+      secret: totp.secret.base32,
+      otpauth_uri: uri,
+      qr_code: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+    };
+  }
+
+  /** The email factor of the user's address (one per user), pending until its code is confirmed. */
+  async enrolEmail(user: { id: string; email: string }): Promise<{ factor_id: string }> {
+    const [existing] = (await this.dataSource.query(
+      `SELECT id FROM mfa_factors WHERE user_id = $1 AND type = 'email'`,
+      [user.id],
+    )) as { id: string }[];
+    if (!existing) await this.roomForAnother(user.id);
+    const id =
+      existing?.id ??
+      (
+        (await this.dataSource.query(
+          `INSERT INTO mfa_factors (user_id, type, name) VALUES ($1, 'email', 'Email') RETURNING id`,
+          [user.id],
+        )) as { id: string }[]
+      )[0].id;
+    await this.sendCode(user.id, id);
+    return { factor_id: id };
+  }
+
+  /**
+   * Sends a new code for an email or SMS factor of the user; the older code stops working. Answers the
+   * same for a factor that is not the user's, so a challenge cannot probe factor ids.
+   */
+  async sendCode(userId: string, factorId: string): Promise<'sent' | 'not_a_code_factor'> {
+    const code = newSixDigitCode();
+    const [rows] = (await this.dataSource.query(
+      `UPDATE mfa_factors f SET code_hash = $3, code_expires_at = now() + make_interval(secs => $4)
+         FROM users u
+        WHERE f.id = $1 AND f.user_id = $2 AND f.type IN ('email', 'sms') AND u.id = f.user_id
+        RETURNING f.type, f.phone, u.email`,
+      [factorId, userId, this.codes.hash(factorId, code), CODE_TTL_SEC],
+    )) as [{ type: FactorType; phone: string | null; email: string }[], number];
+    if (!rows.length) return 'not_a_code_factor';
+    const minutes = CODE_TTL_SEC / 60;
+    if (rows[0].type === 'email') {
+      await this.mail.send({
+        to: rows[0].email,
+        subject: 'Your sign-in code',
+        text:
+          `Your sign-in code is ${code}.\n\nIt works once and expires in ${minutes} minutes. ` +
+          `If you did not try to sign in, change your password.\n`,
+      });
+    }
+    return 'sent';
+  }
+
+  /**
+   * Confirms a pending factor with its first code (or re-confirms one). The first confirmed factor turns
+   * MFA on and brings the ten recovery codes, shown this once.
+   */
+  async confirm(
+    userId: string,
+    factorId: string,
+    code: unknown,
+    ip?: string | null,
+  ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
+    await this.assertNotLocked(userId);
+    if (!isSixDigits(code)) return this.wrongCode(userId, ip);
+    return this.dataSource.transaction(async (m) => {
+      // One confirmation per user at a time: two factors confirmed together must not both issue codes.
+      await m.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+      const [factor] = (await m.query(
+        `SELECT id, type, name, secret_enc, code_hash, code_expires_at > now() AS code_live, confirmed_at,
+                created_at, last_used_at
+           FROM mfa_factors WHERE id = $1 AND user_id = $2 AND type <> 'passkey'`,
+        [factorId, userId],
+      )) as FactorRow[];
+      if (!factor) throw new DomainError('NOT_FOUND', 'Factor not found');
+      if (!(await this.useCode(factor, code, m))) return this.wrongCode(userId, ip);
+      await m.query(`UPDATE mfa_factors SET confirmed_at = coalesce(confirmed_at, now()) WHERE id = $1`, [factor.id]);
+      const [{ was_enabled }] = (await m.query(
+        `UPDATE users u SET mfa_enabled = true FROM (SELECT mfa_enabled AS was_enabled FROM users WHERE id = $1) old
+          WHERE u.id = $1 RETURNING old.was_enabled`,
+        [userId],
+      )) as { was_enabled: boolean }[];
+      const recovery = was_enabled ? undefined : await this.replaceRecoveryCodes(userId, m);
+      this.users.invalidate(userId);
+      if (!factor.confirmed_at) {
+        await this.audit.record('mfa_enrolled', { userId, ip, details: { factor_id: factor.id, type: factor.type } });
+      }
+      return { factor: view(factor), ...(recovery ? { recovery_codes: recovery } : {}) };
+    });
+  }
+
+  /** Removes a factor; the last confirmed one turns MFA off and takes the recovery codes with it. */
+  async remove(userId: string, role: string, factorId: string, ip?: string | null): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+      const [factor] = (await m.query(`SELECT id, type, confirmed_at FROM mfa_factors WHERE id = $1 AND user_id = $2`, [
+        factorId,
+        userId,
+      ])) as { id: string; type: FactorType; confirmed_at: Date | null }[];
+      if (!factor) throw new DomainError('NOT_FOUND', 'Factor not found');
+      const [{ others }] = (await m.query(
+        `SELECT count(*)::int AS others FROM mfa_factors WHERE user_id = $1 AND id <> $2 AND confirmed_at IS NOT NULL`,
+        [userId, factorId],
+      )) as { others: number }[];
+      if (factor.confirmed_at && others === 0 && this.config.mfa.requiredRoles.includes(role)) {
+        throw new DomainError(
+          'MFA_REQUIRED_BY_POLICY',
+          'Your role must keep a second factor: add another one before removing this one',
+        );
+      }
+      await m.query(`DELETE FROM mfa_factors WHERE id = $1`, [factorId]);
+      if (others === 0) {
+        await m.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
+        await m.query(`UPDATE users SET mfa_enabled = false WHERE id = $1`, [userId]);
+      }
+      if (factor.confirmed_at) {
+        await this.audit.record('mfa_removed', {
+          userId,
+          ip,
+          details: { factor_id: factorId, type: factor.type, mfa_enabled: others > 0 },
+        });
+      }
+    });
+    this.users.invalidate(userId);
+  }
+
+  async regenerateRecoveryCodes(userId: string, ip?: string | null): Promise<string[]> {
+    const codes = await this.dataSource.transaction(async (m) => {
+      const [user] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [userId])) as {
+        mfa_enabled: boolean;
+      }[];
+      if (!user?.mfa_enabled) {
+        throw new DomainError('CONFLICT', 'Two-factor authentication is off: confirm a factor first');
+      }
+      return this.replaceRecoveryCodes(userId, m);
+    });
+    await this.audit.record('recovery_codes_regenerated', { userId, ip });
+    return codes;
+  }
+
+  /** An admin's reset: every factor and recovery code of the user gone (the caller revokes the sessions). */
+  async reset(userId: string, actorId: string, ip?: string | null): Promise<boolean> {
+    const found = await this.dataSource.transaction(async (m) => {
+      const [rows] = (await m.query(`UPDATE users SET mfa_enabled = false WHERE id = $1 RETURNING id`, [userId])) as [
+        unknown[],
+        number,
+      ];
+      if (!rows.length) return false;
+      await m.query(`DELETE FROM mfa_factors WHERE user_id = $1`, [userId]);
+      await m.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
+      return true;
+    });
+    if (found) {
+      this.users.invalidate(userId);
+      await this.audit.record('mfa_reset', { userId, actorId, ip });
+    }
+    return found;
+  }
+
+  /**
+   * Checks a second factor: a 6-digit code against the user's confirmed TOTP factors and the live code of
+   * their email and SMS factors (or of the one factor named), or a recovery code. Null when it does not
+   * hold, counted against the account. The same queries run whether or not the named factor exists.
+   */
+  async prove(userId: string, proof: Proof, ip?: string | null): Promise<Proven | null> {
+    await this.assertNotLocked(userId);
+    if (proof.recoveryCode !== undefined) {
+      const normalized = normalizeRecoveryCode(proof.recoveryCode);
+      const [rows] = (await this.dataSource.query(
+        `UPDATE mfa_recovery_codes SET used_at = now()
+          WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING id`,
+        [userId, this.codes.hash(userId, normalized)],
+      )) as [unknown[], number];
+      if (!rows.length) return this.failed(userId, ip, 'recovery_code');
+      await this.audit.record('recovery_code_used', { userId, ip });
+      return { amr: 'otp', factorId: null, type: 'recovery_code' };
+    }
+    const code = proof.code;
+    const factors = (await this.dataSource.query(
+      `SELECT id, type, name, secret_enc, code_hash, code_expires_at > now() AS code_live, confirmed_at,
+              created_at, last_used_at
+         FROM mfa_factors
+        WHERE user_id = $1 AND confirmed_at IS NOT NULL AND type IN ('totp', 'email', 'sms')
+          AND ($2::uuid IS NULL OR id = $2::uuid)
+        ORDER BY type = 'totp' DESC, created_at`,
+      [userId, proof.factorId ?? null],
+    )) as FactorRow[];
+    if (isSixDigits(code)) {
+      for (const factor of factors) {
+        const used = await this.useCode(factor, code);
+        if (used === 'replayed') return null;
+        if (used) return { amr: factor.type === 'sms' ? 'sms' : 'otp', factorId: factor.id, type: factor.type };
+      }
+    }
+    return this.failed(userId, ip, proof.factorId ? 'factor' : 'code');
+  }
+
+  /**
+   * Uses a code of one factor: for TOTP, moves the factor's last accepted step forward (only a later
+   * step can match); for email and SMS, clears the live code. `replayed` is a right TOTP code whose step
+   * was already used: refused, but not counted as a guess.
+   */
+  private async useCode(factor: FactorRow, code: string, manager?: EntityManager): Promise<boolean | 'replayed'> {
+    const db = manager ?? this.dataSource.manager;
+    if (factor.type === 'totp') {
+      if (!factor.secret_enc) return false;
+      const step = totpStep(this.seeds.open(factor.secret_enc, factor.id), code);
+      if (step === null) return false;
+      const [rows] = (await db.query(
+        `UPDATE mfa_factors SET last_step = $2, last_used_at = now()
+          WHERE id = $1 AND (last_step IS NULL OR last_step < $2) RETURNING id`,
+        [factor.id, step],
+      )) as [unknown[], number];
+      return rows.length ? true : 'replayed';
+    }
+    if (!factor.code_live || !this.codes.matches(factor.id, code, factor.code_hash)) return false;
+    const [rows] = (await db.query(
+      `UPDATE mfa_factors SET code_hash = NULL, code_expires_at = NULL, last_used_at = now()
+        WHERE id = $1 AND code_hash = $2 AND code_expires_at > now() RETURNING id`,
+      [factor.id, factor.code_hash],
+    )) as [unknown[], number];
+    return rows.length > 0;
+  }
+
+  private async replaceRecoveryCodes(userId: string, m: EntityManager): Promise<string[]> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    await m.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
+    await m.query(`INSERT INTO mfa_recovery_codes (user_id, code_hash) SELECT $1, unnest($2::char(64)[])`, [
+      userId,
+      codes.map((c) => this.codes.hash(userId, normalizeRecoveryCode(c))),
+    ]);
+    return codes;
+  }
+
+  private async roomForAnother(userId: string): Promise<void> {
+    const [{ n }] = (await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL`,
+      [userId],
+    )) as { n: number }[];
+    if (n >= MAX_FACTORS) throw new DomainError('CONFLICT', `At most ${MAX_FACTORS} second factors per account`);
+  }
+
+  private failureKey(userId: string): string {
+    return `mfa-failures:${userId}`;
+  }
+
+  /** 429 once the account has had RATE_LIMIT_MFA wrong codes in the window, whatever the code now. */
+  private async assertNotLocked(userId: string): Promise<void> {
+    const limit = this.config.mfa.failures;
+    if (limit && (await this.counters.peek(this.failureKey(userId))) >= limit.limit) {
+      throw new DomainError('RATE_LIMIT_EXCEEDED', 'Too many wrong codes for this account; try again later');
+    }
+  }
+
+  private async failed(userId: string, ip: string | null | undefined, kind: string): Promise<null> {
+    const limit = this.config.mfa.failures;
+    if (limit) await this.counters.increment(this.failureKey(userId), limit.ttlMs, limit.limit);
+    await this.audit.record('mfa_failed', { userId, ip, details: { kind } });
+    return null;
+  }
+
+  private async wrongCode(userId: string, ip: string | null | undefined): Promise<never> {
+    await this.failed(userId, ip, 'confirm');
+    throw new DomainError('INVALID_MFA_CODE', INVALID_CODE);
+  }
+}
