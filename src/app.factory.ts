@@ -88,12 +88,13 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   });
   const loggers = createLoggers(config, options.logStream);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
-    bufferLogs: true,
+    // The logger from the first line on (not `bufferLogs`, whose lines all carry the time of their
+    // flush at the end of start-up): each line carries the time of its event.
+    logger: new NestPinoLogger(loggers.app),
     abortOnError: false,
     bodyParser: false,
   });
   dialects = app.get(DialectRegistry);
-  app.useLogger(new NestPinoLogger(loggers.app));
   // Bodies are JSON or forms. Fastify would also parse text/plain, a content type that browsers send
   // cross-site without a CORS preflight; refusing it (415) closes that door.
   const fastify = app.getHttpAdapter().getInstance();
