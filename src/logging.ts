@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import pino, { DestinationStream, Level, Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { AppConfig } from './config/config';
 import { redactUrl } from './common/redact';
 
@@ -23,14 +24,70 @@ export interface AppLoggers {
 export const LOG_FLUSH_MS = 250;
 
 /**
- * Structured JSON logs. Credentials never reach them: the request line carries no headers or bodies,
- * secret query parameters and path segments are masked, and the application logger censors the fields
- * that carry secrets. Stdout is written asynchronously and in batches, so logging never waits for the
- * terminal or the log collector.
+ * `json`: one JSON object per line, for log collectors (production, tests, CI, and anything that is not
+ * a terminal). `pretty`: one readable line per event (time, level, context, message), for a person
+ * watching `npm run start:dev` in a terminal.
  */
-export function createLoggers(config: AppConfig, stream?: DestinationStream): AppLoggers {
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * Readable lines only for a person at a terminal: `NODE_ENV=development`, stdout a TTY, and not under
+ * CI (`CI` set to anything but empty, `0` or `false`, as CI services do). Everything else stays JSON,
+ * since a pipe or a file is read by a program.
+ */
+export function chooseLogFormat(
+  nodeEnv: string,
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY: boolean = process.stdout.isTTY === true,
+): LogFormat {
+  const ci = env.CI !== undefined && !/^(|0|false)$/i.test(env.CI.trim());
+  return nodeEnv === 'development' && isTTY && !ci ? 'pretty' : 'json';
+}
+
+/** Nest's start-up chatter (a line per module and per route, about 90 in all) is for debugging. */
+const STARTUP_DETAIL = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+/**
+ * pino-pretty in the main thread, written synchronously: the pretty format only runs at a developer's
+ * terminal, where a line should show the moment it is logged and none be lost at exit. It reads the
+ * lines that pino has already redacted, so it censors exactly what the JSON format censors.
+ */
+function prettyStream(destination: DestinationStream | number, colorize: boolean): DestinationStream {
+  return pretty({
+    destination,
+    sync: true,
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,context,req,res,responseTime',
+    messageFormat: (log, messageKey) => {
+      const req = log.req as { method?: string; url?: string; id?: string } | undefined;
+      const res = log.res as { statusCode?: number } | undefined;
+      if (req && res && log[messageKey] === 'request completed') {
+        return `${req.method} ${req.url} ${res.statusCode} ${String(log.responseTime)} ms (${req.id})`;
+      }
+      const context = typeof log.context === 'string' ? `[${log.context}] ` : '';
+      return `${context}${String(log[messageKey] ?? '')}`;
+    },
+  });
+}
+
+/**
+ * Structured JSON logs, or readable lines at a developer's terminal (see `chooseLogFormat`).
+ * Credentials never reach either: the request line carries no headers or bodies,
+ * secret query parameters and path segments are masked, and the application logger censors the fields
+ * that carry secrets. In JSON, stdout is written asynchronously and in batches, so logging never waits
+ * for the terminal or the log collector.
+ */
+export function createLoggers(
+  config: AppConfig,
+  stream?: DestinationStream,
+  format: LogFormat = stream ? 'json' : chooseLogFormat(config.env),
+): AppLoggers {
   const destination =
-    stream ?? pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: LOG_FLUSH_MS });
+    format === 'pretty'
+      ? prettyStream(stream ?? 1, !stream && process.stdout.isTTY === true)
+      : (stream ?? pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: LOG_FLUSH_MS }));
   const app = pino(
     {
       level: config.logLevel,
@@ -42,6 +99,11 @@ export function createLoggers(config: AppConfig, stream?: DestinationStream): Ap
           'req.headers["x-session-id"]',
           'req.headers["x-csrf-token"]',
           'res.headers["set-cookie"]',
+          // At the top of the line as well as one level down (`*.x` matches only the latter).
+          'password',
+          'token',
+          'refresh_token',
+          'access_token',
           '*.password',
           '*.token',
           '*.refresh_token',
@@ -80,7 +142,10 @@ export function logRequests(fastify: FastifyInstance, { app, requests }: AppLogg
   });
 }
 
-/** Nest's logger interface on top of pino: `context` becomes a field, objects are merged into the line. */
+/**
+ * Nest's logger interface on top of pino: `context` becomes a field, objects are merged into the line.
+ * Nest's lines about each module and route it set up go to debug, so that an info start is short.
+ */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
@@ -108,6 +173,10 @@ export class NestPinoLogger implements LoggerService {
     const rest = [...params];
     // Nest appends the logger's context as the last argument.
     const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? rest.pop() : undefined;
+    if (level === 'info' && context !== undefined && STARTUP_DETAIL.has(context as string)) {
+      if (!this.logger.isLevelEnabled('debug')) return;
+      level = 'debug';
+    }
     const fields: Record<string, unknown> = context ? { context } : {};
     let msg: string | undefined;
     if (message instanceof Error) fields.err = message;

@@ -176,7 +176,8 @@ describe('portal: password login, refresh, logout, sessions', () => {
         .set('Content-Type', 'application/json')
         .send('')
         .expect(400);
-      expect(empty.body.error.code).toBe('BAD_REQUEST');
+      // An empty JSON body is no body: the route's own validation error, naming the missing fields.
+      expect(empty.body.error.code).toBe('VALIDATION_ERROR');
     });
   });
 

@@ -14,8 +14,16 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the production build (`node dist/main.js`) as its own process, the way an operator starts it. */
-export function spawnService(env: Record<string, string>, port: number): ServiceProcess {
+/**
+ * Runs the production build (`node dist/main.js`) as its own process, the way an operator starts it.
+ * `processGroup` gives it a process group of its own, as a shell gives a foreground job: a signal sent
+ * to the group (`process.kill(-pid)`) reaches the service and its PostgreSQL alike, as Ctrl-C does.
+ */
+export function spawnService(
+  env: Record<string, string>,
+  port: number,
+  { processGroup = false }: { processGroup?: boolean } = {},
+): ServiceProcess {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
   let out = '';
   const child = spawn(process.execPath, [MAIN], {
@@ -27,6 +35,7 @@ export function spawnService(env: Record<string, string>, port: number): Service
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: processGroup,
   });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -50,4 +59,12 @@ export async function waitForHealth(svc: ServiceProcess, timeoutMs = 60_000): Pr
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no answer within ${timeoutMs} ms:\n${svc.output()}`);
+}
+
+/** The JSON lines of a service's output (the first-admin notice and the like are plain text). */
+export function jsonLines(output: string): { level: number; time: number; msg?: string; context?: string }[] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }

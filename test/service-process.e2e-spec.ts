@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reachableDataDir } from '../src/database/embedded-postgres';
-import { freePort, spawnService, waitForHealth } from './process';
+import { freePort, jsonLines, spawnService, waitForHealth } from './process';
 
 /**
  * The service as a newcomer meets it: `node dist/main.js` with nothing configured starts its own
@@ -16,6 +16,15 @@ describe('the service process with an embedded database', () => {
   const home = mkdtempSync(join(tmpdir(), 'identity-home-'));
   const dataDir = join(home, 'data');
   const env = { DATA_DIR: dataDir, NODE_ENV: 'development', LOG_LEVEL: 'info' };
+
+  /** What a clean run must not say: no failure, and none of Nest's start-up detail at info. */
+  const expectQuietAndClean = (output: string) => {
+    const lines = jsonLines(output);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(output).not.toContain('Mapped {');
+    expect(lines.filter((l) => ['RoutesResolver', 'InstanceLoader'].includes(l.context ?? ''))).toEqual([]);
+    expect(output).not.toContain('terminating connection');
+  };
 
   afterAll(() => {
     rmSync(home, { recursive: true, force: true });
@@ -35,6 +44,13 @@ describe('the service process with an embedded database', () => {
       svc.child.kill('SIGTERM');
       expect(await svc.exited).toBe(0);
       expect(existsSync(join(pgDir, 'postmaster.pid'))).toBe(false);
+      expectQuietAndClean(svc.output());
+      // Each line carries the time of its event, not of a flush at the end of start-up: initdb and the
+      // first start of PostgreSQL lie between these two.
+      const lines = jsonLines(svc.output());
+      const at = (text: string) => lines.find((l) => l.msg?.includes(text))!.time;
+      expect(at('embedded PostgreSQL listening') - at('initialising an embedded PostgreSQL')).toBeGreaterThan(200);
+      expect(lines.map((l) => l.time)).toEqual([...lines.map((l) => l.time)].sort((a, b) => a - b));
     } finally {
       svc.child.kill('SIGKILL');
     }
@@ -50,6 +66,20 @@ describe('the service process with an embedded database', () => {
       expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8')).toBe(secret);
       svc.child.kill('SIGINT');
       expect(await svc.exited).toBe(0);
+      expectQuietAndClean(svc.output());
+    } finally {
+      svc.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops cleanly on a Ctrl-C, which reaches its PostgreSQL at the same moment', async () => {
+    const svc = spawnService(env, await freePort(), { processGroup: true });
+    try {
+      await waitForHealth(svc);
+      process.kill(-svc.child.pid!, 'SIGINT');
+      expect(await svc.exited).toBe(0);
+      expect(svc.output()).toContain('embedded PostgreSQL stopped');
+      expectQuietAndClean(svc.output());
     } finally {
       svc.child.kill('SIGKILL');
     }

@@ -63,8 +63,11 @@ async function main(): Promise<void> {
   let embedded: RunningPostgres | undefined;
   const url =
     config.databaseUrl ??
-    (embedded = await startEmbeddedPostgres({ dir: config.dataDir, database: 'identity', log: (m) => console.log(m) }))
-      .url;
+    (embedded = await startEmbeddedPostgres({
+      dir: config.dataDir,
+      database: 'identity',
+      log: (m, level) => level !== 'debug' && console.log(m),
+    })).url;
   const ds = await new DataSource(dataSourceOptions(url, ENTITIES)).initialize();
   try {
     if (command === 'run' || command === 'generate') {

@@ -25,7 +25,7 @@ export class DatabaseLocator implements OnApplicationShutdown {
     this.embedded ??= await startEmbeddedPostgres({
       dir: this.config.dataDir,
       database: 'identity',
-      log: (m) => this.logger.log(m),
+      log: (m, level = 'info') => (level === 'info' ? this.logger.log(m) : this.logger[level](m)),
     });
     return this.embedded.url;
   }

