@@ -44,6 +44,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  // Some configuration can only be judged at start (ADMIN_PASSWORD, once the database says whether an
+  // admin exists): it fails like the rest of the configuration.
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`fatal: ${(e as Error)?.stack ?? String(e)}\n`);
   process.exit(1);
 });

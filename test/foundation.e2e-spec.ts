@@ -1,4 +1,6 @@
 import * as argon2 from 'argon2';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { AccessTokensService } from '../src/auth/access-tokens.service';
 import { LoginSessionsService } from '../src/auth/login-sessions.service';
@@ -179,7 +181,7 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
 });
 
 describe('first admin with a generated password', () => {
-  it('prints a generated password once; it satisfies the policy and matches the stored hash', async () => {
+  it('writes a generated password to DATA_DIR/initial-admin-password (0600) and prints only where it is', async () => {
     const printed: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       printed.push(String(chunk));
@@ -192,15 +194,19 @@ describe('first admin with a generated password', () => {
       spy.mockRestore();
     }
     try {
-      const text = printed.join('');
-      const match = /Generated password \(shown once, store it now\): (\S+)/.exec(text);
-      expect(match).not.toBeNull();
-      const password = match![1];
+      const file = join(t.dataDir, 'initial-admin-password');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const password = readFileSync(file, 'utf8').trim();
       expect(password).toMatch(/[a-z]/);
       expect(password).toMatch(/[A-Z]/);
       expect(password).toMatch(/\d/);
+      expect(password.length).toBeGreaterThanOrEqual(24);
       const [row] = await t.db.query(`SELECT password_hash FROM users WHERE email = 'root@test.example.org'`);
       expect(await argon2.verify(row.password_hash, password)).toBe(true);
+      const text = printed.join('');
+      expect(text).toContain(`Its generated password is in ${file}`);
+      expect(text).not.toContain(password);
+      expect(t.logs.text).toContain(file);
       expect(t.logs.text).not.toContain(password);
     } finally {
       await t?.close();

@@ -3,7 +3,10 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reachableDataDir } from '../src/database/embedded-postgres';
+import { Client } from 'pg';
 import { freePort, jsonLines, spawnService, waitForHealth } from './process';
+
+const PRODUCTION_SECRET = 'q8Zr1vT3kLm9PwX2bN7cY4hJ6fD0sA5gE-process-e2e';
 
 /**
  * The service as a newcomer meets it: `node dist/main.js` with nothing configured starts its own
@@ -37,8 +40,21 @@ describe('the service process with an embedded database', () => {
     try {
       const ms = await waitForHealth(svc);
       expect(ms).toBeLessThan(60_000);
-      expect(svc.output()).toMatch(/Generated password \(shown once, store it now\): \S+/);
       expect(svc.output()).toContain('applied migrations: Foundation');
+      // The generated password is in a file for the service's user alone; the console says where.
+      const file = join(dataDir, 'initial-admin-password');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const password = readFileSync(file, 'utf8').trim();
+      expect(password.length).toBeGreaterThanOrEqual(24);
+      expect(svc.output()).toContain(`Its generated password is in ${file}`);
+      const login = await fetch(`${svc.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'admin@example.com', password }),
+      });
+      expect(login.status).toBe(200);
+      expect(((await login.json()) as { user: { role: string } }).user.role).toBe('admin');
+      expect(svc.output()).not.toContain(password);
       const pgDir = join(reachableDataDir(dataDir), 'pg');
       expect(existsSync(join(pgDir, 'postmaster.pid'))).toBe(true);
       svc.child.kill('SIGTERM');
@@ -61,7 +77,8 @@ describe('the service process with an embedded database', () => {
     const svc = spawnService(env, await freePort());
     try {
       await waitForHealth(svc);
-      expect(svc.output()).not.toContain('Generated password');
+      expect(svc.output()).not.toContain('First admin created');
+      expect(svc.output()).not.toContain(readFileSync(join(dataDir, 'initial-admin-password'), 'utf8').trim());
       expect(svc.output()).not.toContain('applied migrations');
       expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8')).toBe(secret);
       svc.child.kill('SIGINT');
@@ -149,6 +166,47 @@ describe('the service process with an embedded database', () => {
     } finally {
       second.child.kill('SIGKILL');
     }
+  });
+
+  it('starts in production without ADMIN_PASSWORD once an admin exists', async () => {
+    const svc = spawnService({ ...env, NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET }, await freePort());
+    try {
+      await waitForHealth(svc);
+      expect(svc.output()).not.toContain('ADMIN_PASSWORD');
+      svc.child.kill('SIGTERM');
+      expect(await svc.exited).toBe(0);
+    } finally {
+      svc.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the first admin in production', () => {
+  // A fresh database of its own on the test run's PostgreSQL server: no admin in it.
+  let databaseUrl: string;
+  const dataDir = mkdtempSync(join(tmpdir(), 'identity-prod-'));
+  beforeAll(async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    const name = `identity_first_admin_w${process.env.JEST_WORKER_ID ?? '1'}`;
+    const c = new Client({ connectionString: url.toString() });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS "${name}"`);
+      await c.query(`CREATE DATABASE "${name}"`);
+    } finally {
+      await c.end();
+    }
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('refuses to start with no admin and no ADMIN_PASSWORD, as a configuration error', async () => {
+    const env = { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
+    const svc = spawnService(env, await freePort());
+    expect(await svc.exited).toBe(78);
+    expect(svc.output()).toContain('ADMIN_PASSWORD: is required in production while no admin exists');
+    expect(existsSync(join(dataDir, 'initial-admin-password'))).toBe(false);
   });
 });
 

@@ -83,6 +83,13 @@ describe('loadConfig', () => {
     );
   });
 
+  it('points APP_URL at the configured PORT unless APP_URL is given', () => {
+    expect(loadConfig({ DATA_DIR: tmp(), PORT: '4123' }).appUrl).toBe('http://localhost:4123');
+    expect(loadConfig({ DATA_DIR: tmp(), PORT: '4123', APP_URL: 'https://id.example.org/' }).appUrl).toBe(
+      'https://id.example.org',
+    );
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({

@@ -203,9 +203,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const adminEmail = get('ADMIN_EMAIL', 'admin@example.com').toLowerCase();
   if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL: "${adminEmail}" is not an email address`);
 
+  const port = int('PORT', '3000', 0, 65535);
   const config: AppConfig = {
     env: nodeEnv as NodeEnv,
-    port: int('PORT', '3000', 0, 65535),
+    port,
     host: get('HOST', '0.0.0.0'),
     databaseUrl: url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     dataDir,
@@ -228,7 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       from: get('MAIL_FROM', 'Identity Service <no-reply@localhost>'),
     },
     portalUrl: url('PORTAL_URL', 'http://localhost:5173', ['http:', 'https:']) ?? '',
-    appUrl: url('APP_URL', 'http://localhost:3000', ['http:', 'https:']) ?? '',
+    // The links in mails must reach this very service, so the default follows PORT.
+    appUrl: url('APP_URL', `http://localhost:${port}`, ['http:', 'https:']) ?? '',
     admin: { email: adminEmail, password: optional('ADMIN_PASSWORD') },
     defaultClientId: get('DEFAULT_CLIENT_ID', 'web'),
     rateLimits,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { Transporter } from 'nodemailer';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -14,8 +14,8 @@ export interface MailMessage {
 
 /**
  * The one way out for mail. With SMTP_URL it speaks SMTP; without it (development) each message is
- * written to DATA_DIR/mail as an .eml file and announced in the log, without its body: mail carries
- * single-use links, and secrets never reach the log.
+ * written to DATA_DIR/mail as an .eml file, with its decoded text beside it (`<same name>.txt`), and
+ * announced in the log without its body: mail carries single-use links, and secrets never reach the log.
  */
 @Injectable()
 export class MailService implements OnApplicationShutdown {
@@ -23,6 +23,7 @@ export class MailService implements OnApplicationShutdown {
   private readonly transport: Transporter;
   readonly mode: 'smtp' | 'file';
   private readonly dir: string;
+  private lastFileMs = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.dir = join(config.dataDir, 'mail');
@@ -40,12 +41,22 @@ export class MailService implements OnApplicationShutdown {
     const info = await this.transport.sendMail({ from: this.config.mail.from, ...message });
     if (this.mode === 'file') {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      const file = join(
-        this.dir,
-        `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`,
-      );
+      // Names begin with the time to the millisecond, one millisecond apart at least: the newest mail
+      // is the last one listed.
+      this.lastFileMs = Math.max(Date.now(), this.lastFileMs + 1);
+      const stamp = new Date(this.lastFileMs).toISOString().replace(/[:.]/g, '-');
+      const base = join(this.dir, `${stamp}-${randomBytes(4).toString('hex')}`);
+      const file = `${base}.eml`;
       await writeFile(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 });
-      this.logger.log({ to: message.to, subject: message.subject, file }, 'mail written to file');
+      // The .eml body is quoted-printable: a link breaks across lines and reads `token=3D...`. The .txt
+      // holds the text as written, one link per line. It appears whole (a rename), after the .eml, so
+      // a script that waits for it never reads half a mail.
+      const text = `${base}.txt`;
+      await writeFile(`${text}.tmp`, `To: ${message.to}\nSubject: ${message.subject}\n\n${message.text}`, {
+        mode: 0o600,
+      });
+      await rename(`${text}.tmp`, text);
+      this.logger.log({ to: message.to, subject: message.subject, file, text }, 'mail written to file');
     } else {
       this.logger.log({ to: message.to, subject: message.subject, messageId: info.messageId }, 'mail sent');
     }

@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, AppConfig, ConfigError } from '../config/config';
 import { ADVISORY_LOCKS } from '../database/locks';
-import { DomainError } from '../common/errors/domain-error';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
+
+export const INITIAL_ADMIN_PASSWORD_FILE = 'initial-admin-password';
 
 /** A generated password that passes the policy: 128 bits of randomness plus one of each required class. */
 export function generatePassword(): string {
@@ -19,13 +22,49 @@ export function generatePassword(): string {
 }
 
 /**
+ * Writes the generated password to a file that only the service's user can read. Created with O_EXCL
+ * (`wx`), so that a symlink planted in its place is never followed. A file already there belongs to an
+ * earlier installation whose admin is not in this database (we only get here when no admin exists), so
+ * its password opens nothing: it is removed and the file created afresh. Returns whether it replaced one.
+ */
+export async function writeInitialPasswordFile(file: string, password: string): Promise<boolean> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  let replaced = false;
+  let handle;
+  try {
+    handle = await open(file, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    await unlink(file);
+    replaced = true;
+    handle = await open(file, 'wx', 0o600);
+  }
+  try {
+    // The umask can only take bits away from 0600; this makes sure that none is missing either.
+    await handle.chmod(0o600);
+    await handle.writeFile(`${password}\n`);
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await unlink(file).catch(() => undefined);
+    throw e;
+  }
+  await handle.close();
+  return replaced;
+}
+
+/**
  * A new installation must be usable at once: when no admin exists, one is created from ADMIN_EMAIL and
- * ADMIN_PASSWORD, or with a generated password that is printed once, to the console and never to the log.
+ * ADMIN_PASSWORD, or with a generated password. A generated password goes to
+ * DATA_DIR/initial-admin-password (mode 0600) and never to stdout or the log, which terminals, files
+ * and container runtimes keep: the console only says where it is (GitLab's initial root password works
+ * the same way). In production nobody reads that file on a server's disk, so production without an
+ * admin insists on ADMIN_PASSWORD.
  */
 @Injectable()
 export class AdminBootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AdminBootstrap');
-  /** Where a generated password is shown; replaced in tests. */
+  /** Where the console is told about a generated password's file; replaced in tests. */
   announce: (text: string) => void = (text) => process.stdout.write(text);
 
   constructor(
@@ -38,23 +77,31 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     await this.ensureAdmin();
   }
 
+  get passwordFile(): string {
+    return join(this.config.dataDir, INITIAL_ADMIN_PASSWORD_FILE);
+  }
+
   async ensureAdmin(): Promise<'exists' | 'created'> {
     const { email, password: configured } = this.config.admin;
     if (configured !== undefined) {
       const problems = passwordProblems(configured, { email });
       if (problems.length) {
-        throw new DomainError(
-          'VALIDATION_ERROR',
-          `ADMIN_PASSWORD is not acceptable: ${describePasswordProblems(problems)}`,
-        );
+        throw new ConfigError([`ADMIN_PASSWORD: is not acceptable: ${describePasswordProblems(problems)}`]);
       }
     }
     const password = configured ?? generatePassword();
     const hash = await this.hasher.hash(password);
+    let replacedFile = false;
     const created = await this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.admins]);
       const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`);
       if (n > 0) return false;
+      if (configured === undefined && this.config.env === 'production') {
+        throw new ConfigError([
+          'ADMIN_PASSWORD: is required in production while no admin exists: the first admin ' +
+            `(ADMIN_EMAIL, now ${email}) is created with it at start. Once an admin exists it may be left unset`,
+        ]);
+      }
       const rows: unknown[] = await m.query(
         `INSERT INTO users (email, password_hash, role, email_verified, is_active, first_name, last_name)
          VALUES ($1, $2, 'admin', true, true, 'Admin', 'User')
@@ -62,21 +109,30 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
         [email, hash],
       );
       if (rows.length === 0) {
-        throw new DomainError(
-          'CONFLICT',
-          `ADMIN_EMAIL ${email} belongs to an existing user who is not an admin; choose another address`,
-        );
+        throw new ConfigError([
+          `ADMIN_EMAIL: ${email} belongs to an existing user who is not an admin; choose another address`,
+        ]);
       }
+      // Inside the transaction: if the file cannot be written, no admin is created whose password
+      // nobody knows, and the next start tries again.
+      if (configured === undefined) replacedFile = await writeInitialPasswordFile(this.passwordFile, password);
       return true;
     });
     if (!created) return 'exists';
-    this.logger.log(`created the first admin ${email}`);
-    if (configured === undefined) {
-      this.announce(
-        `\n  First admin created: ${email}\n  Generated password (shown once, store it now): ${password}\n` +
-          `  Set ADMIN_EMAIL and ADMIN_PASSWORD to choose them yourself.\n\n`,
-      );
+    if (configured !== undefined) {
+      this.logger.log(`created the first admin ${email} with ADMIN_PASSWORD`);
+      return 'created';
     }
+    if (replacedFile) {
+      this.logger.warn(`replaced ${this.passwordFile}, left by an earlier installation whose admin is gone`);
+    }
+    this.logger.log(`created the first admin ${email}; its generated password is in ${this.passwordFile}`);
+    this.announce(
+      `\n  First admin created: ${email}\n` +
+        `  Its generated password is in ${this.passwordFile} (readable by this user only).\n` +
+        `  Sign in, change the password, then delete the file.\n` +
+        `  Set ADMIN_EMAIL and ADMIN_PASSWORD to choose them yourself.\n\n`,
+    );
     return 'created';
   }
 }
