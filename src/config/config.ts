@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { parseDuration } from './duration';
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -180,8 +181,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const logLevel = get('LOG_LEVEL', 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const adminEmail = get('ADMIN_EMAIL', 'admin@example.com').toLowerCase();
+  const adminEmail = normalizeEmail(get('ADMIN_EMAIL', 'admin@example.com'));
   if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL: "${adminEmail}" is not an email address`);
+  else if (hasInvisibleCharacters(adminEmail))
+    problems.push(`ADMIN_EMAIL: ${JSON.stringify(adminEmail)} holds invisible or formatting characters`);
 
   const config: AppConfig = {
     env: nodeEnv as NodeEnv,

@@ -3,13 +3,13 @@ import { DataSource } from 'typeorm';
 import { ClientInfo } from '../auth/portal-auth.service';
 import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
+import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
 import { Role } from '../users/roles';
 import { UserCache } from '../users/user-cache';
-import { normalizeEmail } from '../users/users.service';
 
 const INVALID = 'This sign-in link is invalid, expired or already used';
 
@@ -57,8 +57,9 @@ export class MagicLinkService {
   }
 
   private async deliver(email: string, client: ClientInfo): Promise<void> {
+    if (hasInvisibleCharacters(email)) return;
     const [user] = (await this.dataSource.query(
-      `SELECT id, email FROM users u WHERE lower(u.email) = lower($1) AND ${MAY_USE_LINK}`,
+      `SELECT id, email FROM users u WHERE u.email = $1 AND ${MAY_USE_LINK}`,
       [email],
     )) as { id: string; email: string }[];
     if (!user) return;
