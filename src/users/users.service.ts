@@ -137,6 +137,24 @@ export class UsersService {
       .getOne();
   }
 
+  /**
+   * The id of the account a login identifier names, by the same rule as `findByLogin`: what the
+   * per-account login counter is keyed on, so that an email and a username of one account share it.
+   * One indexed lookup, whether the account exists or not.
+   */
+  async resolveLoginId(identifier: string): Promise<string | null> {
+    const value = normalizeEmail(identifier);
+    if (!value || value.length > 320 || hasInvisibleCharacters(value)) return null;
+    const row = await this.users
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .where(BY_LOGIN, { value })
+      .orderBy('(u.email = :value)', 'DESC')
+      .limit(1)
+      .getRawOne<{ id: string }>();
+    return row?.id ?? null;
+  }
+
   async updatePasswordHash(id: string, hash: string): Promise<void> {
     await this.users.update({ id }, { passwordHash: hash });
   }

@@ -5,14 +5,20 @@ import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig, RateLimitName } from '../../config/config';
 import { extractAccessToken } from '../../auth/strategies/jwt.strategy';
+import { UsersModule } from '../../users/users.module';
+import { UsersService } from '../../users/users.service';
 import { CounterStorage } from './counter-storage';
 import { LoginField, RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
-import { ipAndAccount, ipAndEmail, ipOf } from './trackers';
+import { ipAndAccount, ipAndEmail, ipOf, LoginAccountResolver } from './trackers';
 
 // Order matters: the per-IP login limit counts first, so attempts refused per account still use up the IP's budget.
 const TRACKERS: Record<
   Exclude<RateLimitName, 'default'>,
-  (req: FastifyRequest, field?: 'username' | 'email') => string
+  (
+    req: FastifyRequest,
+    field: 'username' | 'email' | undefined,
+    resolve: LoginAccountResolver,
+  ) => string | Promise<string>
 > = {
   loginIp: ipOf,
   login: ipAndAccount,
@@ -24,7 +30,12 @@ const TRACKERS: Record<
 @Module({ providers: [CounterStorage], exports: [CounterStorage] })
 class CounterStorageModule {}
 
-export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: JwtService): ThrottlerOptions[] {
+export function buildThrottlers(
+  config: AppConfig,
+  reflector: Reflector,
+  jwt: JwtService,
+  resolveAccount: LoginAccountResolver,
+): ThrottlerOptions[] {
   const targets = (ctx: ExecutionContext) => [ctx.getHandler(), ctx.getClass()];
   const throttlers: ThrottlerOptions[] = [];
   for (const name of Object.keys(TRACKERS) as (keyof typeof TRACKERS)[]) {
@@ -35,7 +46,11 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: Jw
       limit: limit.limit,
       ttl: limit.ttlMs,
       getTracker: (req, ctx) =>
-        TRACKERS[name](req as FastifyRequest, reflector.getAllAndOverride(LoginField, targets(ctx)) ?? undefined),
+        TRACKERS[name](
+          req as FastifyRequest,
+          reflector.getAllAndOverride(LoginField, targets(ctx)) ?? undefined,
+          resolveAccount,
+        ),
       skipIf: (ctx) => !(reflector.getAllAndOverride(RateLimited, targets(ctx)) ?? []).includes(name),
     });
   }
@@ -67,10 +82,16 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, jwt: Jw
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      imports: [CounterStorageModule],
-      inject: [APP_CONFIG, Reflector, JwtService, CounterStorage],
-      useFactory: (config: AppConfig, reflector: Reflector, jwt: JwtService, storage: CounterStorage) => ({
-        throttlers: buildThrottlers(config, reflector, jwt),
+      imports: [CounterStorageModule, UsersModule],
+      inject: [APP_CONFIG, Reflector, JwtService, CounterStorage, UsersService],
+      useFactory: (
+        config: AppConfig,
+        reflector: Reflector,
+        jwt: JwtService,
+        storage: CounterStorage,
+        users: UsersService,
+      ) => ({
+        throttlers: buildThrottlers(config, reflector, jwt, (identifier) => users.resolveLoginId(identifier)),
         storage,
       }),
     }),
