@@ -171,7 +171,7 @@ async function seedPopulation(db: Client, from: number, to: number, userHash: st
     );
     // Each kind of token for every other user of this slice: two tokens per user in all.
     const users = `SELECT u.id, g FROM generate_series($1::int, $2::int) g
-                     JOIN users u ON lower(u.email) = 'user' || g || '@bench.example.org'`;
+                     JOIN users u ON u.email = 'user' || g || '@bench.example.org'`;
     await db.query(
       `WITH u AS (${users}), s AS (
          INSERT INTO login_sessions (user_id, method, expires_at)
@@ -213,8 +213,7 @@ async function explainHotLookups(db: Client, userCount: number): Promise<Record<
   const h = hashSecret('absent');
   const lookups: Record<string, [string, unknown[]]> = {
     'login (users by email or username)': [
-      `SELECT * FROM users u WHERE lower(u.email) = lower($1) OR lower(u.username) = lower($1)
-        ORDER BY (lower(u.email) = lower($1)) DESC LIMIT 1`,
+      `SELECT * FROM users u WHERE u.email = $1 OR lower(u.username) = $1 ORDER BY (u.email = $1) DESC LIMIT 1`,
       [email],
     ],
     'refresh (refresh_tokens by hash)': [

@@ -20,11 +20,12 @@ describe('hostile input gets a 4xx in the dialect, never a 500', () => {
       .post('/api/auth/login')
       .send({ username: 'a\u0000b', password: 'x' })
       .expect(400);
-    expect(login.body.error.code).toBe('BAD_REQUEST');
+    // A login identifier with a control character is refused by validation, before any lookup.
+    expect(login.body.error.code).toBe('VALIDATION_ERROR');
     await request(t.url).post('/api/studies').set(h.bearer(admin)).send({ name: 'a\u0000b' }).expect(400);
     await request(t.url).get('/api/audit?event=a%00b').set(h.bearer(admin)).expect(400);
     const clinical = await request(t.url).post('/api/login').send({ email: 'a\u0000b', password: 'x' }).expect(400);
-    expect(clinical.body).toMatchObject({ success: false, code: 'BAD_REQUEST' });
+    expect(clinical.body).toMatchObject({ success: false, code: 'VALIDATION_ERROR' });
     const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM studies`);
     expect(n).toBe(0);
   });

@@ -56,6 +56,21 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
     expect(sixth.headers['retry-after']).toBeDefined();
   });
 
+  it('counts an account once across instances, by email on one and by username on the other', async () => {
+    await request(ctx.a.url)
+      .post('/api/auth/register')
+      .set('Authorization', `Bearer ${await apiA().adminToken()}`)
+      .send({ email: 'shared-count@test.example.org', username: 'shared.count', role: 'viewer', password: PASSWORD })
+      .expect(201);
+    for (const t of [ctx.a, ctx.b, ctx.a, ctx.b, ctx.a]) {
+      await request(t.url)
+        .post('/api/auth/login')
+        .send({ username: 'shared-count@test.example.org', password: 'Wrong-Pass-1' })
+        .expect(401);
+    }
+    await request(ctx.b.url).post('/api/auth/login').send({ username: 'shared.count', password: PASSWORD }).expect(429);
+  });
+
   it('honours a logout made on one instance on the other within a second', async () => {
     const h = apiA();
     await h.createUser('multi@test.example.org', 'researcher');

@@ -21,7 +21,9 @@ import { SessionIssuer } from './session-issuer.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AuditController } from './audit.controller';
 import { StrategyRunner } from './passport';
-import { CALLER_OF, CallerOf } from '../common/throttle/caller';
+import { CALLER_OF, CallerOf, LOGIN_ACCOUNT_OF } from '../common/throttle/caller';
+import type { LoginAccountResolver } from '../common/throttle/trackers';
+import { UsersService } from '../users/users.service';
 
 @Global()
 @Module({
@@ -59,6 +61,15 @@ import { CALLER_OF, CallerOf } from '../common/throttle/caller';
         (req) =>
           jwt.callerOf(req),
     },
+    // The per-account login limit counts by the account an identifier resolves to (email and username alike).
+    {
+      provide: LOGIN_ACCOUNT_OF,
+      inject: [UsersService],
+      useFactory:
+        (users: UsersService): LoginAccountResolver =>
+        (identifier) =>
+          users.resolveLoginId(identifier),
+    },
     RefreshTokensService,
     SessionIssuer,
     AccessRevoker,
@@ -75,6 +86,7 @@ import { CALLER_OF, CallerOf } from '../common/throttle/caller';
     PortalAuthService,
     StrategyRunner,
     CALLER_OF,
+    LOGIN_ACCOUNT_OF,
   ],
 })
 export class AuthModule {}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { parseDuration } from './duration';
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -200,8 +201,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       problems.push(`MFA_REQUIRED_ROLES: "${role}" is not a role (${KNOWN_ROLES.join(', ')})`);
   }
 
-  const adminEmail = get('ADMIN_EMAIL', 'admin@example.com').toLowerCase();
+  const adminEmail = normalizeEmail(get('ADMIN_EMAIL', 'admin@example.com'));
   if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL: "${adminEmail}" is not an email address`);
+  else if (hasInvisibleCharacters(adminEmail))
+    problems.push(`ADMIN_EMAIL: ${JSON.stringify(adminEmail)} holds invisible or formatting characters`);
 
   const port = int('PORT', '3000', 0, 65535);
   const config: AppConfig = {

@@ -20,6 +20,7 @@ import { CurrentUser, Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { toBool, toInt, trim } from '../common/dto/query';
+import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { UsersService } from '../users/users.service';
 import { IamAuthService } from './iam-auth.service';
@@ -28,7 +29,9 @@ import { SpacesService, SpaceView } from './spaces.service';
 
 class IamLoginDto {
   @ApiProperty({ description: 'username or email address' })
+  @Transform(toIdentifier)
   @IsString({ message: 'This field is required.' })
+  @NoInvisibleCharacters('username', { message: 'This field may not hold invisible or formatting characters.' })
   @MinLength(1, { message: 'This field may not be blank.' })
   @MaxLength(320)
   username!: string;

@@ -14,14 +14,15 @@ import { clientInfo } from '../auth/portal-auth.controller';
 import { LoginBody } from '../auth/session-issuer.service';
 import { Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { trim } from '../common/dto/query';
+import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { MagicLinkService } from './magic-link.service';
 import { MagicTokenGuard } from './magic-link.strategy';
 
 class MagicLinkRequestDto {
   @ApiProperty({ example: 'patient@example.org' })
-  @Transform(trim)
+  @Transform(toIdentifier)
+  @NoInvisibleCharacters('email')
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email!: string;
@@ -45,11 +46,13 @@ export class MagicLinkController {
   @RateLimited(['magicLink'])
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Mail a one-time sign-in link (patients and caregivers; works for every active user)',
+    summary: 'Mail a one-time sign-in link (active patients and caregivers only)',
     description:
-      'Always 202 with the same body for a syntactically valid address, registered or not; the mail (to active ' +
-      'users only) carries `${PORTAL_URL}/auth?token=...`, valid MAGIC_LINK_TTL (15 minutes), once. Asking again ' +
-      'sends a new link and leaves older unexpired links working. Limited per IP and email (RATE_LIMIT_MAGIC_LINK).',
+      'Always 202 with the same body, at once, for a syntactically valid address, registered or not, whatever its ' +
+      'role; the mail goes only to active `patient` and `caregiver` accounts (every other role signs in with its ' +
+      'password) and carries `${PORTAL_URL}/auth?token=...`, valid MAGIC_LINK_TTL (15 minutes), once. Asking again ' +
+      'sends a new link and leaves older unexpired links working. The address is NFKC-normalised and lower-cased; ' +
+      'one with invisible or formatting characters is a 400. Limited per IP and email (RATE_LIMIT_MAGIC_LINK).',
   })
   @ApiAcceptedResponse({ schema: { example: { message: 'Magic link sent to patient@example.org' } } })
   request(@Body() body: MagicLinkRequestDto, @Req() req: FastifyRequest): { message: string } {
@@ -66,7 +69,8 @@ export class MagicLinkController {
     summary: 'Exchange a magic-link token for the login body of POST /api/auth/login',
     description:
       'A POST, never a GET, so that mail scanners opening links cannot use them up. Used, expired, unknown or ' +
-      'malformed tokens: 401 INVALID_TOKEN, and a failed attempt uses nothing up. Verifies the email address.',
+      'malformed tokens: 401 INVALID_TOKEN, and a failed attempt uses nothing up. So is a link whose account has ' +
+      'since been disabled or given a role other than patient or caregiver. Verifies the email address.',
   })
   @ApiOkResponse({ description: 'access_token, token_type, expires_in, refresh_token, user' })
   @ApiUnauthorizedResponse({

@@ -3,17 +3,27 @@ import { DataSource } from 'typeorm';
 import { ClientInfo } from '../auth/portal-auth.service';
 import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
+import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
+import { Role } from '../users/roles';
 import { UserCache } from '../users/user-cache';
-import { normalizeEmail } from '../users/users.service';
 
 const INVALID = 'This sign-in link is invalid, expired or already used';
 
 /**
- * Passwordless sign-in. A link is a 256-bit token kept only as a hash; it works once (one conditional
+ * The roles a link signs in (API.md 1.2). Every other role has a password, and a link would let whoever
+ * reads that mailbox in without it: an admin's mailbox would be an admin account. Checked when a link
+ * is sent and again when it is used, so a link mailed before a role change (or before the account was
+ * disabled) opens nothing.
+ */
+export const MAGIC_LINK_ROLES: readonly Role[] = ['patient', 'caregiver'];
+const MAY_USE_LINK = `u.is_active AND u.role IN (${MAGIC_LINK_ROLES.map((r) => `'${r}'`).join(', ')})`;
+
+/**
+ * Passwordless sign-in for patients and caregivers. A link is a 256-bit token kept only as a hash; it works once (one conditional
  * UPDATE) within MAGIC_LINK_TTL. Several links may be outstanding at once: asking for a new one does not
  * cancel an older one that has not expired, so a mail that arrives late still works.
  */
@@ -33,7 +43,7 @@ export class MagicLinkService {
 
   /**
    * Answers at once, identically for every address; the lookup and the mail happen afterwards, so the
-   * response time says nothing about whether the account exists.
+   * response time says nothing about whether the account exists, nor about its role.
    */
   request(email: string, client: ClientInfo): void {
     const job = this.deliver(normalizeEmail(email), client)
@@ -47,8 +57,9 @@ export class MagicLinkService {
   }
 
   private async deliver(email: string, client: ClientInfo): Promise<void> {
+    if (hasInvisibleCharacters(email)) return;
     const [user] = (await this.dataSource.query(
-      `SELECT id, email FROM users WHERE lower(email) = lower($1) AND is_active`,
+      `SELECT id, email FROM users u WHERE u.email = $1 AND ${MAY_USE_LINK}`,
       [email],
     )) as { id: string; email: string }[];
     if (!user) return;
@@ -78,7 +89,7 @@ export class MagicLinkService {
     if (!SECRET_PATTERN.test(token)) return false;
     const rows: unknown[] = await this.dataSource.query(
       `SELECT 1 FROM magic_links m JOIN users u ON u.id = m.user_id
-        WHERE m.token_hash = $1 AND m.used_at IS NULL AND m.expires_at > now() AND u.is_active`,
+        WHERE m.token_hash = $1 AND m.used_at IS NULL AND m.expires_at > now() AND ${MAY_USE_LINK}`,
       [hashSecret(token)],
     );
     return rows.length > 0;
@@ -95,7 +106,7 @@ export class MagicLinkService {
         `UPDATE magic_links ml SET used_at = now()
            FROM users u
           WHERE ml.token_hash = $1 AND ml.used_at IS NULL AND ml.expires_at > now()
-            AND u.id = ml.user_id AND u.is_active
+            AND u.id = ml.user_id AND ${MAY_USE_LINK}
           RETURNING ml.user_id`,
         [hashSecret(token)],
       )) as [{ user_id: string }[], number];

@@ -18,7 +18,7 @@ import { clientInfo } from '../auth/portal-auth.controller';
 import { PortalAuthService } from '../auth/portal-auth.service';
 import { AuthSchemes, CurrentUser, Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { trim } from '../common/dto/query';
+import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { PublicUser } from '../users/users.service';
 import { KeyTokenPair, KeyTokensService } from './key-tokens.service';
@@ -31,8 +31,9 @@ class LoginCredentialsDto {
   client!: string;
 
   @ApiProperty({ example: 'user@example.org', description: 'email address or username' })
-  @Transform(trim)
+  @Transform(toIdentifier)
   @IsString({ message: 'email is required' })
+  @NoInvisibleCharacters('email')
   @MinLength(1, { message: 'email is required' })
   @MaxLength(320)
   email!: string;
@@ -81,7 +82,8 @@ const unlessAbsent = ValidateIf((_dto: object, value: unknown) => value !== unde
 class UpdateMeDto {
   @ApiPropertyOptional({ description: 'must be free; the new address starts unverified' })
   @unlessAbsent
-  @Transform(trim)
+  @Transform(toIdentifier)
+  @NoInvisibleCharacters('email')
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email?: string;

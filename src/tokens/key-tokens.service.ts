@@ -11,7 +11,7 @@ import { hashSecret, newSecret } from '../common/secrets';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
 import { Role } from '../users/roles';
-import { normalizeEmail, PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { ClientsService } from './clients.service';
 
 /** Self-sign-up never chooses its role (API.md section 0): key:token accounts start with the least. */
@@ -233,9 +233,12 @@ export class KeyTokensService {
   async updateMe(caller: AuthUser, change: { email?: string; password?: string }): Promise<PublicUser> {
     const user = await this.users.getById(caller.id);
     const patch: Record<string, unknown> = {};
-    if (change.email != null && normalizeEmail(change.email) !== user.email) {
-      patch.email = normalizeEmail(change.email);
-      patch.emailVerified = false;
+    if (change.email != null) {
+      const email = this.users.acceptableEmail(change.email);
+      if (email !== user.email) {
+        patch.email = email;
+        patch.emailVerified = false;
+      }
     }
     if (change.password != null) {
       const problems = passwordProblems(change.password, {

@@ -105,7 +105,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       const rows: unknown[] = await m.query(
         `INSERT INTO users (email, password_hash, role, email_verified, is_active, first_name, last_name)
          VALUES ($1, $2, 'admin', true, true, 'Admin', 'User')
-         ON CONFLICT (lower(email)) DO NOTHING RETURNING id`,
+         ON CONFLICT (email) DO NOTHING RETURNING id`,
         [email, hash],
       );
       if (rows.length === 0) {

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
+import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { UserCache } from './user-cache';
-import { normalizeEmail } from './users.service';
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000;
 const INVALID = 'This verification link is invalid, expired or already used';
@@ -87,9 +87,10 @@ export class EmailVerificationService implements OnApplicationShutdown {
   }
 
   private async resendNow(email: string): Promise<void> {
+    if (hasInvisibleCharacters(email)) return;
     const token = await this.dataSource.transaction(async (m) => {
       const [user] = (await m.query(
-        `SELECT id FROM users WHERE lower(email) = lower($1) AND is_active AND NOT email_verified FOR UPDATE`,
+        `SELECT id FROM users WHERE email = $1 AND is_active AND NOT email_verified FOR UPDATE`,
         [email],
       )) as { id: string }[];
       return user ? this.issue(m, user.id) : null;

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { Page } from '../common/dto/query';
+import { hasInvisibleCharacters, invisibleCharactersMessage, normalizeEmail } from '../common/identifiers';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
@@ -10,9 +11,14 @@ import { describePasswordProblems, passwordProblems } from './password-policy';
 import { Role, SubscriptionStatus } from './roles';
 import { UserCache } from './user-cache';
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+/** Where the code has always found it; the one definition lives in common/identifiers. */
+export { normalizeEmail };
+
+/**
+ * The account a login identifier names (API.md section 0: an email address or a username), the email
+ * first. `:value` is the normalised identifier; both branches are served by a unique index.
+ */
+const BY_LOGIN = 'u.email = :value OR lower(u.username) = :value';
 
 /** The user as the portal and the key:token surface show it: never the hash. */
 export interface PublicUser {
@@ -115,16 +121,38 @@ export class UsersService {
     return user;
   }
 
-  /** Every login identifier accepts an email address or a username (API.md section 0). */
+  /**
+   * Every login identifier accepts an email address or a username (API.md section 0), normalised as
+   * every address is stored. Text with invisible characters names no account (the DTOs refuse it first).
+   */
   findByLogin(identifier: string): Promise<User | null> {
-    const value = identifier.trim();
+    const value = normalizeEmail(identifier);
+    if (hasInvisibleCharacters(value)) return Promise.resolve(null);
     return this.users
       .createQueryBuilder('u')
       .addSelect('u.passwordHash')
-      .where('lower(u.email) = lower(:value) OR lower(u.username) = lower(:value)', { value })
-      .orderBy('(lower(u.email) = lower(:value))', 'DESC')
+      .where(BY_LOGIN, { value })
+      .orderBy('(u.email = :value)', 'DESC')
       .limit(1)
       .getOne();
+  }
+
+  /**
+   * The id of the account a login identifier names, by the same rule as `findByLogin`: what the
+   * per-account login counter is keyed on, so that an email and a username of one account share it.
+   * One indexed lookup, whether the account exists or not.
+   */
+  async resolveLoginId(identifier: string): Promise<string | null> {
+    const value = normalizeEmail(identifier);
+    if (!value || value.length > 320 || hasInvisibleCharacters(value)) return null;
+    const row = await this.users
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .where(BY_LOGIN, { value })
+      .orderBy('(u.email = :value)', 'DESC')
+      .limit(1)
+      .getRawOne<{ id: string }>();
+    return row?.id ?? null;
   }
 
   async updatePasswordHash(id: string, hash: string): Promise<void> {
@@ -142,7 +170,7 @@ export class UsersService {
 
   /** Creates a user; the password (if any) must pass the policy. Duplicate email or username is a 409. */
   async create(input: NewUser, manager?: EntityManager): Promise<User> {
-    const email = normalizeEmail(input.email);
+    const email = this.acceptableEmail(input.email);
     let passwordHash: string | null = null;
     if (input.password !== undefined && input.password !== null) {
       const problems = passwordProblems(input.password, { email, username: input.username });
@@ -174,6 +202,20 @@ export class UsersService {
     } catch (e) {
       throw this.translateUnique(e);
     }
+  }
+
+  /**
+   * The address as it is stored and compared: normalised, and refused when it holds invisible
+   * characters (the DTOs refuse those first; this keeps every other caller to the same rule).
+   */
+  acceptableEmail(email: string): string {
+    const normalized = normalizeEmail(email);
+    if (hasInvisibleCharacters(normalized)) {
+      throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
+        { name: 'email', message: invisibleCharactersMessage('email') },
+      ]);
+    }
+    return normalized;
   }
 
   translateUnique(e: unknown): unknown {

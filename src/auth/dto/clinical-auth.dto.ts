@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { toBool, trim } from '../../common/dto/query';
+import { NoInvisibleCharacters, toIdentifier } from '../../common/identifiers';
 
 const required = (field: string) => ({ message: `${field} is required` });
 
@@ -28,9 +29,10 @@ export class ClinicalRegisterDto {
   lastName!: string;
 
   @ApiProperty({ example: 'grace@clinic.example' })
-  @Transform(trim)
+  @Transform(toIdentifier)
   @IsString(required('email'))
   @IsNotEmpty(required('email'))
+  @NoInvisibleCharacters('email')
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email!: string;
@@ -67,8 +69,10 @@ export class ClinicalRegisterDto {
 
 export class ClinicalLoginDto {
   @ApiProperty({ description: 'email address (a username works too)' })
+  @Transform(toIdentifier)
   @IsString(required('email'))
   @IsNotEmpty(required('email'))
+  @NoInvisibleCharacters('email')
   @MaxLength(320)
   email!: string;
 
@@ -94,7 +98,8 @@ export class VerifyEmailDto {
 
 export class ResendVerificationDto {
   @ApiProperty()
-  @Transform(trim)
+  @Transform(toIdentifier)
+  @NoInvisibleCharacters('email')
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email!: string;

@@ -1,20 +1,25 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { toBool, trim } from '../../common/dto/query';
+import { toBool } from '../../common/dto/query';
+import { NoInvisibleCharacters, toIdentifier } from '../../common/identifiers';
 import { ROLES, Role } from '../../users/roles';
 
 export class LoginDto {
   @ApiPropertyOptional({ description: 'email address or username', example: 'admin@example.com' })
   @IsOptional()
+  @Transform(toIdentifier)
   @IsString()
+  @NoInvisibleCharacters('username')
   @MinLength(1)
   @MaxLength(320)
   username?: string;
 
   @ApiPropertyOptional({ description: 'email address or username (either field works)' })
   @IsOptional()
+  @Transform(toIdentifier)
   @IsString()
+  @NoInvisibleCharacters('email')
   @MinLength(1)
   @MaxLength(320)
   email?: string;
@@ -47,8 +52,12 @@ export class RefreshDto {
 }
 
 export class RegisterUserDto {
-  @ApiProperty({ example: 'participant@example.org' })
-  @Transform(trim)
+  @ApiProperty({
+    example: 'participant@example.org',
+    description: 'stored NFKC-normalised and lower-cased; invisible or formatting characters are refused',
+  })
+  @Transform(toIdentifier)
+  @NoInvisibleCharacters('email')
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email!: string;

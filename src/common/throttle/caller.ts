@@ -7,3 +7,9 @@ import type { FastifyRequest } from 'fastify';
  */
 export type CallerOf = (req: FastifyRequest) => string | undefined;
 export const CALLER_OF = Symbol('CALLER_OF');
+
+/**
+ * The account a login identifier (an email address or a username) names, for the per-account login limit:
+ * its user id, or null for no account. Provided by the feature that owns the users.
+ */
+export const LOGIN_ACCOUNT_OF = Symbol('LOGIN_ACCOUNT_OF');

@@ -3,15 +3,19 @@ import { Reflector } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig, RateLimitName } from '../../config/config';
-import { CALLER_OF, CallerOf } from './caller';
+import { CALLER_OF, CallerOf, LOGIN_ACCOUNT_OF } from './caller';
 import { CounterStorage } from './counter-storage';
 import { LoginField, RateLimited, SkipDefaultRateLimit } from './rate-limit.decorators';
-import { ipAndAccount, ipAndEmail, ipOf } from './trackers';
+import { ipAndAccount, ipAndEmail, ipOf, LoginAccountResolver } from './trackers';
 
 // Order matters: the per-IP login limit counts first, so attempts refused per account still use up the IP's budget.
 const TRACKERS: Record<
   Exclude<RateLimitName, 'default'>,
-  (req: FastifyRequest, field?: 'username' | 'email') => string
+  (
+    req: FastifyRequest,
+    field: 'username' | 'email' | undefined,
+    resolve: LoginAccountResolver,
+  ) => string | Promise<string>
 > = {
   loginIp: ipOf,
   login: ipAndAccount,
@@ -23,7 +27,12 @@ const TRACKERS: Record<
 @Module({ providers: [CounterStorage], exports: [CounterStorage] })
 class CounterStorageModule {}
 
-export function buildThrottlers(config: AppConfig, reflector: Reflector, callerOf: CallerOf): ThrottlerOptions[] {
+export function buildThrottlers(
+  config: AppConfig,
+  reflector: Reflector,
+  callerOf: CallerOf,
+  resolveAccount: LoginAccountResolver,
+): ThrottlerOptions[] {
   const targets = (ctx: ExecutionContext) => [ctx.getHandler(), ctx.getClass()];
   const throttlers: ThrottlerOptions[] = [];
   for (const name of Object.keys(TRACKERS) as (keyof typeof TRACKERS)[]) {
@@ -34,7 +43,11 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, callerO
       limit: limit.limit,
       ttl: limit.ttlMs,
       getTracker: (req, ctx) =>
-        TRACKERS[name](req as FastifyRequest, reflector.getAllAndOverride(LoginField, targets(ctx)) ?? undefined),
+        TRACKERS[name](
+          req as FastifyRequest,
+          reflector.getAllAndOverride(LoginField, targets(ctx)) ?? undefined,
+          resolveAccount,
+        ),
       skipIf: (ctx) => !(reflector.getAllAndOverride(RateLimited, targets(ctx)) ?? []).includes(name),
     });
   }
@@ -60,9 +73,15 @@ export function buildThrottlers(config: AppConfig, reflector: Reflector, callerO
   imports: [
     ThrottlerModule.forRootAsync({
       imports: [CounterStorageModule],
-      inject: [APP_CONFIG, Reflector, CALLER_OF, CounterStorage],
-      useFactory: (config: AppConfig, reflector: Reflector, callerOf: CallerOf, storage: CounterStorage) => ({
-        throttlers: buildThrottlers(config, reflector, callerOf),
+      inject: [APP_CONFIG, Reflector, CALLER_OF, LOGIN_ACCOUNT_OF, CounterStorage],
+      useFactory: (
+        config: AppConfig,
+        reflector: Reflector,
+        callerOf: CallerOf,
+        resolveAccount: LoginAccountResolver,
+        storage: CounterStorage,
+      ) => ({
+        throttlers: buildThrottlers(config, reflector, callerOf, resolveAccount),
         storage,
       }),
     }),

@@ -5,6 +5,7 @@ import { PatientPortal1763900200000 } from './1763900200000-PatientPortal';
 import { Clinical1763900300000 } from './1763900300000-Clinical';
 import { KeyToken1763900400000 } from './1763900400000-KeyToken';
 import { Iam1763900500000 } from './1763900500000-Iam';
+import { NormalizedEmails1763900600000 } from './1763900600000-NormalizedEmails';
 import { Mfa1763900700000 } from './1763900700000-Mfa';
 
 export const MIGRATIONS = [
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   Clinical1763900300000,
   KeyToken1763900400000,
   Iam1763900500000,
+  NormalizedEmails1763900600000,
   Mfa1763900700000,
 ];

@@ -6,7 +6,10 @@ export class User {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  /** Stored trimmed and lower-cased; a unique index on lower(email) keeps it unique whatever the case. */
+  /**
+   * Stored normalised (common/identifiers: NFKC, lower-cased, trimmed) and compared as stored; the
+   * unique index users_email_key is on this value, so addresses that look alike cannot both exist.
+   */
   @Column({ type: 'varchar', length: 320 })
   email!: string;
 
