@@ -23,6 +23,7 @@ import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { MailModule } from './mail/mail.module';
 import { RedisModule } from './redis/redis.module';
+import { SmsModule } from './sms/sms.module';
 import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
@@ -41,6 +42,7 @@ export class AppModule {
         DatabaseModule.forRoot(ENTITIES),
         RedisModule,
         MailModule,
+        SmsModule,
         UsersModule,
         AuthModule,
         ThrottleModule,

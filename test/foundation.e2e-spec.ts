@@ -62,6 +62,7 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
     expect(res.body.status).toBe('ok');
     expect(res.body.details.database.status).toBe('up');
     expect(res.body.details.mail).toEqual({ status: 'up', mode: 'smtp' });
+    expect(res.body.details.sms).toEqual({ status: 'up', mode: 'file' });
     expect(res.body.details.redis).toEqual({ status: 'up', configured: false });
   });
 

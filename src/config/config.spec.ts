@@ -110,6 +110,90 @@ describe('loadConfig', () => {
     }
   });
 
+  describe('SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'q8Zr1vT3kLm9PwX2bN7cY4hJ6fD0sA5gE' };
+    const strong = 'Hk3vQ9zX1pL7mR2tB8nW4cY6jF0sD5gA';
+
+    it('writes SMS to files when the URL is unset (the documented default), with a 5 s webhook timeout', () => {
+      const c = loadConfig({ DATA_DIR: tmp() });
+      expect(c.sms).toEqual({ timeoutMs: 5000 });
+      expect(loadConfig({ DATA_DIR: tmp(), SMS_WEBHOOK_URL: ' ' }).sms.webhookUrl).toBeUndefined();
+    });
+
+    it('reads the URL exactly as written and the secret as bytes', () => {
+      const c = loadConfig({
+        DATA_DIR: tmp(),
+        SMS_WEBHOOK_URL: 'http://gateway.internal:8080/sms/',
+        SMS_WEBHOOK_SECRET: 'dev-webhook-secret-16+',
+      });
+      expect(c.sms.webhookUrl).toBe('http://gateway.internal:8080/sms/');
+      expect(c.sms.webhookSecret?.toString('utf8')).toBe('dev-webhook-secret-16+');
+    });
+
+    it.each(['not a url', 'ftp://gateway.example/sms', 'https://user:pass@gateway.test/sms'])(
+      'refuses the URL %p',
+      (url) => {
+        expect(() =>
+          loadConfig({ DATA_DIR: tmp(), SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: 'dev-webhook-secret-16+' }),
+        ).toThrow(/SMS_WEBHOOK_URL: /);
+      },
+    );
+
+    it('requires the secret when the URL is set, 16 bytes or more', () => {
+      expect(() => loadConfig({ DATA_DIR: tmp(), SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms' })).toThrow(
+        /SMS_WEBHOOK_SECRET: is required when SMS_WEBHOOK_URL is set/,
+      );
+      expect(() =>
+        loadConfig({ DATA_DIR: tmp(), SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms', SMS_WEBHOOK_SECRET: 'short' }),
+      ).toThrow(/SMS_WEBHOOK_SECRET: must be at least 16 bytes/);
+    });
+
+    it('in production: https, or http to a loopback address only', () => {
+      expect(() =>
+        loadConfig({ ...prod, SMS_WEBHOOK_URL: 'http://gateway.internal/sms', SMS_WEBHOOK_SECRET: strong }),
+      ).toThrow(/SMS_WEBHOOK_URL: must use https: in production/);
+      for (const url of [
+        'https://gateway.internal/sms',
+        'http://127.0.0.1:8080/sms',
+        'http://localhost/sms',
+        'http://[::1]/sms',
+      ]) {
+        expect(loadConfig({ ...prod, SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: strong }).sms.webhookUrl).toBe(url);
+      }
+    });
+
+    it('in production: refuses a short or placeholder secret, as for JWT_SECRET', () => {
+      const url = 'https://gateway.internal/sms';
+      expect(() => loadConfig({ ...prod, SMS_WEBHOOK_URL: url })).toThrow(/SMS_WEBHOOK_SECRET: is required/);
+      expect(() => loadConfig({ ...prod, SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: 'x'.repeat(20) })).toThrow(
+        /SMS_WEBHOOK_SECRET: must be at least 32 bytes in production/,
+      );
+      for (const secret of [
+        'b'.repeat(40),
+        'your-webhook-secret-goes-here-0123456789',
+        'change-me-0123456789abcdefghijklmnop',
+      ]) {
+        expect(() => loadConfig({ ...prod, SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: secret })).toThrow(
+          /SMS_WEBHOOK_SECRET: looks like a placeholder/,
+        );
+      }
+      expect(loadConfig({ ...prod, SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: strong }).sms.webhookSecret?.length).toBe(
+        32,
+      );
+    });
+
+    it('lists a bad URL and a missing secret together', () => {
+      try {
+        loadConfig({ DATA_DIR: tmp(), SMS_WEBHOOK_URL: 'smtp://x' });
+        fail('expected a ConfigError');
+      } catch (e) {
+        const problems = (e as ConfigError).problems.join('\n');
+        expect(problems).toMatch(/SMS_WEBHOOK_URL/);
+        expect(problems).toMatch(/SMS_WEBHOOK_SECRET/);
+      }
+    });
+  });
+
   it('reads rate limits, lists and TRUST_PROXY', () => {
     const c = loadConfig({
       DATA_DIR: tmp(),

@@ -33,6 +33,8 @@ export interface AppConfig {
     tempToken: number;
   };
   mail: { smtpUrl?: string; from: string };
+  /** Outgoing SMS: a signed webhook, or files in DATA_DIR/sms when `webhookUrl` is unset. */
+  sms: { webhookUrl?: string; webhookSecret?: Buffer; timeoutMs: number };
   portalUrl: string;
   appUrl: string;
   admin: { email: string; password?: string };
@@ -76,7 +78,71 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** Secrets that appear in tutorials and sample files; a production service must never run with one. */
 const PLACEHOLDER_SECRET =
-  /change[-_ .]?me|your[-_ .]?(jwt[-_ .]?)?secret|placeholder|example|secret[-_ .]?key|^(secret|password|default)/i;
+  /change[-_ .]?me|your[-_ .]?([a-z]+[-_ .]?)?secret|placeholder|example|secret[-_ .]?key|^(secret|password|default)/i;
+
+/** How long one SMS webhook call may take, connection to answer; a code must not hold a login for longer. */
+export const SMS_WEBHOOK_TIMEOUT_MS = 5000;
+
+/** Loopback hosts: traffic to them never leaves the machine (a gateway sidecar), so plain http is acceptable. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * A shared secret (HMAC key) checked as JWT_SECRET is: 16 bytes or more, and in production 32 bytes or
+ * more with no placeholder or low-variety value.
+ */
+function secretProblem(name: string, raw: string, isProduction: boolean): string | undefined {
+  const bytes = Buffer.byteLength(raw, 'utf8');
+  if (isProduction) {
+    if (bytes < 32) return `${name}: must be at least 32 bytes in production`;
+    if (PLACEHOLDER_SECRET.test(raw) || new Set(raw).size < 10) {
+      return `${name}: looks like a placeholder; generate one with \`openssl rand -base64 48\``;
+    }
+  } else if (bytes < 16) {
+    return `${name}: must be at least 16 bytes (32 or more in production)`;
+  }
+  return undefined;
+}
+
+/**
+ * SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET. The URL is kept exactly as written (no trailing slash
+ * removed: it is the receiver's path). Production needs https, since the body carries a sign-in code,
+ * except to a loopback address. Credentials in the URL are refused: fetch will not send them, and the
+ * HMAC secret is what authenticates the service to the receiver.
+ */
+function smsWebhook(
+  env: NodeJS.ProcessEnv,
+  isProduction: boolean,
+  problems: string[],
+): { webhookUrl?: string; webhookSecret?: Buffer } {
+  const rawUrl = env.SMS_WEBHOOK_URL?.trim() || undefined;
+  const rawSecret = env.SMS_WEBHOOK_SECRET?.trim() || undefined;
+  if (rawUrl === undefined) return {};
+  let webhookUrl: string | undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(rawUrl);
+  } catch {
+    problems.push('SMS_WEBHOOK_URL: is not a URL');
+  }
+  if (parsed) {
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      problems.push('SMS_WEBHOOK_URL: must use http: or https:');
+    } else if (parsed.username || parsed.password) {
+      problems.push('SMS_WEBHOOK_URL: must not hold credentials (the X-Signature HMAC authenticates the service)');
+    } else if (isProduction && parsed.protocol === 'http:' && !LOOPBACK_HOST.test(parsed.hostname)) {
+      problems.push('SMS_WEBHOOK_URL: must use https: in production (http: only to a loopback address)');
+    } else {
+      webhookUrl = rawUrl;
+    }
+  }
+  if (rawSecret === undefined) {
+    problems.push('SMS_WEBHOOK_SECRET: is required when SMS_WEBHOOK_URL is set');
+    return {};
+  }
+  const problem = secretProblem('SMS_WEBHOOK_SECRET', rawSecret, isProduction);
+  if (problem) problems.push(problem);
+  return webhookUrl && !problem ? { webhookUrl, webhookSecret: Buffer.from(rawSecret, 'utf8') } : {};
+}
 
 export function parseRateLimit(value: string): RateLimit | null {
   if (value.trim().toLowerCase() === 'off') return null;
@@ -231,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
       from: get('MAIL_FROM', 'Identity Service <no-reply@localhost>'),
     },
+    sms: { ...smsWebhook(env, isProduction, problems), timeoutMs: SMS_WEBHOOK_TIMEOUT_MS },
     portalUrl: url('PORTAL_URL', 'http://localhost:5173', ['http:', 'https:']) ?? '',
     // The links in mails must reach this very service, so the default follows PORT.
     appUrl: url('APP_URL', `http://localhost:${port}`, ['http:', 'https:']) ?? '',

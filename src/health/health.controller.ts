@@ -7,6 +7,7 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
 import { MailService } from '../mail/mail.service';
 import { RedisService } from '../redis/redis.service';
+import { SmsService } from '../sms/sms.service';
 
 @ApiTags('health')
 @ErrorDialect('portal')
@@ -18,6 +19,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly mail: MailService,
     private readonly redis: RedisService,
+    private readonly sms: SmsService,
   ) {}
 
   @Get()
@@ -32,7 +34,7 @@ export class HealthController {
   @Get('detailed')
   @Roles(['admin'])
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Readiness of each dependency: database, mail, redis (admin only).' })
+  @ApiOperation({ summary: 'Readiness of each dependency: database, mail, sms, redis (admin only).' })
   @ApiOkResponse({ description: 'Every dependency is up (terminus shape: status, info, error, details).' })
   @ApiServiceUnavailableResponse({ description: 'At least one dependency is down; `error` names it.' })
   async detailed(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
@@ -43,6 +45,11 @@ export class HealthController {
           const mail = await this.mail.check();
           const session = this.indicators.check('mail');
           return mail.ok ? session.up({ mode: mail.mode }) : session.down({ mode: mail.mode, message: mail.error });
+        },
+        async () => {
+          const sms = await this.sms.check();
+          const session = this.indicators.check('sms');
+          return sms.ok ? session.up({ mode: sms.mode }) : session.down({ mode: sms.mode, message: sms.error });
         },
         async () => {
           const session = this.indicators.check('redis');
