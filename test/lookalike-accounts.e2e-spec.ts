@@ -283,7 +283,11 @@ describe('the migration that folds stored addresses', () => {
     await before.runMigrations();
     await before.destroy();
     NormalizedEmails1763900600000.report = (m) => messages.push(m);
-    ds = await new DataSource(dataSourceOptions(url.toString(), ENTITIES)).initialize();
+    // Up to this migration only: later ones are not what this suite tests.
+    ds = await new DataSource({
+      ...dataSourceOptions(url.toString(), ENTITIES),
+      migrations: MIGRATIONS.slice(0, target + 1),
+    }).initialize();
   });
   afterAll(async () => {
     NormalizedEmails1763900600000.report = report;

@@ -1,8 +1,9 @@
 import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
-import { AuthSchemes, IS_PUBLIC, Roles } from '../src/auth/decorators';
+import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Roles } from '../src/auth/decorators';
+import { StepUpGuard } from '../src/auth/mfa-policy.guards';
 import { ErrorDialect } from '../src/common/decorators/error-dialect.decorator';
 import { RateLimited, SkipDefaultRateLimit } from '../src/common/throttle/rate-limit.decorators';
 import { startTestApp, TestApp } from './harness';
@@ -14,6 +15,10 @@ interface RouteRow {
   schemes: string;
   dialect: string;
   limits: string;
+  /** `aal2`: needs a sign-in with the second factor once the caller has MFA on (API.md 6). */
+  assurance: string;
+  /** Reached by a role of MFA_REQUIRED_ROLES before it has a second factor. */
+  beforeEnrolment: boolean;
 }
 
 /** Every route with who may reach it, read from the running application's metadata. */
@@ -45,6 +50,10 @@ function routeTable(t: TestApp): RouteRow[] {
           ...(reflector.getAllAndOverride(SkipDefaultRateLimit, targets) ? [] : ['default']),
           ...(reflector.getAllAndOverride(RateLimited, targets) ?? []),
         ].join(', '),
+        assurance: ((Reflect.getMetadata(GUARDS_METADATA, handler) ?? []) as unknown[]).includes(StepUpGuard)
+          ? 'aal2'
+          : '',
+        beforeEnrolment: reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_MFA_ENROLMENT, targets) === true,
       });
     }
   }
@@ -62,7 +71,9 @@ describe('who may reach what', () => {
     const table = routeTable(t)
       .map(
         (r) =>
-          `${r.route.padEnd(42)} ${r.public ? 'PUBLIC' : 'auth  '} roles=[${r.roles}] schemes=[${r.schemes}] dialect=${r.dialect} limits=[${r.limits}]`,
+          `${r.route.padEnd(42)} ${r.public ? 'PUBLIC' : 'auth  '} roles=[${r.roles}] schemes=[${r.schemes}] dialect=${r.dialect} limits=[${r.limits}]` +
+          (r.assurance ? ` mfa=${r.assurance}` : '') +
+          (r.beforeEnrolment ? ' before-mfa-enrolment' : ''),
       )
       .join('\n');
     expect(`\n${table}\n`).toMatchSnapshot();

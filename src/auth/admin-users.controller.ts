@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsDateString, IsIn, IsOptional, ValidateIf } from 'class-validator';
@@ -10,7 +10,10 @@ import { CurrentUser, Roles } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery, toBool } from '../common/dto/query';
 import { ROLES, Role, SUBSCRIPTION_STATUSES, SubscriptionStatus } from '../users/roles';
-import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { DomainError } from '../common/errors/domain-error';
+import { MfaService } from '../mfa/mfa.service';
+import { RequiresAal2 } from './mfa-policy.guards';
 
 class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES })
@@ -56,7 +59,23 @@ export class AdminUsersController {
     private readonly users: UsersService,
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
+    private readonly mfa: MfaService,
   ) {}
+
+  @Delete(':id/mfa')
+  @RequiresAal2()
+  @HttpCode(204)
+  @ApiOperation({
+    summary: "Reset a user's two-factor authentication (admin): every factor and recovery code goes, and the sessions",
+    description:
+      'For a user who lost every factor. Needs the admin at aal2 when the admin has MFA on. Unknown user: 404.',
+  })
+  async resetMfa(@CurrentUser() actor: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
+    if (!isUuid(id) || !(await this.mfa.reset(id, actor.id, req.ip))) {
+      throw new DomainError('NOT_FOUND', 'User not found');
+    }
+    await this.revoker.userChanged(id, 'mfa_reset');
+  }
 
   @Get()
   @ApiOperation({ summary: 'Users, oldest first, paginated; filter by role (admin)' })

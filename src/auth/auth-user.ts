@@ -18,6 +18,11 @@ export interface AuthUser {
   clientId?: string;
   /** The IAM space a space-scoped token acts in. */
   spaceId?: string | null;
+  /**
+   * The sign-in's assurance (API.md 6): `aal2` only for a JWT of a sign-in with a second factor. Opaque
+   * credentials (Basic, Token, X-API-Key) are always `aal1`.
+   */
+  aal: 'aal1' | 'aal2';
   /** Set when the JWT came from the `auth_token` cookie rather than the Authorization header. */
   viaCookie?: boolean;
 }

@@ -20,6 +20,9 @@ import { RefreshTokensService } from './refresh-tokens.service';
 import { SessionIssuer } from './session-issuer.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AuditController } from './audit.controller';
+import { MfaController } from './mfa.controller';
+import { MfaSignInService } from './mfa-sign-in.service';
+import { StepUpGuard } from './mfa-policy.guards';
 import { StrategyRunner } from './passport';
 import { CALLER_OF, CallerOf, LOGIN_ACCOUNT_OF } from '../common/throttle/caller';
 import type { LoginAccountResolver } from '../common/throttle/trackers';
@@ -52,6 +55,8 @@ import { UsersService } from '../users/users.service';
     SessionRevocationService,
     JwtStrategy,
     StrategyRunner,
+    MfaSignInService,
+    StepUpGuard,
     // The per-caller rate limit runs before authentication: it asks the JWT strategy whose token it is.
     {
       provide: CALLER_OF,
@@ -76,7 +81,7 @@ import { UsersService } from '../users/users.service';
     PortalAuthService,
     ClinicalAuthService,
   ],
-  controllers: [PortalAuthController, ClinicalAuthController, AdminUsersController, AuditController],
+  controllers: [PortalAuthController, ClinicalAuthController, AdminUsersController, AuditController, MfaController],
   exports: [
     AccessTokensService,
     LoginSessionsService,
@@ -85,6 +90,7 @@ import { UsersService } from '../users/users.service';
     AccessRevoker,
     PortalAuthService,
     StrategyRunner,
+    StepUpGuard,
     CALLER_OF,
     LOGIN_ACCOUNT_OF,
   ],

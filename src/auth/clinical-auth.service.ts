@@ -6,7 +6,8 @@ import { EmailVerificationService } from '../users/email-verification.service';
 import { UsersService } from '../users/users.service';
 import { ClinicalLoginDto, ClinicalRegisterDto } from './dto/clinical-auth.dto';
 import { ClientInfo, PortalAuthService } from './portal-auth.service';
-import { SessionIssuer } from './session-issuer.service';
+import { LoginBody, SessionIssuer } from './session-issuer.service';
+import { User } from '../users/entities/user.entity';
 
 export interface ClinicalLoginBody {
   success: true;
@@ -16,6 +17,22 @@ export interface ClinicalLoginBody {
   firstName: string | null;
   lastName: string | null;
   expiresIn: number;
+}
+
+/** The clinical app's login body (API.md 2), for a password login and for the second step of one. */
+export function clinicalLoginBody(
+  user: Pick<User, 'id' | 'title' | 'firstName' | 'lastName'>,
+  session: LoginBody,
+): ClinicalLoginBody {
+  return {
+    success: true,
+    token: session.access_token,
+    uid: user.id,
+    userTitle: user.title,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    expiresIn: session.expires_in,
+  };
 }
 
 @Injectable()
@@ -77,18 +94,11 @@ export class ClinicalAuthService {
     const session = await this.issuer.signIn(user, {
       method: 'clinical',
       remember,
+      surface: 'clinical',
       ...client,
       claims: { userId: user.id },
       audit: { surface: 'clinical', remember },
     });
-    return {
-      success: true,
-      token: session.access_token,
-      uid: user.id,
-      userTitle: user.title,
-      firstName: user.firstName,
-      lastName: user.lastName,
-      expiresIn: session.expires_in,
-    };
+    return clinicalLoginBody(user, session);
   }
 }

@@ -17,3 +17,11 @@ export const AuthSchemes = Reflector.createDecorator<AuthScheme[]>();
 export const CurrentUser = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): AuthUser | undefined => ctx.switchToHttp().getRequest<AuthedRequest>().user,
 );
+
+export const ALLOWED_BEFORE_MFA_ENROLMENT = 'identity:allowedBeforeMfaEnrolment';
+
+/**
+ * A route that a user of an MFA_REQUIRED_ROLES role reaches before having a second factor (API.md 6):
+ * `GET /api/auth/me`, the MFA routes, logout. Every other route answers them 403 MFA_ENROLMENT_REQUIRED.
+ */
+export const AllowedBeforeMfaEnrolment = () => SetMetadata(ALLOWED_BEFORE_MFA_ENROLMENT, true);

@@ -13,7 +13,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentUser, Public, Roles } from './decorators';
+import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
@@ -79,7 +79,12 @@ export class PortalAuthController {
         { name: 'username', message: 'username or email is required' },
       ]);
     }
-    const result = await this.auth.login(identifier, body.password, body.remember ?? false, clientInfo(req));
+    const result = await this.auth.login(
+      identifier,
+      body.password,
+      { remember: body.remember ?? false, setCookie: body.set_cookie ?? false },
+      clientInfo(req),
+    );
     if (body.set_cookie) setAuthCookies(reply, this.config, result);
     return result;
   }
@@ -120,6 +125,7 @@ export class PortalAuthController {
   }
 
   @Post('logout')
+  @AllowedBeforeMfaEnrolment()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke the current login session: its access and refresh tokens stop working at once' })
@@ -134,6 +140,7 @@ export class PortalAuthController {
   }
 
   @Post('logout-all')
+  @AllowedBeforeMfaEnrolment()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke every login session of the caller' })
@@ -148,6 +155,7 @@ export class PortalAuthController {
   }
 
   @Get('me')
+  @AllowedBeforeMfaEnrolment()
   @ApiBearerAuth()
   @ApiSecurity('basic')
   @ApiSecurity('token')

@@ -54,9 +54,44 @@ export class PortalAuthService {
     return user;
   }
 
-  async login(identifier: string, password: string, remember: boolean, client: ClientInfo): Promise<LoginBody> {
+  async login(
+    identifier: string,
+    password: string,
+    options: { remember: boolean; setCookie: boolean },
+    client: ClientInfo,
+  ): Promise<LoginBody> {
     const user = await this.verifyPassword(identifier, password, client);
-    return this.issuer.signIn(user, { method: 'password', remember, ...client, audit: { remember } });
+    return this.issuer.signIn(user, {
+      method: 'password',
+      remember: options.remember,
+      setCookie: options.setCookie,
+      surface: 'portal',
+      ...client,
+      audit: { remember: options.remember },
+    });
+  }
+
+  /**
+   * A password check for the surfaces that issue a credential on one factor and cannot carry a second
+   * step (key:token, IAM): a right password of a user with MFA on is refused with `refusal` (API.md 6).
+   */
+  async verifyPasswordAlone(
+    identifier: string,
+    password: string,
+    client: ClientInfo,
+    wrongPairMessage: string | undefined,
+    refusal: DomainError,
+  ): Promise<User> {
+    const user = await this.verifyPassword(identifier, password, client, wrongPairMessage);
+    if (user.mfaEnabled) {
+      await this.audit.record('login_failure', {
+        userId: user.id,
+        ip: client.ip,
+        details: { reason: 'mfa_required_on_single_factor_surface' },
+      });
+      throw refusal;
+    }
+    return user;
   }
 
   async refresh(presented: unknown, client: ClientInfo): Promise<LoginBody> {

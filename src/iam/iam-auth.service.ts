@@ -37,7 +37,14 @@ export class IamAuthService {
     password: string,
     client: ClientInfo,
   ): Promise<{ user: { username: string }; token: Omit<TokenView, 'permanent' | 'space_id'> }> {
-    const user = await this.portal.verifyPassword(username, password, client, 'Username and password do not match.');
+    const user = await this.portal.verifyPasswordAlone(
+      username,
+      password,
+      client,
+      'Username and password do not match.',
+      // IAM code 603: this surface cannot carry a second step (API.md 6).
+      new DomainError('MFA_REQUIRED', 'Two-factor authentication is required for this account'),
+    );
     const token = await this.tokens.create(user.id, false);
     await this.audit.record('login_success', {
       userId: user.id,

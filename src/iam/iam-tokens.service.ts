@@ -149,7 +149,14 @@ export class IamTokensService {
     }
     if (entry.expiresAt !== null && entry.expiresAt <= Date.now())
       throw new DomainError('TOKEN_EXPIRED', 'Token has expired.');
-    return { id: entry.userId, role: entry.role, scheme: 'token', credentialId: entry.tokenId, spaceId: entry.spaceId };
+    return {
+      id: entry.userId,
+      role: entry.role,
+      scheme: 'token',
+      aal: 'aal1',
+      credentialId: entry.tokenId,
+      spaceId: entry.spaceId,
+    };
   }
 
   /** A token addressed by its integer id or by its key; somebody else's does not exist. */

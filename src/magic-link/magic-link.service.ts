@@ -113,8 +113,14 @@ export class MagicLinkService {
       if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID);
       await m.query(`UPDATE users SET email_verified = true WHERE id = $1 AND NOT email_verified`, [rows[0].user_id]);
       const user = await m.getRepository(User).findOneByOrFail({ id: rows[0].user_id });
-      return this.issuer.signIn(user, { method: 'magic_link', ...client, audit: { method: 'magic_link' } }, m);
+      // The link is spent even when a second step follows: MFA_REQUIRED is thrown after the commit.
+      return this.issuer.signInOrChallenge(
+        user,
+        { method: 'magic_link', surface: 'portal', ...client, audit: { method: 'magic_link' } },
+        m,
+      );
     });
+    if (result instanceof DomainError) throw result;
     this.cache.invalidate(result.user.id);
     return result;
   }

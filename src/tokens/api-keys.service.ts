@@ -122,7 +122,7 @@ export class ApiKeysService {
       this.cache.set(hash, entry, row.expires_at?.getTime());
       this.touch(row.id);
     }
-    return { id: entry.userId, role: entry.role, scheme: 'api-key' };
+    return { id: entry.userId, role: entry.role, scheme: 'api-key', aal: 'aal1' };
   }
 
   /** Records use at most once a minute per key, off the request's path. */

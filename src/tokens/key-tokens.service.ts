@@ -40,6 +40,9 @@ interface CachedPair {
  * comes back after use revokes its whole family. Verified pairs are cached (bounded, at most a second,
  * never past their expiry), so the Basic check costs no database round trip in the steady state.
  */
+/** A key:token login cannot carry a second step (API.md 6): the surface's own 400 for a right password. */
+const MFA_REFUSED = new DomainError('BAD_REQUEST', 'Two-factor authentication is required for this account');
+
 @Injectable()
 export class KeyTokensService {
   private readonly cache = new CredentialCache<CachedPair>();
@@ -104,11 +107,13 @@ export class KeyTokensService {
     info: ClientInfo,
   ): Promise<{ role: Role } & KeyTokenPair> {
     const client = await this.clients.activeClient(body.client);
-    const user = await this.portal.verifyPassword(body.email, body.password, info).catch((e: unknown) => {
-      if (e instanceof DomainError && e.code === 'INVALID_CREDENTIALS')
-        throw new DomainError('INVALID_LOGIN', 'Email or password incorrect');
-      throw e;
-    });
+    const user = await this.portal
+      .verifyPasswordAlone(body.email, body.password, info, undefined, MFA_REFUSED)
+      .catch((e: unknown) => {
+        if (e instanceof DomainError && e.code === 'INVALID_CREDENTIALS')
+          throw new DomainError('INVALID_LOGIN', 'Email or password incorrect');
+        throw e;
+      });
     const pair = await this.dataSource.transaction((m) => this.issue(m, user.id, client));
     await this.audit.record('login_success', {
       userId: user.id,
@@ -155,6 +160,7 @@ export class KeyTokensService {
       id: entry.userId,
       role: entry.role,
       scheme: 'basic',
+      aal: 'aal1',
       credentialId: entry.pairId,
       clientId: entry.clientId,
     };

@@ -61,10 +61,25 @@ describe('JwtStrategy (passport-jwt, against tokens signed by jsonwebtoken)', ()
 
   it('turns a valid access token into its user, the same on a cached second use', async () => {
     const token = tokenFor();
-    const expected = { id: 'u1', role: 'viewer', scheme: 'jwt', sessionId: 's1', tokenId: 'j1', viaCookie: false };
+    const expected = {
+      id: 'u1',
+      role: 'viewer',
+      scheme: 'jwt',
+      sessionId: 's1',
+      tokenId: 'j1',
+      aal: 'aal1',
+      viaCookie: false,
+    };
     await expect(authenticate(token)).resolves.toEqual(expected);
     await expect(authenticate(token)).resolves.toEqual(expected);
     await expect(authenticate(token, true)).resolves.toEqual({ ...expected, viaCookie: true });
+  });
+
+  it("takes the assurance level from the token's aal claim, and only aal2 counts as aal2", async () => {
+    await expect(authenticate(tokenFor({ aal: 'aal2', amr: ['pwd', 'otp', 'mfa'] }))).resolves.toMatchObject({
+      aal: 'aal2',
+    });
+    await expect(authenticate(tokenFor({ aal: 'AAL2' }))).resolves.toMatchObject({ aal: 'aal1' });
   });
 
   it('accepts an audience array that names the audience', async () => {

@@ -33,7 +33,7 @@ export function extractAccessToken(req: FastifyRequest): string | null {
 }
 
 /** What a verified token says of its caller; `userId` is the credential cache's key for invalidation. */
-type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string };
+type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string; aal: 'aal1' | 'aal2' };
 
 /**
  * Access tokens, checked by passport-jwt (jsonwebtoken underneath): HS256 only (the algorithm is pinned,
@@ -128,6 +128,7 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
       scheme: 'jwt',
       sessionId: claims.sessionId,
       tokenId: claims.tokenId,
+      aal: claims.aal,
       viaCookie: bearerToken(req) === undefined,
     };
   }
@@ -149,6 +150,8 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
       role: payload.role as Role,
       sessionId: payload.sid,
       tokenId: payload.jti,
+      // Only a token that says so is aal2; a token from before assurance claims existed is aal1.
+      aal: payload.aal === 'aal2' ? 'aal2' : 'aal1',
     };
     // Kept until the moment the library would call it expired.
     this.verified.set(token, claims, (payload.exp + CLOCK_TOLERANCE_SEC) * 1000);

@@ -1,0 +1,242 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { DomainError } from '../common/errors/domain-error';
+import { RateLimited } from '../common/throttle/rate-limit.decorators';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { FactorView, MfaService, MfaStatus, TotpEnrolment } from '../mfa/mfa.service';
+import { E164_PATTERN } from '../sms/e164';
+import { isUuid, UsersService } from '../users/users.service';
+import { AuthUser } from './auth-user';
+import { setAuthCookies } from './cookies';
+import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public } from './decorators';
+import { MfaSignInService } from './mfa-sign-in.service';
+import { RequiresAal2 } from './mfa-policy.guards';
+import { clientInfo } from './portal-auth.controller';
+
+class TotpEnrolDto {
+  @ApiPropertyOptional({ example: 'Phone', description: 'a name to tell your factors apart' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string;
+}
+
+class SmsEnrolDto {
+  @ApiProperty({ example: '+447700900123', description: 'E.164' })
+  @IsString()
+  @Matches(E164_PATTERN, { message: 'phone must be an E.164 number such as +447700900123' })
+  phone!: string;
+}
+
+class ConfirmDto {
+  @ApiProperty({ example: '123456' })
+  @IsString()
+  @MaxLength(16)
+  code!: string;
+}
+
+class ChallengeDto {
+  @ApiProperty({ description: 'the mfa_token of the MFA_REQUIRED answer' })
+  @IsString()
+  @MaxLength(256)
+  mfa_token!: string;
+
+  @ApiProperty({ description: 'an email or sms factor of the MFA_REQUIRED answer' })
+  @IsUUID('all', { message: 'factor_id must be a factor id' })
+  factor_id!: string;
+}
+
+class VerifyDto {
+  @ApiProperty({ description: 'the mfa_token of the MFA_REQUIRED answer' })
+  @IsString()
+  @MaxLength(256)
+  mfa_token!: string;
+
+  @ApiPropertyOptional({
+    example: '123456',
+    description: 'a code of an authenticator app, or one sent by email or SMS',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16)
+  code?: string;
+
+  @ApiPropertyOptional({ example: 'abcde-fghjk', description: 'one of the ten recovery codes (instead of code)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(32)
+  recovery_code?: string;
+
+  @ApiPropertyOptional({ description: 'check the code against this factor only' })
+  @IsOptional()
+  @IsUUID('all', { message: 'factor_id must be a factor id' })
+  factor_id?: string;
+}
+
+const needsOne = (body: VerifyDto) => {
+  if ((body.code === undefined) === (body.recovery_code === undefined)) {
+    throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
+      { name: 'code', message: 'give either code or recovery_code' },
+    ]);
+  }
+};
+
+/**
+ * Two-factor authentication (API.md 6): the caller's factors (a JWT of the caller's own sign-in; changes
+ * need `aal2` once MFA is on), and the public second step of a sign-in that answered MFA_REQUIRED.
+ */
+@ApiTags('portal: two-factor authentication')
+@ErrorDialect('portal')
+@AllowedBeforeMfaEnrolment()
+@Controller('api/auth/mfa')
+export class MfaController {
+  constructor(
+    private readonly mfa: MfaService,
+    private readonly secondStep: MfaSignInService,
+    private readonly users: UsersService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @AuthSchemes(['jwt'])
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "The caller's confirmed factors and how many recovery codes are left" })
+  status(@CurrentUser() user: AuthUser): Promise<MfaStatus> {
+    return this.mfa.status(user.id);
+  }
+
+  @Post('totp')
+  @AuthSchemes(['jwt'])
+  @RequiresAal2()
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Start enrolling an authenticator app: the secret, its otpauth:// URI and a QR code, shown this once',
+    description: 'Pending until confirmed with a first code (`POST /api/auth/mfa/factors/{id}/confirm`).',
+  })
+  @ApiCreatedResponse({ description: '{factor_id, secret, otpauth_uri, qr_code}' })
+  async enrolTotp(@CurrentUser() caller: AuthUser, @Body() body: TotpEnrolDto): Promise<TotpEnrolment> {
+    return this.mfa.enrolTotp(await this.account(caller), body.name);
+  }
+
+  @Post('email')
+  @AuthSchemes(['jwt'])
+  @RequiresAal2()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes)" })
+  @ApiCreatedResponse({ description: '{factor_id}' })
+  async enrolEmail(@CurrentUser() caller: AuthUser): Promise<{ factor_id: string }> {
+    return this.mfa.enrolEmail(await this.account(caller));
+  }
+
+  @Post('sms')
+  @AuthSchemes(['jwt'])
+  @RequiresAal2()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes)' })
+  @ApiCreatedResponse({ description: '{factor_id}' })
+  async enrolSms(@CurrentUser() caller: AuthUser, @Body() body: SmsEnrolDto): Promise<{ factor_id: string }> {
+    return this.mfa.enrolSms(await this.account(caller), body.phone);
+  }
+
+  @Post('factors/:id/confirm')
+  @AuthSchemes(['jwt'])
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Confirm a factor with its first code; the first confirmed factor turns MFA on',
+    description: 'When MFA turns on the answer holds the ten recovery codes, shown this once. Wrong code: 401.',
+  })
+  @ApiOkResponse({ description: '{factor, recovery_codes?}' })
+  confirm(
+    @CurrentUser() caller: AuthUser,
+    @Param('id') id: string,
+    @Body() body: ConfirmDto,
+    @Req() req: FastifyRequest,
+  ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
+    if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'Factor not found');
+    return this.mfa.confirm(caller.id, id, body.code, req.ip);
+  }
+
+  @Delete('factors/:id')
+  @AuthSchemes(['jwt'])
+  @RequiresAal2()
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Remove a factor; the last one turns MFA off and takes the recovery codes with it',
+    description: '409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES.',
+  })
+  @ApiNoContentResponse()
+  async remove(@CurrentUser() caller: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
+    if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'Factor not found');
+    await this.mfa.remove(caller.id, caller.role, id, req.ip);
+  }
+
+  @Post('recovery-codes')
+  @AuthSchemes(['jwt'])
+  @RequiresAal2()
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Ten new recovery codes, shown this once; the old ones stop working' })
+  async regenerate(@CurrentUser() caller: AuthUser, @Req() req: FastifyRequest): Promise<{ recovery_codes: string[] }> {
+    return { recovery_codes: await this.mfa.regenerateRecoveryCodes(caller.id, req.ip) };
+  }
+
+  @Post('challenge')
+  @Public()
+  @RateLimited(['loginIp'])
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Second step: send the code of an email or SMS factor',
+    description: 'A newer code replaces the older one. Unknown, used or expired mfa_token: 401 INVALID_TOKEN.',
+  })
+  @ApiAcceptedResponse({ schema: { example: { message: 'Code sent' } } })
+  async challenge(@Body() body: ChallengeDto): Promise<{ message: string }> {
+    await this.secondStep.challenge(body.mfa_token, body.factor_id);
+    return { message: 'Code sent' };
+  }
+
+  @Post('verify')
+  @Public()
+  @RateLimited(['loginIp'])
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second step: finish the sign-in with a code or a recovery code',
+    description:
+      'Answers with the login body of the route where the sign-in began (POST /api/auth/login, a magic link: ' +
+      'section 1.1; POST /api/login: section 2), with its remember and set_cookie. Wrong code: 401 ' +
+      'INVALID_MFA_CODE; after 5 wrong codes the mfa_token is dead (401 INVALID_TOKEN); RATE_LIMIT_MFA wrong ' +
+      'codes per account refuse its verifications for the rest of the window (429).',
+  })
+  @ApiOkResponse({ description: 'the login body of the first step' })
+  async verify(
+    @Body() body: VerifyDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    needsOne(body);
+    const result = await this.secondStep.verify(body, clientInfo(req));
+    if (result.surface === 'portal' && result.setCookie) setAuthCookies(reply, this.config, result.body);
+    return result.body;
+  }
+
+  private async account(caller: AuthUser): Promise<{ id: string; email: string }> {
+    const user = await this.users.findByIdCached(caller.id);
+    if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone');
+    return user;
+  }
+}
