@@ -272,7 +272,9 @@ export class MfaService {
     if (!isSixDigits(code)) return this.wrongCode(userId, ip);
     return this.dataSource.transaction(async (m) => {
       // One confirmation per user at a time: two factors confirmed together must not both issue codes.
-      await m.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+      const [{ mfa_enabled: wasEnabled }] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [
+        userId,
+      ])) as { mfa_enabled: boolean }[];
       const [factor] = (await m.query(
         `SELECT id, type, name, secret_enc, code_hash, code_expires_at > now() AS code_live, confirmed_at,
                 created_at, last_used_at
@@ -282,12 +284,8 @@ export class MfaService {
       if (!factor) throw new DomainError('NOT_FOUND', 'Factor not found');
       if (!(await this.useCode(factor, code, m))) return this.wrongCode(userId, ip);
       await m.query(`UPDATE mfa_factors SET confirmed_at = coalesce(confirmed_at, now()) WHERE id = $1`, [factor.id]);
-      const [{ was_enabled }] = (await m.query(
-        `UPDATE users u SET mfa_enabled = true FROM (SELECT mfa_enabled AS was_enabled FROM users WHERE id = $1) old
-          WHERE u.id = $1 RETURNING old.was_enabled`,
-        [userId],
-      )) as { was_enabled: boolean }[];
-      const recovery = was_enabled ? undefined : await this.replaceRecoveryCodes(userId, m);
+      await m.query(`UPDATE users SET mfa_enabled = true WHERE id = $1 AND NOT mfa_enabled`, [userId]);
+      const recovery = wasEnabled ? undefined : await this.replaceRecoveryCodes(userId, m);
       this.users.invalidate(userId);
       if (!factor.confirmed_at) {
         await this.audit.record('mfa_enrolled', { userId, ip, details: { factor_id: factor.id, type: factor.type } });
