@@ -1,3 +1,4 @@
+import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
 import { api, PASSWORD } from './api';
 import { startTestApp, TestApp } from './harness';
@@ -69,6 +70,38 @@ describeWithRedis('several instances sharing PostgreSQL and Redis', () => {
         .expect(401);
     }
     await request(ctx.b.url).post('/api/auth/login').send({ username: 'shared.count', password: PASSWORD }).expect(429);
+  });
+
+  it('counts wrong second-factor codes per account across instances: the 11th verification is 429 on both', async () => {
+    const h = apiA();
+    await h.createUser('mfa-shared@test.example.org', 'viewer');
+    const token = (await h.login('mfa-shared@test.example.org', PASSWORD)).access_token;
+    const enrolment = await request(ctx.a.url).post('/api/auth/mfa/totp').set(h.bearer(token)).send({}).expect(201);
+    const totp = new TOTP({ secret: Secret.fromBase32(enrolment.body.secret as string) });
+    await request(ctx.a.url)
+      .post(`/api/auth/mfa/factors/${enrolment.body.factor_id}/confirm`)
+      .set(h.bearer(token))
+      .send({ code: totp.generate() })
+      .expect(200);
+    const firstStep = async (t: TestApp) =>
+      (
+        await request(t.url)
+          .post('/api/auth/login')
+          .send({ username: 'mfa-shared@test.example.org', password: PASSWORD })
+          .expect(401)
+      ).body.error.details.mfa_token as string;
+    for (const t of [ctx.a, ctx.b]) {
+      const mfaToken = await firstStep(t);
+      for (const u of [ctx.a, ctx.b, ctx.a, ctx.b, ctx.a]) {
+        await request(u.url).post('/api/auth/mfa/verify').send({ mfa_token: mfaToken, code: '000000' }).expect(401);
+      }
+    }
+    const mfaToken = await firstStep(ctx.b);
+    const right = totp.generate({ timestamp: Date.now() + 30_000 });
+    for (const t of [ctx.a, ctx.b]) {
+      const locked = await request(t.url).post('/api/auth/mfa/verify').send({ mfa_token: mfaToken, code: right });
+      expect(locked.status).toBe(429);
+    }
   });
 
   it('honours a logout made on one instance on the other within a second', async () => {
