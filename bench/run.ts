@@ -21,7 +21,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { SecretBox } from '../src/common/secret-box';
 import { hashSecret, newSecret } from '../src/common/secrets';
+import { newTotpSeed, totpOf } from '../src/mfa/codes';
 import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres';
 
 const args = process.argv.slice(2);
@@ -263,6 +265,8 @@ async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let service: ChildProcess | undefined;
+  // Known to the bench so that it can seal the TOTP seeds of the mfa-verify scenario as the service does.
+  const jwtSecret = randomBytes(48).toString('base64');
   const tables: Table[] = [];
   try {
     // The service as production runs it (npm run start:prod, the Docker image): JSON logs on stdout.
@@ -274,7 +278,7 @@ async function main(): Promise<void> {
         HOST: '127.0.0.1',
         DATABASE_URL: pg.url,
         DATA_DIR: dataDir,
-        JWT_SECRET: randomBytes(48).toString('base64'),
+        JWT_SECRET: jwtSecret,
         ADMIN_EMAIL,
         ADMIN_PASSWORD,
         LOG_LEVEL: 'info',
@@ -341,10 +345,11 @@ async function main(): Promise<void> {
           [sessions.map(hashSecret)],
         );
       }
+      const mfa = await seedMfaChallenges(db, jwtSecret, Math.ceil((DURATION + WARMUP) * 1500));
       await db.query('ANALYZE');
       const plans = await explainHotLookups(db, size);
       tables.push(
-        await measureTable(base, pid, db, size, { jwt, pair, iam, apiKey, refreshTokens, sessionIds }, plans),
+        await measureTable(base, pid, db, size, { jwt, pair, iam, apiKey, refreshTokens, sessionIds, mfa }, plans),
       );
     }
     await db.end();
@@ -383,6 +388,62 @@ interface Credentials {
   apiKey: { key: string };
   refreshTokens: string[];
   sessionIds: string[];
+  mfa: MfaChallengeSeed[];
+}
+
+interface MfaChallengeSeed {
+  mfaToken: string;
+  factorId: string;
+  seed: Buffer;
+}
+
+/**
+ * Pending second steps for the mfa-verify scenario, one per request: each its own user with a confirmed
+ * TOTP factor (the seed sealed as the service seals it) and an mfa_token, so that every verification is a
+ * first use of its time step, as it is for real users.
+ */
+async function seedMfaChallenges(db: Client, jwtSecret: string, count: number): Promise<MfaChallengeSeed[]> {
+  const box = new SecretBox(Buffer.from(jwtSecret, 'utf8'), 'totp seed');
+  const out: MfaChallengeSeed[] = [];
+  const tag = randomBytes(4).toString('hex');
+  const [{ hash }] = (await db.query(`SELECT password_hash AS hash FROM users WHERE email = 'user1@bench.example.org'`))
+    .rows as { hash: string }[];
+  for (let chunk = 0; chunk < count; chunk += 2000) {
+    const n = Math.min(2000, count - chunk);
+    const users = (
+      await db.query(
+        `INSERT INTO users (email, password_hash, role, mfa_enabled)
+         SELECT 'mfa' || g || '-' || $2 || '@bench.example.org', $1, 'viewer', true FROM generate_series(1, $3) g
+         RETURNING id`,
+        [hash, `${tag}-${chunk}`, n],
+      )
+    ).rows as { id: string }[];
+    const factors = (
+      await db.query(
+        `INSERT INTO mfa_factors (user_id, type, name, confirmed_at)
+         SELECT unnest($1::uuid[]), 'totp', 'bench', now() RETURNING id, user_id`,
+        [users.map((u) => u.id)],
+      )
+    ).rows as { id: string; user_id: string }[];
+    const seeds = factors.map(() => newTotpSeed());
+    const tokens = factors.map(() => newSecret());
+    await db.query(
+      `UPDATE mfa_factors f SET secret_enc = v.enc FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::bytea[]) AS enc) v
+        WHERE f.id = v.id`,
+      [factors.map((f) => f.id), factors.map((f, i) => box.seal(seeds[i], f.id))],
+    );
+    await db.query(
+      `INSERT INTO mfa_challenges (user_id, token_hash, flow, expires_at)
+       SELECT unnest($1::uuid[]), unnest($2::char(64)[]), $3::jsonb, now() + interval '1 hour'`,
+      [
+        factors.map((f) => f.user_id),
+        tokens.map(hashSecret),
+        JSON.stringify({ surface: 'portal', method: 'password', amr: ['pwd'], remember: false, setCookie: false }),
+      ],
+    );
+    factors.forEach((f, i) => out.push({ mfaToken: tokens[i], factorId: f.id, seed: seeds[i] }));
+  }
+  return out;
 }
 
 /** PostgreSQL's WAL counters: records, full-page images and bytes written since the cluster started. */
@@ -472,6 +533,29 @@ async function measureTable(
     ],
   });
 
+  // The second step of a sign-in with an authenticator app: a TOTP check, the challenge used up, a session.
+  let v = 0;
+  await measure('mfa-verify', {
+    url: `${base}/api/auth/mfa/verify`,
+    method: 'POST',
+    requests: [
+      {
+        setupRequest: (req) => {
+          const m = c.mfa[v++ % c.mfa.length];
+          return {
+            ...req,
+            headers: { ...req.headers, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              mfa_token: m.mfaToken,
+              factor_id: m.factorId,
+              code: totpOf(m.seed, 'bench', 'bench').generate(),
+            }),
+          };
+        },
+      },
+    ],
+  });
+
   // Login saturates hashing; meanwhile one connection measures the health route's latency (loop lag).
   // Each login is a different user, drawn from the whole population.
   const argonLimit = await measureArgon2(QUICK ? 2 : 5);
@@ -530,7 +614,7 @@ async function measureTable(
     of: 'limit',
     note: `node:http; before ${Math.round(limitBefore)}, after ${Math.round(limitAfter)}`,
   });
-  for (const name of ['baseline', 'jwt', 'basic', 'token', 'api-key', 'refresh', 'submit'])
+  for (const name of ['baseline', 'jwt', 'basic', 'token', 'api-key', 'refresh', 'submit', 'mfa-verify'])
     add(name, results[name], limit, 'limit', wal[name]);
   add('login', loginResult, argonLimit, 'argon2', `argon2 limit ${Math.round(argonLimit)}/s`);
   rows.push({
