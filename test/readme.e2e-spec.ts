@@ -65,6 +65,13 @@ const EXPECTED: Record<string, RegExp[]> = {
     /"email":"new@example\.org"/,
     /^401\n204$/m,
   ],
+  mfa: [
+    /^201$/m,
+    /^otpauth:\/\/totp\/Identity:ada%40example\.org\?/m,
+    /"recovery_codes":\["[a-z2-9]{5}-[a-z2-9]{5}"/,
+    /"code":"MFA_REQUIRED"/,
+    /\{"access_token":"eyJ[^"]+","token_type":"bearer"/,
+  ],
   iam: [
     /"username":"usr"[^\n]*"role":"researcher"/,
     /\{"user":\{"username":"usr"\},"token":\{"id":\d+,"key":"tk_[\w-]+","is_active":true/,
@@ -200,7 +207,14 @@ function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ code
     const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], {
       cwd,
       // A clean environment: nothing of the test run's (proxies, DATABASE_URL) leaks into the examples.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, LANG: 'C.UTF-8' },
+      // NODE_PATH: the checkout's packages, which a newcomer pasting in the checkout has (the MFA example
+      // lets the otpauth package play the authenticator app).
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: cwd,
+        LANG: 'C.UTF-8',
+        NODE_PATH: join(__dirname, '..', 'node_modules'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
