@@ -13,7 +13,6 @@ import { DialectRegistry } from './common/errors/dialect-registry';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { RolesGuard } from './auth/roles.guard';
-import { MfaEnrolmentGuard } from './auth/mfa-policy.guards';
 import { AppThrottlerGuard } from './common/throttle/app-throttler.guard';
 import { ThrottleModule } from './common/throttle/throttle.module';
 import { createValidationPipe } from './common/validation';
@@ -61,8 +60,6 @@ export class AppModule {
         // Order matters: rate limits first (cheapest refusal), then who is calling, then what they may do.
         { provide: APP_GUARD, useClass: AppThrottlerGuard },
         { provide: APP_GUARD, useClass: AuthenticationGuard },
-        // A role that must have a second factor reaches only the enrolment routes until it has one.
-        { provide: APP_GUARD, useClass: MfaEnrolmentGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },

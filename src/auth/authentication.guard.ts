@@ -1,8 +1,9 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { Reflector } from '@nestjs/core';
 import type { AuthedRequest, AuthScheme, AuthUser } from './auth-user';
 import { csrfMatches } from './cookies';
-import { AuthSchemes, IS_PUBLIC } from './decorators';
+import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC } from './decorators';
 import { DomainError } from '../common/errors/domain-error';
 import { StrategyRunner } from './passport';
 
@@ -28,21 +29,29 @@ export function presentedScheme(req: AuthedRequest): AuthScheme | undefined {
 interface RoutePolicy {
   isPublic: boolean;
   schemes?: AuthScheme[];
+  /** Reached by a role of MFA_REQUIRED_ROLES before it has a second factor (@AllowedBeforeMfaEnrolment). */
+  beforeEnrolment: boolean;
 }
 
 /**
  * Every route is closed unless it is marked @Public(). The credential's scheme names the one Passport
  * strategy that checks it (the strategies live in the features that own the credentials); routes may
- * narrow the schemes they take with @AuthSchemes().
+ * narrow the schemes they take with @AuthSchemes(). Then the CSRF rule for cookies, and MFA_REQUIRED_ROLES.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly policies = new WeakMap<object, RoutePolicy>();
 
+  /** MFA_REQUIRED_ROLES (API.md 6), checked in memory from the credential's role and assurance. */
+  private readonly mfaRoles: ReadonlySet<string>;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly strategies: StrategyRunner,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.mfaRoles = new Set(config.mfa.requiredRoles);
+  }
 
   private policy(context: ExecutionContext): RoutePolicy {
     const handler = context.getHandler();
@@ -52,6 +61,7 @@ export class AuthenticationGuard implements CanActivate {
       policy = {
         isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
         schemes: this.reflector.getAllAndOverride(AuthSchemes, targets),
+        beforeEnrolment: this.reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_MFA_ENROLMENT, targets) === true,
       };
       this.policies.set(handler, policy);
     }
@@ -75,6 +85,13 @@ export class AuthenticationGuard implements CanActivate {
       if (!csrfMatches(req)) {
         throw new DomainError('CSRF_TOKEN_INVALID', 'Missing or invalid CSRF token');
       }
+    }
+    // A role that must have a second factor and signed in without one reaches only the enrolment routes.
+    if (this.mfaRoles.size && user.aal !== 'aal2' && this.mfaRoles.has(user.role) && !policy.beforeEnrolment) {
+      throw new DomainError(
+        'MFA_ENROLMENT_REQUIRED',
+        'Your role requires two-factor authentication: set up a second factor, then sign in again with it',
+      );
     }
     return true;
   }

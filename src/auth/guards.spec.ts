@@ -5,6 +5,7 @@ import { AuthSchemes } from './decorators';
 import { Strategy as CustomStrategy } from 'passport-custom';
 import { AuthenticationGuard, presentedScheme } from './authentication.guard';
 import { StrategyRunner } from './passport';
+import { loadConfig } from '../config/config';
 import { RolesGuard } from './roles.guard';
 
 const contextFor = (req: Partial<AuthedRequest>): ExecutionContext =>
@@ -57,7 +58,11 @@ describe('AuthenticationGuard', () => {
         done(null, false);
       }),
     );
-    return new AuthenticationGuard(reflectorReturning(metadata), runner);
+    return new AuthenticationGuard(
+      reflectorReturning(metadata),
+      runner,
+      loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) }),
+    );
   };
   beforeEach(() => (tried.length = 0));
 

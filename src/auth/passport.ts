@@ -52,6 +52,31 @@ export function declarePassportRequestFields(fastify: { decorateRequest(name: st
   for (const name of PASSPORT_REQUEST_FIELDS) fastify.decorateRequest(name, null);
 }
 
+/** What passport gives each run of a strategy to answer with. */
+interface Answering {
+  success(user: unknown): void;
+  error(err: Error): void;
+}
+
+/**
+ * The verified-credential caches in front of the libraries: a hit (or a refusal decided from the cache)
+ * answers through passport at once, and only a miss runs the library's own verification. True when
+ * answered. Revocation and expiry are still decided on every request by the cache's owner.
+ */
+export function answeredFromCache(strategy: unknown, lookup: () => unknown): boolean {
+  const run = strategy as Answering;
+  let user: unknown;
+  try {
+    user = lookup();
+  } catch (e) {
+    run.error(e as Error);
+    return true;
+  }
+  if (user === undefined) return false;
+  run.success(user);
+  return true;
+}
+
 const ACCEPT_ONLY: { session: false } = { session: false };
 
 /**

@@ -103,11 +103,21 @@ export class ApiKeysService {
     await this.audit.record('api_key_revoked', { userId, actorId: userId, ip, details: { key_id: id } });
   }
 
-  async authenticate(presented: unknown): Promise<AuthUser> {
+  /** The answer from the cache of verified keys alone, or undefined when the key must be looked up. */
+  cachedUser(presented: unknown): AuthUser | undefined {
+    const entry = this.cache.get(this.hashOf(presented));
+    return entry && { id: entry.userId, role: entry.role, scheme: 'api-key', aal: 'aal1' };
+  }
+
+  private hashOf(presented: unknown): string {
     if (typeof presented !== 'string' || !presented.startsWith(KEY_PREFIX) || presented.length > MAX_KEY_LENGTH) {
       throw new DomainError('INVALID_TOKEN', 'API key is invalid, expired or revoked');
     }
-    const hash = hashSecret(presented);
+    return hashSecret(presented);
+  }
+
+  async authenticate(presented: unknown): Promise<AuthUser> {
+    const hash = this.hashOf(presented);
     let entry = this.cache.get(hash);
     if (!entry) {
       const [row] = (await this.keys.query(

@@ -123,10 +123,18 @@ export class KeyTokensService {
     return { role: user.role, ...pair };
   }
 
-  async authenticate(key: string, token: string): Promise<AuthUser> {
+  /** The answer from the cache of verified pairs alone, or undefined when the pair must be looked up. */
+  cachedUser(key: string, token: string): AuthUser | undefined {
     if (key.length > MAX_KEY || token.length > MAX_TOKEN || !key.startsWith('kt_')) {
       throw new DomainError('INVALID_TOKEN', 'Key or token is invalid');
     }
+    const entry = this.cache.get(key);
+    return entry && this.userOf(entry, token);
+  }
+
+  async authenticate(key: string, token: string): Promise<AuthUser> {
+    const hit = this.cachedUser(key, token);
+    if (hit) return hit;
     let entry = this.cache.get(key);
     if (!entry) {
       const [row] = (await this.dataSource.query(
@@ -154,6 +162,10 @@ export class KeyTokensService {
       };
       this.cache.set(key, entry, row.expires_at.getTime());
     }
+    return this.userOf(entry, token);
+  }
+
+  private userOf(entry: CachedPair, token: string): AuthUser {
     const presented = Buffer.from(hashSecret(token), 'hex');
     if (!timingSafeEqual(presented, entry.tokenHash)) throw new DomainError('INVALID_TOKEN', 'Key or token is invalid');
     return {

@@ -9,7 +9,7 @@ import { CredentialCache } from '../../common/credential-cache';
 import { ROLES, Role } from '../../users/roles';
 import { AuthUser } from '../auth-user';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims, JWT_ALGORITHM } from '../access-tokens.service';
-import { AppStrategy, Refuses, SchemeStrategy } from '../passport';
+import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../passport';
 import { SessionRevocationService } from '../session-revocation.service';
 
 const BEARER = /^bearer\s+(\S+)\s*$/i;
@@ -83,12 +83,7 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
     const req = request as unknown as FastifyRequest;
     const token = extractAccessToken(req);
     const claims = token === null ? undefined : this.verified.get(token);
-    if (!claims) return super.authenticate(request, options);
-    try {
-      this.success(this.userOf(claims, req));
-    } catch (e) {
-      this.error(e as Error);
-    }
+    if (!answeredFromCache(this, () => claims && this.userOf(claims, req))) super.authenticate(request, options);
   }
 
   /** passport-jwt's verify callback, with the request and the whole verified token (`complete`). */
