@@ -1,6 +1,6 @@
 /* eslint-disable no-console -- a benchmark reports to its terminal */
 /**
- * npm run bench [-- --quick] [-- --users N] [-- --scale [--users N]]
+ * npm run bench [-- --quick] [-- --users N] [-- --scale [--users N]] [-- --algorithms HS256,ES256]
  *
  * Starts the production build on a fresh embedded PostgreSQL with the rate limits off, seeds what each
  * scenario needs, drives it over loopback with autocannon and prints one table (also bench/results.json).
@@ -12,6 +12,9 @@
  *             API keys, key:token pairs and IAM tokens, half a user's worth of each).
  * --scale     the table twice in one run: at 1,000 users, then at --users (default 1,000,000), with the
  *             p50 of each scenario compared and the plans of the hot lookups shown (EXPLAIN).
+ * --algorithms  the JWT_ALGORITHMs whose jwt scenario is measured (default HS256,ES256): every table runs
+ *             on HS256; each other algorithm starts a second service on a database of its own and adds a
+ *             row `jwt-<alg>` (the same GET /api/auth/me with one of its tokens) to the first table.
  */
 import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
@@ -33,6 +36,10 @@ const option = (name: string): number | undefined => {
   return i >= 0 ? Number(args[i + 1]) || undefined : undefined;
 };
 const QUICK = flag('--quick');
+const ALGORITHMS = (args.includes('--algorithms') ? (args[args.indexOf('--algorithms') + 1] ?? '') : 'HS256,ES256')
+  .split(',')
+  .map((a) => a.trim().toUpperCase())
+  .filter(Boolean);
 const SCALE = flag('--scale');
 const SIZES = SCALE ? [1000, option('--users') ?? 1_000_000] : [option('--users') ?? 1000];
 const DURATION = QUICK ? 3 : 10;
@@ -270,27 +277,7 @@ async function main(): Promise<void> {
   const tables: Table[] = [];
   try {
     // The service as production runs it (npm run start:prod, the Docker image): JSON logs on stdout.
-    service = spawn(process.execPath, ['--max-semi-space-size=8', join(ROOT, 'dist', 'main.js')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: pg.url,
-        DATA_DIR: dataDir,
-        JWT_SECRET: jwtSecret,
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD,
-        LOG_LEVEL: 'info',
-        RATE_LIMIT_LOGIN: 'off',
-        RATE_LIMIT_LOGIN_IP: 'off',
-        RATE_LIMIT_REGISTER: 'off',
-        RATE_LIMIT_RESEND: 'off',
-        RATE_LIMIT_MAGIC_LINK: 'off',
-        RATE_LIMIT_DEFAULT: 'off',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    service = startService(port, pg.url, dataDir, jwtSecret);
     const pid = service.pid!;
     await waitFor(`${base}/api/health`);
 
@@ -353,6 +340,14 @@ async function main(): Promise<void> {
       );
     }
     await db.end();
+    // The jwt scenario once more for each other algorithm, on a service of its own.
+    for (const alg of ALGORITHMS.filter((a) => a !== 'HS256')) {
+      const row = await measureJwtWith(alg, pg.url, dataDir, jwtSecret, userHash);
+      const first = tables[0];
+      const limit = first.rows.find((r) => r.scenario === 'limit')!.rps;
+      row.ratio = Number((row.rps / limit).toFixed(2));
+      first.rows.splice(first.rows.findIndex((r) => r.scenario === 'jwt') + 1, 0, row);
+    }
   } finally {
     service?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
@@ -379,6 +374,98 @@ async function main(): Promise<void> {
       2,
     ) + '\n',
   );
+}
+
+/** The service as production runs it (npm run start:prod, the Docker image): JSON logs on stdout. */
+function startService(
+  port: number,
+  databaseUrl: string,
+  dataDir: string,
+  jwtSecret: string,
+  extra: Record<string, string> = {},
+): ChildProcess {
+  return spawn(process.execPath, ['--max-semi-space-size=8', join(ROOT, 'dist', 'main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      JWT_SECRET: jwtSecret,
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_LOGIN: 'off',
+      RATE_LIMIT_LOGIN_IP: 'off',
+      RATE_LIMIT_REGISTER: 'off',
+      RATE_LIMIT_RESEND: 'off',
+      RATE_LIMIT_MAGIC_LINK: 'off',
+      RATE_LIMIT_DEFAULT: 'off',
+      ...extra,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/**
+ * The jwt scenario with JWT_ALGORITHM=`alg`: a second service on a database of its own (the first one
+ * keeps running, idle), one user, one token signed with the current key. Verified tokens are cached by
+ * the token, so this measures what the algorithm changes on the hot path (the kid lookup happens only
+ * on a cache miss).
+ */
+async function measureJwtWith(
+  alg: string,
+  pgUrl: string,
+  dataDir: string,
+  jwtSecret: string,
+  userHash: string,
+): Promise<Row> {
+  const database = `identity_${alg.toLowerCase()}`;
+  const admin = new Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const url = new URL(pgUrl);
+  url.pathname = `/${database}`;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = startService(port, url.toString(), dataDir, jwtSecret, { JWT_ALGORITHM: alg });
+  try {
+    await waitFor(`${base}/api/health`);
+    const db = new Client({ connectionString: url.toString() });
+    await db.connect();
+    await seedPopulation(db, 0, 1, userHash);
+    await db.end();
+    const login = await post(`${base}/api/auth/login`, {
+      username: 'user1@bench.example.org',
+      password: USER_PASSWORD,
+    });
+    const token = login.access_token as string;
+    const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { alg: string };
+    if (header.alg !== alg) throw new Error(`the ${alg} service signed with ${header.alg}`);
+    const opts: autocannon.Options = { url: `${base}/api/auth/me`, headers: { authorization: `Bearer ${token}` } };
+    await once({ ...opts, duration: WARMUP });
+    const cpuBefore = cpuSeconds(child.pid!);
+    const res = await once(opts);
+    const cpuUs = ((cpuSeconds(child.pid!) - cpuBefore) * 1e6) / Math.max(1, res.requests.total);
+    return {
+      scenario: `jwt-${alg.toLowerCase()}`,
+      rps: Math.round(res.requests.average),
+      p50: res.latency.p50,
+      p99: res.latency.p99,
+      mean: res.latency.average,
+      errors: errorsOf(res),
+      ratio: null,
+      of: 'limit',
+      rssMb: memoryMb(child.pid!, 'VmRSS'),
+      cpuUs: Math.round(cpuUs),
+      note: `JWT_ALGORITHM=${alg}, a service of its own`,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 interface Credentials {

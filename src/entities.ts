@@ -5,6 +5,7 @@ import { RefreshToken } from './auth/entities/refresh-token.entity';
 import { MagicLink } from './magic-link/magic-link.entity';
 import { MfaChallenge, MfaFactor, MfaRecoveryCode } from './mfa/entities';
 import { AssessmentSession, Submission } from './sessions/entities';
+import { SigningKey } from './keys/signing-key.entity';
 import { Study } from './studies/study.entity';
 import { ApiKey } from './tokens/entities/api-key.entity';
 import { User } from './users/entities/user.entity';
@@ -24,4 +25,5 @@ export const ENTITIES = [
   MfaFactor,
   MfaRecoveryCode,
   MfaChallenge,
+  SigningKey,
 ];

@@ -4,6 +4,11 @@ import { api, PASSWORD } from './api';
 import { startTestApp, TestApp } from './harness';
 import { describeWithRedis, startRedis } from './redis-server';
 
+const kidOf = (token: string) =>
+  (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid?: string }).kid;
+const jwksKids = async (t: TestApp) =>
+  ((await request(t.url).get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[]).map((k) => k.kid);
+
 /** Polls until `probe` answers `status`, and says how long that took. */
 async function timeUntil(probe: () => Promise<number>, status: number, timeoutMs = 3000): Promise<number> {
   const t0 = Date.now();
@@ -231,5 +236,65 @@ describe('several instances sharing PostgreSQL, without Redis', () => {
       401,
     );
     expect(ms).toBeLessThan(1000);
+  });
+});
+
+describeWithRedis('several instances signing with ES256 keys, sharing PostgreSQL and Redis', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+  const ctx = instancePair(() => ({ REDIS_URL: redis.url, JWT_ALGORITHM: 'ES256', JWT_KEY_PUBLISH_AHEAD: '1s' }));
+
+  it('starts both on one key, and after a rotation on one both sign with the new kid and verify each other', async () => {
+    const h = api(ctx.a);
+    const admin = await h.adminToken();
+    await h.createUser('multi-es256@test.example.org', 'researcher');
+    const login = async (t: TestApp) => (await api(t).login('multi-es256@test.example.org', PASSWORD)).access_token;
+    const [oldA, oldB] = await Promise.all([login(ctx.a), login(ctx.b)]);
+    expect(kidOf(oldA)).toBeDefined();
+    expect(kidOf(oldB)).toBe(kidOf(oldA));
+    expect(await jwksKids(ctx.b)).toEqual(await jwksKids(ctx.a));
+
+    const rotated = (await request(ctx.a.url).post('/api/admin/signing-keys/rotate').set(h.bearer(admin)).expect(201))
+      .body.key as { kid: string; activate_at: string };
+    // The other instance hears of it through Redis, well before the new key signs.
+    const ms = await timeUntil(async () => ((await jwksKids(ctx.b)).includes(rotated.kid) ? 200 : 0), 200);
+    expect(ms).toBeLessThan(1000);
+
+    await new Promise((r) => setTimeout(r, Date.parse(rotated.activate_at) - Date.now() + 50));
+    const [newA, newB] = await Promise.all([login(ctx.a), login(ctx.b)]);
+    expect([kidOf(newA), kidOf(newB)]).toEqual([rotated.kid, rotated.kid]);
+    for (const t of [ctx.a, ctx.b]) {
+      for (const token of [newA, newB, oldA, oldB]) {
+        await request(t.url).get('/api/auth/me').set(h.bearer(token)).expect(200);
+      }
+    }
+  });
+});
+
+describe('several instances with ES256 and a short JWT_KEY_ROTATION, without Redis', () => {
+  const ROTATION_MS = 2000;
+  const ctx = instancePair(() => ({
+    JWT_ALGORITHM: 'ES256',
+    JWT_KEY_ROTATION: `${ROTATION_MS}ms`,
+    JWT_KEY_PUBLISH_AHEAD: '200ms',
+  }));
+
+  it('rotates on schedule once per period, whichever instance gets the lock, and both verify every key', async () => {
+    await new Promise((r) => setTimeout(r, 3 * ROTATION_MS + 1500));
+    const rows: { kid: string; activate_at: Date }[] = await ctx.a.db.query(
+      `SELECT kid, activate_at FROM signing_keys ORDER BY activate_at`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    // Two instances checking on their own timers, yet no period got two keys.
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i].activate_at.getTime() - rows[i - 1].activate_at.getTime()).toBeGreaterThanOrEqual(ROTATION_MS);
+    }
+    const h = api(ctx.a);
+    await h.createUser('multi-rotation@test.example.org', 'researcher');
+    const token = (await api(ctx.b).login('multi-rotation@test.example.org', PASSWORD)).access_token;
+    await request(ctx.a.url).get('/api/auth/me').set(h.bearer(token)).expect(200);
   });
 });

@@ -25,7 +25,8 @@ export type AuditEventName =
   | 'mfa_failed'
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
-  | 'mfa_reset';
+  | 'mfa_reset'
+  | 'signing_key_rotated';
 
 export interface AuditInput {
   userId?: string | null;

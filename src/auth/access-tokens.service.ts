@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { SigningKeysService } from '../keys/signing-keys.service';
 import { Role } from '../users/roles';
 
 /** RFC 9068's media type for access tokens; the strategy refuses any JWT without it. */
@@ -34,10 +35,15 @@ export interface AccessTokenClaims {
 
 @Injectable()
 export class AccessTokensService {
+  private readonly asymmetric: boolean;
+
   constructor(
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly keys: SigningKeysService,
+  ) {
+    this.asymmetric = keys.asymmetric;
+  }
 
   /** Signs an access token for a login session; `extra` carries surface-specific claims (userId). */
   issue(
@@ -47,17 +53,38 @@ export class AccessTokensService {
     assurance: Assurance,
     extra: Record<string, unknown> = {},
   ): { token: string; expiresIn: number } {
-    const token = this.jwt.sign(
-      { ...extra, sub: user.id, sid: sessionId, role: user.role, amr: assurance.amr, aal: `aal${assurance.aal}` },
-      {
+    const payload = {
+      ...extra,
+      sub: user.id,
+      sid: sessionId,
+      role: user.role,
+      amr: assurance.amr,
+      aal: `aal${assurance.aal}`,
+    };
+    const options = {
+      expiresIn: ttlSec,
+      issuer: this.config.jwt.issuer,
+      audience: this.config.jwt.audience,
+      jwtid: randomUUID(),
+    };
+    if (!this.asymmetric) {
+      // HS256 with JWT_SECRET, the module's key: no kid, since the secret is never published.
+      const token = this.jwt.sign(payload, {
+        ...options,
         algorithm: JWT_ALGORITHM,
-        expiresIn: ttlSec,
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
-        jwtid: randomUUID(),
         header: { alg: JWT_ALGORITHM, typ: ACCESS_TOKEN_TYP },
-      },
-    );
+      });
+      return { token, expiresIn: ttlSec };
+    }
+    // The key that signs now (the same on every instance at this moment), named by its kid.
+    const key = this.keys.current();
+    const token = this.jwt.sign(payload, {
+      ...options,
+      privateKey: key.privateKey,
+      algorithm: key.alg,
+      keyid: key.kid,
+      header: { alg: key.alg, typ: ACCESS_TOKEN_TYP, kid: key.kid },
+    });
     return { token, expiresIn: ttlSec };
   }
 }

@@ -11,6 +11,7 @@ import { SessionRevocationService } from './session-revocation.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { UsersModule } from '../users/users.module';
 import { MfaModule } from '../mfa/mfa.module';
+import { KeysModule } from '../keys/keys.module';
 import { AccessRevoker } from './access-revoker.service';
 import { ClinicalAuthController } from './clinical-auth.controller';
 import { ClinicalAuthService } from './clinical-auth.service';
@@ -34,6 +35,7 @@ import { UsersService } from '../users/users.service';
     TypeOrmModule.forFeature([LoginSession]),
     UsersModule,
     MfaModule,
+    KeysModule,
     DiscoveryModule,
     JwtModule.registerAsync({
       global: true,

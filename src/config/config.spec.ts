@@ -194,6 +194,46 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('JWT_ALGORITHM, JWT_KEY_ROTATION and JWT_KEY_PUBLISH_AHEAD', () => {
+    const problemsOf = (env: Record<string, string>): string => {
+      try {
+        loadConfig({ DATA_DIR: tmp(), ...env });
+        return '';
+      } catch (e) {
+        return (e as ConfigError).problems.join('\n');
+      }
+    };
+
+    it('signs with HS256, rotates every 30 days and publishes 10 minutes ahead by default', () => {
+      const c = loadConfig({ DATA_DIR: tmp() });
+      expect(c.jwt).toMatchObject({ algorithm: 'HS256', keyRotationMs: 30 * 86_400_000, keyPublishAheadMs: 600_000 });
+    });
+
+    it('reads ES256 in any case, off for no rotation, and short durations', () => {
+      const c = loadConfig({
+        DATA_DIR: tmp(),
+        JWT_ALGORITHM: 'es256',
+        JWT_KEY_ROTATION: 'OFF',
+        JWT_KEY_PUBLISH_AHEAD: '1s',
+      });
+      expect(c.jwt).toMatchObject({ algorithm: 'ES256', keyRotationMs: null, keyPublishAheadMs: 1000 });
+    });
+
+    it('refuses EdDSA with the reason, and any other algorithm', () => {
+      expect(problemsOf({ JWT_ALGORITHM: 'EdDSA' })).toMatch(/EdDSA is not supported by jsonwebtoken 9/);
+      for (const alg of ['none', 'RS256', 'HS512', 'ES256K'])
+        expect(problemsOf({ JWT_ALGORITHM: alg })).toMatch(/JWT_ALGORITHM/);
+    });
+
+    it('refuses a malformed rotation or lead, and a lead that is not shorter than the rotation', () => {
+      expect(problemsOf({ JWT_KEY_ROTATION: 'monthly' })).toMatch(/JWT_KEY_ROTATION/);
+      expect(problemsOf({ JWT_KEY_PUBLISH_AHEAD: '-1m' })).toMatch(/JWT_KEY_PUBLISH_AHEAD/);
+      expect(problemsOf({ JWT_KEY_ROTATION: '1h', JWT_KEY_PUBLISH_AHEAD: '1h' })).toMatch(
+        /JWT_KEY_PUBLISH_AHEAD: must be shorter than JWT_KEY_ROTATION/,
+      );
+    });
+  });
+
   it('reads rate limits, lists and TRUST_PROXY', () => {
     const c = loadConfig({
       DATA_DIR: tmp(),

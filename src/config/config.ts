@@ -7,6 +7,14 @@ import { parseDuration } from './duration';
 export type NodeEnv = 'development' | 'production' | 'test';
 export type RateLimitName = 'login' | 'loginIp' | 'register' | 'resend' | 'magicLink' | 'default';
 
+/**
+ * How access tokens are signed (JWT_ALGORITHM). EdDSA is not offered: jsonwebtoken 9, which passport-jwt
+ * and @nestjs/jwt sign and verify with, neither signs nor verifies it (its algorithm lists and jwa 2 stop at
+ * the RSA, ECDSA and HMAC families).
+ */
+export const JWT_ALGORITHMS = ['HS256', 'ES256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
 export interface RateLimit {
   limit: number;
   ttlMs: number;
@@ -24,6 +32,12 @@ export interface AppConfig {
     rememberExpiresInSec: number;
     issuer: string;
     audience: string;
+    /** HS256 signs with `secret`; ES256 with keys kept in the database (sealed under `secret`). */
+    algorithm: JwtAlgorithm;
+    /** How often a new signing key replaces the current one (JWT_KEY_ROTATION); null when off. */
+    keyRotationMs: number | null;
+    /** How long a new key is published before it signs (JWT_KEY_PUBLISH_AHEAD). */
+    keyPublishAheadMs: number;
   };
   ttlMs: {
     refresh: number;
@@ -250,6 +264,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     secret = attempt('JWT_SECRET', () => developmentSecret(dataDir), Buffer.alloc(0));
   }
 
+  const algorithmRaw = get('JWT_ALGORITHM', 'HS256');
+  const algorithm = JWT_ALGORITHMS.find((a) => a.toLowerCase() === algorithmRaw.toLowerCase());
+  if (!algorithm) {
+    problems.push(
+      /^eddsa$/i.test(algorithmRaw)
+        ? 'JWT_ALGORITHM: EdDSA is not supported by jsonwebtoken 9 (which signs and verifies the tokens here): use ES256'
+        : `JWT_ALGORITHM: "${algorithmRaw}" must be one of ${JWT_ALGORITHMS.join(', ')}`,
+    );
+  }
+  const keyRotationRaw = get('JWT_KEY_ROTATION', '30d');
+  const keyRotationMs = keyRotationRaw.toLowerCase() === 'off' ? null : duration('JWT_KEY_ROTATION', '30d');
+
   const rateLimits = {} as Record<RateLimitName, RateLimit | null>;
   for (const [key, [name, fallback]] of Object.entries(RATE_LIMIT_DEFAULTS) as [RateLimitName, [string, string]][]) {
     rateLimits[key] = attempt(name, () => parseRateLimit(get(name, fallback)), parseRateLimit(fallback));
@@ -285,6 +311,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       rememberExpiresInSec: duration('JWT_REMEMBER_EXPIRES_IN', '30d') / 1000,
       issuer: get('JWT_ISSUER', 'identity-service'),
       audience: get('JWT_AUDIENCE', 'identity-clients'),
+      algorithm: algorithm ?? 'HS256',
+      keyRotationMs,
+      keyPublishAheadMs: duration('JWT_KEY_PUBLISH_AHEAD', '10m'),
     },
     ttlMs: {
       refresh: duration('REFRESH_TOKEN_TTL', '30d'),
@@ -328,6 +357,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // OWASP's argon2id settings trade memory for passes (46 MiB t=1 … 7 MiB t=5): all cost about 35 MiB·passes.
   if (isProduction && config.argon2.memoryKiB * config.argon2.timeCost < 7168 * 5) {
     problems.push('ARGON2_MEMORY_KIB/ARGON2_TIME_COST: below the OWASP minimum (19456 KiB with t=2) in production');
+  }
+  // A key must be published before it signs, and sign for a while before the next one comes.
+  if (config.jwt.keyRotationMs !== null && config.jwt.keyPublishAheadMs >= config.jwt.keyRotationMs) {
+    problems.push('JWT_KEY_PUBLISH_AHEAD: must be shorter than JWT_KEY_ROTATION');
   }
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -9,4 +9,6 @@ export const ADVISORY_LOCKS = {
   admins: 712_404_002,
   /** Creating permanent IAM tokens, per owner (the limit of five). */
   permanentTokens: 712_404_003,
+  /** Creating and rotating the signing keys of access tokens (one instance at a time, one rotation at a time). */
+  signingKeys: 712_404_004,
 } as const;

@@ -1,6 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { TokenExpiredError, verify, type Algorithm, type Jwt, type VerifyOptions } from 'jsonwebtoken';
+import {
+  JsonWebTokenError,
+  TokenExpiredError,
+  verify,
+  type Algorithm,
+  type Jwt,
+  type VerifyOptions,
+} from 'jsonwebtoken';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { Strategy } from 'passport-jwt';
 import { APP_CONFIG, AppConfig } from '../../config/config';
@@ -11,6 +18,7 @@ import { AuthUser } from '../auth-user';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims, JWT_ALGORITHM } from '../access-tokens.service';
 import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../passport';
 import { SessionRevocationService } from '../session-revocation.service';
+import { SigningKeysService } from '../../keys/signing-keys.service';
 
 const BEARER = /^bearer\s+(\S+)\s*$/i;
 const VERIFIED_TOKENS_CACHED = 5_000;
@@ -35,15 +43,40 @@ export function extractAccessToken(req: FastifyRequest): string | null {
 /** What a verified token says of its caller; `userId` is the credential cache's key for invalidation. */
 type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string; aal: 'aal1' | 'aal2' };
 
+type KeyCallback = (err: Error | null, key?: KeyObject) => void;
+
 /**
- * Access tokens, checked by passport-jwt (jsonwebtoken underneath): HS256 only (the algorithm is pinned,
- * so `none` and key confusion fail), issuer, audience, expiry and `nbf` (5 s of clock tolerance); then
- * `typ` and the claims here, and a revoked login session is refused at once from the in-memory set.
+ * passport-jwt's `secretOrKeyProvider` for ES256: the key of the token's `kid`, looked up in the in-memory
+ * key set from a header that is not trusted yet (an unknown kid, an alg that is not the key's, a key not
+ * published: refused). A kid of our shape that is not known here may be a key made by another instance a
+ * moment ago, so the rows are read again (at most once a second) before it is refused.
+ */
+function keyOfToken(keys: SigningKeysService) {
+  return (_req: unknown, token: string, done: KeyCallback): void => {
+    const found = keys.verificationKey(token);
+    if ('key' in found) return done(null, found.key);
+    if (!found.unknownKid) return done(new JsonWebTokenError(found.refused));
+    keys.reloadForUnknownKid().then(
+      () => {
+        const again = keys.verificationKey(token);
+        done('key' in again ? null : new JsonWebTokenError(again.refused), 'key' in again ? again.key : undefined);
+      },
+      (e: Error) => done(e),
+    );
+  };
+}
+
+/**
+ * Access tokens, checked by passport-jwt (jsonwebtoken underneath): the algorithm is pinned (HS256 with
+ * JWT_SECRET, or ES256 with the key of the token's kid), so `none` and key confusion fail; issuer,
+ * audience, expiry and `nbf` (5 s of clock tolerance); then `typ` and the claims here, and a revoked
+ * login session is refused at once from the in-memory set.
  */
 @Injectable()
 @SchemeStrategy('jwt')
 export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
-  private readonly key: KeyObject;
+  /** JWT_SECRET with HS256; null with ES256, where each token's kid names its key. */
+  private readonly key: KeyObject | null;
   private readonly verifyOptions: VerifyOptions & { complete: true };
   /**
    * Tokens that passed every check, until they expire: a client sends the same access token many times,
@@ -55,11 +88,15 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly revocation: SessionRevocationService,
+    // Needed with ES256 only (the unit specs of the HS256 strategy give none).
+    @Optional() private readonly keys?: SigningKeysService,
   ) {
     // A KeyObject, not the secret's bytes: jsonwebtoken tries createPublicKey on a string or Buffer first.
     const key = createSecretKey(config.jwt.secret);
+    const asymmetric = config.jwt.algorithm !== 'HS256';
+    if (asymmetric && !keys) throw new Error(`JWT_ALGORITHM ${config.jwt.algorithm} needs the signing keys`);
     const verifyOptions = {
-      algorithms: [JWT_ALGORITHM] as Algorithm[],
+      algorithms: [asymmetric ? config.jwt.algorithm : JWT_ALGORITHM] as Algorithm[],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       clockTolerance: CLOCK_TOLERANCE_SEC,
@@ -67,15 +104,17 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
     };
     super({
       jwtFromRequest: extractAccessToken,
-      secretOrKey: key as unknown as string,
+      ...(asymmetric ? { secretOrKeyProvider: keyOfToken(keys!) as never } : { secretOrKey: key as unknown as string }),
       algorithms: verifyOptions.algorithms,
       issuer: verifyOptions.issuer,
       audience: verifyOptions.audience,
       jsonWebTokenOptions: verifyOptions,
       passReqToCallback: true,
     });
-    this.key = key;
+    this.key = asymmetric ? null : key;
     this.verifyOptions = verifyOptions;
+    // Tokens verified with a key that has since left the JWKS early must be verified again.
+    keys?.onKeysShrunk(() => this.verified.clear());
   }
 
   /** A token already verified skips passport-jwt's verification; every other goes through it. */
@@ -107,7 +146,13 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
     const cached = this.verified.get(token);
     if (cached) return cached.userId;
     try {
-      return this.accept(token, verify(token, this.key, this.verifyOptions)).userId;
+      let key = this.key;
+      if (key === null) {
+        const found = this.keys!.verificationKey(token);
+        if (!('key' in found)) return undefined;
+        key = found.key;
+      }
+      return this.accept(token, verify(token, key, this.verifyOptions)).userId;
     } catch {
       return undefined;
     }

@@ -7,6 +7,7 @@ import { KeyToken1763900400000 } from './1763900400000-KeyToken';
 import { Iam1763900500000 } from './1763900500000-Iam';
 import { NormalizedEmails1763900600000 } from './1763900600000-NormalizedEmails';
 import { Mfa1763900700000 } from './1763900700000-Mfa';
+import { SigningKeys1763900800000 } from './1763900800000-SigningKeys';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Iam1763900500000,
   NormalizedEmails1763900600000,
   Mfa1763900700000,
+  SigningKeys1763900800000,
 ];
