@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { MfaChallenges, SignInFlow } from '../mfa/challenges.service';
-import { MfaService } from '../mfa/mfa.service';
+import { MfaService, Proven } from '../mfa/mfa.service';
 import { User } from '../users/entities/user.entity';
 import { UsersService } from '../users/users.service';
 import { ClinicalLoginBody, clinicalLoginBody } from './clinical-auth.service';
@@ -67,12 +67,7 @@ export class MfaSignInService {
       : { surface: 'portal', body, setCookie: challenge.flow.setCookie };
   }
 
-  private signIn(
-    user: User,
-    flow: SignInFlow,
-    proven: NonNullable<Awaited<ReturnType<MfaService['prove']>>>,
-    client: ClientInfo,
-  ): Promise<LoginBody> {
+  private signIn(user: User, flow: SignInFlow, proven: Proven, client: ClientInfo): Promise<LoginBody> {
     const clinical = flow.surface === 'clinical';
     return this.issuer.signIn(user, {
       method: flow.method as SignInMethod,

@@ -18,13 +18,14 @@ import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { FactorView, MfaService, MfaStatus, TotpEnrolment } from '../mfa/mfa.service';
 import { E164_PATTERN } from '../sms/e164';
-import { isUuid, UsersService } from '../users/users.service';
+import { isUuid } from '../users/users.service';
 import { AuthUser } from './auth-user';
 import { setAuthCookies } from './cookies';
 import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public } from './decorators';
 import { MfaSignInService } from './mfa-sign-in.service';
 import { RequiresAal2 } from './mfa-policy.guards';
 import { clientInfo } from './portal-auth.controller';
+import { PortalAuthService } from './portal-auth.service';
 
 class TotpEnrolDto {
   @ApiPropertyOptional({ example: 'Phone', description: 'a name to tell your factors apart' })
@@ -107,7 +108,7 @@ export class MfaController {
   constructor(
     private readonly mfa: MfaService,
     private readonly secondStep: MfaSignInService,
-    private readonly users: UsersService,
+    private readonly auth: PortalAuthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -129,7 +130,7 @@ export class MfaController {
   })
   @ApiCreatedResponse({ description: '{factor_id, secret, otpauth_uri, qr_code}' })
   async enrolTotp(@CurrentUser() caller: AuthUser, @Body() body: TotpEnrolDto): Promise<TotpEnrolment> {
-    return this.mfa.enrolTotp(await this.account(caller), body.name);
+    return this.mfa.enrolTotp(await this.auth.me(caller), body.name);
   }
 
   @Post('email')
@@ -139,7 +140,7 @@ export class MfaController {
   @ApiOperation({ summary: "Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes)" })
   @ApiCreatedResponse({ description: '{factor_id}' })
   async enrolEmail(@CurrentUser() caller: AuthUser): Promise<{ factor_id: string }> {
-    return this.mfa.enrolEmail(await this.account(caller));
+    return this.mfa.enrolEmail(await this.auth.me(caller));
   }
 
   @Post('sms')
@@ -149,7 +150,7 @@ export class MfaController {
   @ApiOperation({ summary: 'Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes)' })
   @ApiCreatedResponse({ description: '{factor_id}' })
   async enrolSms(@CurrentUser() caller: AuthUser, @Body() body: SmsEnrolDto): Promise<{ factor_id: string }> {
-    return this.mfa.enrolSms(await this.account(caller), body.phone);
+    return this.mfa.enrolSms(caller, body.phone);
   }
 
   @Post('factors/:id/confirm')
@@ -232,11 +233,5 @@ export class MfaController {
     const result = await this.secondStep.verify(body, clientInfo(req));
     if (result.surface === 'portal' && result.setCookie) setAuthCookies(reply, this.config, result.body);
     return result.body;
-  }
-
-  private async account(caller: AuthUser): Promise<{ id: string; email: string }> {
-    const user = await this.users.findByIdCached(caller.id);
-    if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone');
-    return user;
   }
 }

@@ -169,21 +169,7 @@ export class MfaService {
 
   /** The email factor of the user's address (one per user), pending until its code is confirmed. */
   async enrolEmail(user: { id: string; email: string }): Promise<{ factor_id: string }> {
-    const [existing] = (await this.dataSource.query(
-      `SELECT id FROM mfa_factors WHERE user_id = $1 AND type = 'email'`,
-      [user.id],
-    )) as { id: string }[];
-    if (!existing) await this.roomForAnother(user.id);
-    const id =
-      existing?.id ??
-      (
-        (await this.dataSource.query(
-          `INSERT INTO mfa_factors (user_id, type, name) VALUES ($1, 'email', 'Email') RETURNING id`,
-          [user.id],
-        )) as { id: string }[]
-      )[0].id;
-    await this.sendCode(user.id, id);
-    return { factor_id: id };
+    return this.enrolCodeFactor(user.id, 'email', 'Email', null);
   }
 
   /** An SMS factor for an E.164 number (one per number), pending until its code is confirmed. */
@@ -193,20 +179,30 @@ export class MfaService {
         { name: 'phone', message: 'phone must be an E.164 number such as +447700900123' },
       ]);
     }
+    return this.enrolCodeFactor(user.id, 'sms', `Phone ending ${phone.slice(-4)}`, phone);
+  }
+
+  /** The user's factor of that type (and phone) or a new pending one, and a code sent to it. */
+  private async enrolCodeFactor(
+    userId: string,
+    type: 'email' | 'sms',
+    name: string,
+    phone: string | null,
+  ): Promise<{ factor_id: string }> {
     const [existing] = (await this.dataSource.query(
-      `SELECT id FROM mfa_factors WHERE user_id = $1 AND type = 'sms' AND phone = $2`,
-      [user.id, phone],
+      `SELECT id FROM mfa_factors WHERE user_id = $1 AND type = $2 AND phone IS NOT DISTINCT FROM $3`,
+      [userId, type, phone],
     )) as { id: string }[];
-    if (!existing) await this.roomForAnother(user.id);
+    if (!existing) await this.roomForAnother(userId);
     const id =
       existing?.id ??
       (
         (await this.dataSource.query(
-          `INSERT INTO mfa_factors (user_id, type, name, phone) VALUES ($1, 'sms', $2, $3) RETURNING id`,
-          [user.id, `Phone ending ${phone.slice(-4)}`, phone],
+          `INSERT INTO mfa_factors (user_id, type, name, phone) VALUES ($1, $2, $3, $4) RETURNING id`,
+          [userId, type, name, phone],
         )) as { id: string }[]
       )[0].id;
-    await this.sendCode(user.id, id);
+    await this.sendCode(userId, id);
     return { factor_id: id };
   }
 
