@@ -35,15 +35,11 @@ export interface AccessTokenClaims {
 
 @Injectable()
 export class AccessTokensService {
-  private readonly asymmetric: boolean;
-
   constructor(
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeysService,
-  ) {
-    this.asymmetric = keys.asymmetric;
-  }
+  ) {}
 
   /** Signs an access token for a login session; `extra` carries surface-specific claims (userId). */
   issue(
@@ -67,7 +63,7 @@ export class AccessTokensService {
       audience: this.config.jwt.audience,
       jwtid: randomUUID(),
     };
-    if (!this.asymmetric) {
+    if (!this.keys.asymmetric) {
       // HS256 with JWT_SECRET, the module's key: no kid, since the secret is never published.
       const token = this.jwt.sign(payload, {
         ...options,

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { Role } from '../users/roles';
+import type { Aal } from './access-tokens.service';
 
 export type AuthScheme = 'jwt' | 'basic' | 'token' | 'api-key';
 
@@ -22,7 +23,7 @@ export interface AuthUser {
    * The sign-in's assurance (API.md 6): `aal2` only for a JWT of a sign-in with a second factor. Opaque
    * credentials (Basic, Token, X-API-Key) are always `aal1`.
    */
-  aal: 'aal1' | 'aal2';
+  aal: Aal;
   /** Set when the JWT came from the `auth_token` cookie rather than the Authorization header. */
   viaCookie?: boolean;
 }

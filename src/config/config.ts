@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
+import { ROLES } from '../users/roles';
 import { parseDuration } from './duration';
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -85,9 +86,6 @@ const RATE_LIMIT_DEFAULTS: Record<RateLimitName, [string, string]> = {
   default: ['RATE_LIMIT_DEFAULT', '60/1m'],
 };
 
-/** The roles of API.md section 0 (config is read before the users module, so they are named here too). */
-export const KNOWN_ROLES = ['admin', 'researcher', 'coordinator', 'viewer', 'doctor', 'patient', 'caregiver'];
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Secrets that appear in tutorials and sample files; a production service must never run with one. */
@@ -95,7 +93,7 @@ const PLACEHOLDER_SECRET =
   /change[-_ .]?me|your[-_ .]?([a-z]+[-_ .]?)?secret|placeholder|example|secret[-_ .]?key|^(secret|password|default)/i;
 
 /** How long one SMS webhook call may take, connection to answer; a code must not hold a login for longer. */
-export const SMS_WEBHOOK_TIMEOUT_MS = 5000;
+const SMS_WEBHOOK_TIMEOUT_MS = 5000;
 
 /** Loopback hosts: traffic to them never leaves the machine (a gateway sidecar), so plain http is acceptable. */
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
@@ -250,14 +248,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const rawSecret = optional('JWT_SECRET');
   if (rawSecret !== undefined) {
     secret = Buffer.from(rawSecret, 'utf8');
-    if (isProduction) {
-      if (secret.length < 32) problems.push('JWT_SECRET: must be at least 32 bytes in production');
-      else if (PLACEHOLDER_SECRET.test(rawSecret) || new Set(rawSecret).size < 10) {
-        problems.push('JWT_SECRET: looks like a placeholder; generate one with `openssl rand -base64 48`');
-      }
-    } else if (secret.length < 16) {
-      problems.push('JWT_SECRET: must be at least 16 bytes (32 or more in production)');
-    }
+    const problem = secretProblem('JWT_SECRET', rawSecret, isProduction);
+    if (problem) problems.push(problem);
   } else if (isProduction) {
     problems.push('JWT_SECRET: is required in production (32 bytes or more)');
   } else {
@@ -289,8 +281,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     .map((r) => r.trim().toLowerCase())
     .filter(Boolean);
   for (const role of mfaRequiredRoles) {
-    if (!KNOWN_ROLES.includes(role))
-      problems.push(`MFA_REQUIRED_ROLES: "${role}" is not a role (${KNOWN_ROLES.join(', ')})`);
+    if (!(ROLES as readonly string[]).includes(role))
+      problems.push(`MFA_REQUIRED_ROLES: "${role}" is not a role (${ROLES.join(', ')})`);
   }
 
   const adminEmail = normalizeEmail(get('ADMIN_EMAIL', 'admin@example.com'));

@@ -1,15 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { SecretBox } from '../common/secret-box';
+import { newSecret } from '../common/secrets';
 import { APP_CONFIG, AppConfig, JwtAlgorithm } from '../config/config';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { BroadcastService } from '../redis/broadcast.service';
@@ -25,7 +19,7 @@ import {
   stateAt,
 } from './key-set';
 
-export type AsymmetricAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
+type AsymmetricAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
 
 /** A key as every instance holds it in memory. */
 interface LoadedKey extends KeyDates {
@@ -79,9 +73,9 @@ interface KeyRow {
 const KID_FORMAT = /^[A-Za-z0-9_-]{16,64}$/;
 /** A JOSE header is a few dozen bytes; a longer first segment is not worth decoding. */
 const MAX_HEADER_CHARS = 1024;
-export const KEYS_CHANNEL = 'signing-keys';
+const KEYS_CHANNEL = 'signing-keys';
 /** Every instance reads the rows this often, with or without Redis. */
-export const KEYS_RELOAD_MS = 5_000;
+const KEYS_RELOAD_MS = 5_000;
 /** A token with an unknown kid makes the instance read the rows again, at most this often. */
 const UNKNOWN_KID_RELOAD_MS = 1_000;
 /** Beyond the longest access-token lifetime: the verifiers' clock tolerance and skew. */
@@ -384,7 +378,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   private async insertRotation(m: EntityManager, rows: KeyRow[], now: number): Promise<string> {
     const plan = rotationPlan(rows.map(toDates), now, this.config.jwt.keyPublishAheadMs, this.longestTokenMs);
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const kid = randomBytes(16).toString('base64url');
+    const kid = newSecret(16);
     const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
     const sealed = this.box.seal(privateKey.export({ format: 'der', type: 'pkcs8' }), kid);
     for (const r of plan.retire) {

@@ -23,7 +23,6 @@ export interface OpenChallenge {
   id: string;
   userId: string;
   flow: SignInFlow;
-  failures: number;
 }
 
 const INVALID = 'This sign-in step is invalid or has expired; sign in again';
@@ -62,12 +61,12 @@ export class MfaChallenges implements OnModuleInit, OnApplicationShutdown {
   async open(token: unknown): Promise<OpenChallenge> {
     if (typeof token !== 'string' || !SECRET_PATTERN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID);
     const [row] = (await this.dataSource.query(
-      `SELECT id, user_id, flow, failures FROM mfa_challenges
+      `SELECT id, user_id, flow FROM mfa_challenges
         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() AND failures < $2`,
       [hashSecret(token), MFA_TOKEN_MAX_FAILURES],
-    )) as { id: string; user_id: string; flow: SignInFlow; failures: number }[];
+    )) as { id: string; user_id: string; flow: SignInFlow }[];
     if (!row) throw new DomainError('INVALID_TOKEN', INVALID);
-    return { id: row.id, userId: row.user_id, flow: row.flow, failures: row.failures };
+    return { id: row.id, userId: row.user_id, flow: row.flow };
   }
 
   /** Counts a wrong code against the token; the fifth ends it. */

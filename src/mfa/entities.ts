@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { SignInFlow } from './challenges.service';
 
 export const FACTOR_TYPES = ['totp', 'email', 'sms', 'passkey'] as const;
 export type FactorType = (typeof FACTOR_TYPES)[number];
@@ -75,7 +76,7 @@ export class MfaChallenge {
   tokenHash!: string;
 
   @Column({ type: 'jsonb' })
-  flow!: Record<string, unknown>;
+  flow!: SignInFlow;
 
   @Column({ type: 'smallint', default: 0 })
   failures!: number;

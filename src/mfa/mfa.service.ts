@@ -10,6 +10,7 @@ import { MailService } from '../mail/mail.service';
 import { isE164 } from '../sms/e164';
 import { SmsService } from '../sms/sms.service';
 import { UserCache } from '../users/user-cache';
+import { UsersService } from '../users/users.service';
 import {
   CodeHasher,
   isSixDigits,
@@ -104,17 +105,16 @@ export class MfaService {
     private readonly sms: SmsService,
     private readonly audit: AuditService,
     private readonly users: UserCache,
+    private readonly accounts: UsersService,
     private readonly counters: CounterStorage,
   ) {
     this.seeds = new SecretBox(config.jwt.secret, 'totp seed');
     this.codes = new CodeHasher(config.jwt.secret);
   }
 
+  /** From the one-second user cache, which every MFA write here invalidates. */
   async isEnabled(userId: string): Promise<boolean> {
-    const [row] = (await this.dataSource.query(`SELECT mfa_enabled FROM users WHERE id = $1`, [userId])) as {
-      mfa_enabled: boolean;
-    }[];
-    return row?.mfa_enabled ?? false;
+    return (await this.accounts.findByIdCached(userId))?.mfaEnabled ?? false;
   }
 
   /** The confirmed factors, as MFA_REQUIRED lists them. */

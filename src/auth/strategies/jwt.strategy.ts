@@ -15,7 +15,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { CredentialCache } from '../../common/credential-cache';
 import { ROLES, Role } from '../../users/roles';
 import { AuthUser } from '../auth-user';
-import { ACCESS_TOKEN_TYP, AccessTokenClaims, JWT_ALGORITHM } from '../access-tokens.service';
+import { ACCESS_TOKEN_TYP, AccessTokenClaims, type Aal } from '../access-tokens.service';
 import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../passport';
 import { SessionRevocationService } from '../session-revocation.service';
 import { SigningKeysService } from '../../keys/signing-keys.service';
@@ -41,7 +41,7 @@ export function extractAccessToken(req: FastifyRequest): string | null {
 }
 
 /** What a verified token says of its caller; `userId` is the credential cache's key for invalidation. */
-type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string; aal: 'aal1' | 'aal2' };
+type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string; aal: Aal };
 
 type KeyCallback = (err: Error | null, key?: KeyObject) => void;
 
@@ -96,7 +96,7 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
     const asymmetric = config.jwt.algorithm !== 'HS256';
     if (asymmetric && !keys) throw new Error(`JWT_ALGORITHM ${config.jwt.algorithm} needs the signing keys`);
     const verifyOptions = {
-      algorithms: [asymmetric ? config.jwt.algorithm : JWT_ALGORITHM] as Algorithm[],
+      algorithms: [config.jwt.algorithm] as Algorithm[],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       clockTolerance: CLOCK_TOLERANCE_SEC,
@@ -120,14 +120,18 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
   /** A token already verified skips passport-jwt's verification; every other goes through it. */
   authenticate(request: Parameters<Strategy['authenticate']>[0], options?: unknown): void {
     const req = request as unknown as FastifyRequest;
-    const token = extractAccessToken(req);
+    const bearer = bearerToken(req);
+    const token = bearer ?? cookieToken(req);
     const claims = token === null ? undefined : this.verified.get(token);
-    if (!answeredFromCache(this, () => claims && this.userOf(claims, req))) super.authenticate(request, options);
+    if (!answeredFromCache(this, () => claims && this.userOf(claims, bearer === undefined))) {
+      super.authenticate(request, options);
+    }
   }
 
   /** passport-jwt's verify callback, with the request and the whole verified token (`complete`). */
   validate(req: FastifyRequest, decoded: Jwt): AuthUser {
-    return this.userOf(this.accept(extractAccessToken(req) as string, decoded), req);
+    const bearer = bearerToken(req);
+    return this.userOf(this.accept((bearer ?? cookieToken(req)) as string, decoded), bearer === undefined);
   }
 
   refusal(info: unknown): DomainError {
@@ -158,7 +162,7 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
     }
   }
 
-  private userOf(claims: Claims, req: FastifyRequest): AuthUser {
+  private userOf(claims: Claims, viaCookie: boolean): AuthUser {
     if (this.revocation.isRevoked(claims.sessionId)) {
       throw new DomainError('INVALID_TOKEN', 'Session has been revoked');
     }
@@ -169,7 +173,7 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
       sessionId: claims.sessionId,
       tokenId: claims.tokenId,
       aal: claims.aal,
-      viaCookie: bearerToken(req) === undefined,
+      viaCookie,
     };
   }
 
