@@ -13,6 +13,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+# The account page (web/, API.md 9) is bundled by scripts/build-web.mjs into dist/web during the build.
+COPY scripts/build-web.mjs ./scripts/build-web.mjs
+COPY web ./web
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  # The image talks to an external PostgreSQL (DATABASE_URL); the embedded one stays out of it.

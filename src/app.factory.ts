@@ -1,8 +1,10 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import { AppModule, AppModuleOptions } from './app.module';
 import { exceedsDepth } from './common/body-depth';
@@ -16,6 +18,7 @@ import { normalizeError } from './common/errors/normalize';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
 import { createLoggers, logRequests, NestPinoLogger } from './logging';
 import { declarePassportRequestFields } from './auth/passport';
+import { ASSETS_PREFIX, assetSecurityHeaders, isPageUrl, pageSecurityHeaders, webRoot } from './pages/pages';
 
 export const BODY_LIMIT = 1024 * 1024;
 let dialects: DialectRegistry | undefined;
@@ -128,10 +131,36 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     },
     strictTransportSecurity: hsts,
   });
+  // The pages of API.md 9 and their assets: a strict policy of their own (src/pages/pages.ts).
+  const pageHeaders = pageSecurityHeaders(hsts);
+  const assetHeaders = assetSecurityHeaders(hsts);
   fastify.addHook('onRequest', (req, reply, done) => {
-    reply.headers(req.url.startsWith('/docs') ? docsHeaders : apiHeaders);
+    const url = req.url;
+    reply.headers(
+      url.startsWith('/api/')
+        ? apiHeaders
+        : url.startsWith('/docs')
+          ? docsHeaders
+          : url.startsWith(ASSETS_PREFIX)
+            ? assetHeaders
+            : isPageUrl(url)
+              ? pageHeaders
+              : apiHeaders,
+    );
     done();
   });
+  const web = webRoot();
+  if (web) {
+    // One route per built file (no wildcard): any other path under /assets/ is the API's ordinary 404.
+    await app.register(fastifyStatic as never, {
+      root: join(web, 'assets'),
+      prefix: ASSETS_PREFIX,
+      wildcard: false,
+      index: false,
+      decorateReply: false,
+      cacheControl: false,
+    });
+  }
   if (config.corsOrigins.length) {
     app.enableCors({
       origin: config.corsOrigins,

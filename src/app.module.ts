@@ -25,6 +25,7 @@ import { MailModule } from './mail/mail.module';
 import { RedisModule } from './redis/redis.module';
 import { SmsModule } from './sms/sms.module';
 import { UsersModule } from './users/users.module';
+import { PagesModule } from './pages/pages.module';
 
 export interface AppModuleOptions {
   /** Where the structured log goes (stdout by default); tests capture it. */
@@ -54,6 +55,7 @@ export class AppModule {
         SessionsModule,
         AppointmentsModule,
         IamModule,
+        PagesModule,
       ],
       providers: [
         DialectRegistry,

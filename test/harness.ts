@@ -74,9 +74,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-async function listen(config: AppConfig, logs: LogCapture) {
+async function listen(config: AppConfig, logs: LogCapture, wanted: number) {
   const app = await createApp(config, { logStream: logs });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: wanted, host: '127.0.0.1' });
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${port}`, db: app.get(DataSource) };
 }
@@ -88,6 +88,9 @@ async function listen(config: AppConfig, logs: LogCapture) {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const { KEEP_DATABASE: keep, ...rest } = env;
   env = rest;
+  // A loopback port of the caller's choosing, when its configuration must name its own origin
+  // (PORTAL_URL, WEBAUTHN_ORIGINS: the browser suite); otherwise any free one.
+  const port = env.PORT ? Number(env.PORT) : 0;
   const databaseUrl = workerDatabaseUrl();
   // A second instance on the same database (KEEP_DATABASE) must not empty the first one's tables.
   if (!keep) await prepareDatabase(databaseUrl);
@@ -114,14 +117,14 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   });
   const logs = new LogCapture();
   const t: TestApp = {
-    ...(await listen(config, logs)),
+    ...(await listen(config, logs, port)),
     config,
     smtp,
     logs,
     dataDir,
     restart: async () => {
       await t.app.close();
-      Object.assign(t, await listen(config, logs));
+      Object.assign(t, await listen(config, logs, port));
     },
     close: async () => {
       await t.app.close();

@@ -4,6 +4,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
 import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Roles } from '../src/auth/decorators';
 import { StepUpGuard } from '../src/auth/mfa-policy.guards';
+import { PagesController } from '../src/pages/pages.controller';
 import { ErrorDialect } from '../src/common/decorators/error-dialect.decorator';
 import { RateLimited, SkipDefaultRateLimit } from '../src/common/throttle/rate-limit.decorators';
 import { startTestApp, TestApp } from './harness';
@@ -19,6 +20,8 @@ interface RouteRow {
   assurance: string;
   /** Reached by a role of MFA_REQUIRED_ROLES before it has a second factor. */
   beforeEnrolment: boolean;
+  /** An HTML page of API.md 9 (src/pages), not an API route: it only serves the page's HTML. */
+  page: boolean;
 }
 
 /** Every route with who may reach it, read from the running application's metadata. */
@@ -54,6 +57,7 @@ function routeTable(t: TestApp): RouteRow[] {
           ? 'aal2'
           : '',
         beforeEnrolment: reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_MFA_ENROLMENT, targets) === true,
+        page: metatype === PagesController,
       });
     }
   }
@@ -73,17 +77,21 @@ describe('who may reach what', () => {
         (r) =>
           `${r.route.padEnd(42)} ${r.public ? 'PUBLIC' : 'auth  '} roles=[${r.roles}] schemes=[${r.schemes}] dialect=${r.dialect} limits=[${r.limits}]` +
           (r.assurance ? ` mfa=${r.assurance}` : '') +
-          (r.beforeEnrolment ? ' before-mfa-enrolment' : ''),
+          (r.beforeEnrolment ? ' before-mfa-enrolment' : '') +
+          (r.page ? ' page (HTML, not an API route)' : ''),
       )
       .join('\n');
     expect(`\n${table}\n`).toMatchSnapshot();
   });
 
-  it('documents every route in the OpenAPI document, and serves Swagger UI', async () => {
+  it('documents every API route in the OpenAPI document (the pages are not API routes), and serves Swagger UI', async () => {
     const doc = (await request(t.url).get('/docs-json').expect(200)).body as {
       paths: Record<string, Record<string, unknown>>;
     };
-    for (const row of routeTable(t)) {
+    for (const page of routeTable(t).filter((r) => r.page)) {
+      expect(doc.paths[page.route.split(' ')[1]]).toBeUndefined();
+    }
+    for (const row of routeTable(t).filter((r) => !r.page)) {
       const [method, path] = row.route.split(' ');
       const openApiPath = path.replace(/:(\w+)/g, '{$1}');
       expect({ route: row.route, documented: Boolean(doc.paths[openApiPath]?.[method.toLowerCase()]) }).toEqual({

@@ -1,0 +1,32 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../auth/decorators';
+import { DomainError } from '../common/errors/domain-error';
+import { PageName } from './pages';
+
+export const PAGE_HTML = Symbol('PAGE_HTML');
+
+/**
+ * The HTML of the pages of API.md 9. Public, since a person must reach the sign-in form; everything
+ * the page then does goes through the documented API routes and their guards. Not part of the OpenAPI
+ * document: these are pages, not API routes.
+ */
+@ApiExcludeController()
+@Controller()
+export class PagesController {
+  constructor(@Inject(PAGE_HTML) private readonly pages: Map<PageName, Buffer>) {}
+
+  @Get('account')
+  @Public()
+  account(@Res({ passthrough: true }) reply: FastifyReply): Buffer {
+    return this.page('account', reply);
+  }
+
+  private page(name: PageName, reply: FastifyReply): Buffer {
+    const html = this.pages.get(name);
+    if (!html) throw new DomainError('SERVICE_UNAVAILABLE', 'The web pages were not built: run `npm run build`');
+    reply.type('text/html; charset=utf-8');
+    return html;
+  }
+}

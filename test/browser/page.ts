@@ -1,0 +1,92 @@
+import type { Page, Request } from 'playwright-core';
+
+/**
+ * The routes of API.md that the pages may call, and the pages' own files. A request to anything else
+ * fails the test: the pages are clients of the documented contract and nothing more.
+ */
+const DOCUMENTED: [string, RegExp][] = [
+  ['GET', /^\/(account|admin)\/?$/],
+  ['GET', /^\/assets\/[\w.-]+$/],
+  ['POST', /^\/api\/auth\/(login|logout|logout-all|magic-link|refresh)$/],
+  ['GET', /^\/api\/auth\/(me|sessions|mfa)$/],
+  ['DELETE', /^\/api\/auth\/sessions\/[\w-]+$/],
+  ['POST', /^\/api\/auth\/mfa\/(totp|email|sms|recovery-codes|challenge|verify)$/],
+  ['POST', /^\/api\/auth\/mfa\/factors\/[\w-]+\/confirm$/],
+  ['DELETE', /^\/api\/auth\/mfa\/factors\/[\w-]+$/],
+  ['GET', /^\/api\/auth\/passkeys$/],
+  ['POST', /^\/api\/auth\/passkeys\/(register|login)\/(options|verify)$/],
+  ['DELETE', /^\/api\/auth\/passkeys\/[\w-]+$/],
+  ['GET', /^\/api\/api-keys$/],
+  ['POST', /^\/api\/api-keys$/],
+  ['DELETE', /^\/api\/api-keys\/[\w-]+$/],
+  ['GET', /^\/api\/sso\/discover$/],
+  ['GET', /^\/api\/sso\/[\w-]+\/login$/],
+  ['POST', /^\/api\/sso\/token$/],
+  ['PATCH', /^\/users$/],
+  ['POST', /^\/v1\/auth\/password\/change\/?$/],
+];
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  csrfHeader?: string;
+  csrfCookie?: string;
+}
+
+/**
+ * Records every request a page makes to its own origin, with the CSRF header it carried and the
+ * `csrf_token` cookie the browser sent along, so that a test can prove the page's manners.
+ */
+export function recordRequests(page: Page, origin: string): { seen: SeenRequest[]; settle(): Promise<void> } {
+  const seen: SeenRequest[] = [];
+  const pending: Promise<void>[] = [];
+  page.on('request', (req: Request) => {
+    const url = new URL(req.url());
+    if (url.origin !== origin) return;
+    pending.push(
+      req.allHeaders().then((headers) => {
+        const cookie = /(?:^|;\s*)csrf_token=([^;]+)/.exec(headers['cookie'] ?? '')?.[1];
+        seen.push({
+          method: req.method(),
+          path: url.pathname,
+          csrfHeader: headers['x-csrf-token'],
+          csrfCookie: cookie ? decodeURIComponent(cookie) : undefined,
+        });
+      }),
+    );
+  });
+  return { seen, settle: async () => void (await Promise.all(pending)) };
+}
+
+/** What a recorded list of requests did wrong: an undocumented route, or an unsafe request without its CSRF header. */
+export function misbehaviour(seen: SeenRequest[]): string[] {
+  const wrong: string[] = [];
+  for (const r of seen) {
+    if (!DOCUMENTED.some(([m, p]) => m === r.method && p.test(r.path)))
+      wrong.push(`undocumented ${r.method} ${r.path}`);
+    if (UNSAFE.has(r.method) && r.csrfCookie && r.csrfHeader !== r.csrfCookie) {
+      wrong.push(`${r.method} ${r.path} without the CSRF header`);
+    }
+  }
+  return wrong;
+}
+
+/** Signs in on the page's form with a password, as a person does. */
+export async function fillPasswordSignIn(page: Page, identifier: string, password: string): Promise<void> {
+  await page.getByLabel('Email or username').fill(identifier);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+export async function expectSignedIn(page: Page): Promise<void> {
+  await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor();
+}
+
+/** The text of the alert the page shows (errors are announced with role=alert). */
+export async function alertText(page: Page): Promise<string> {
+  const alert = page.getByRole('alert').first();
+  await alert.waitFor();
+  return (await alert.innerText()).trim();
+}
