@@ -40,12 +40,12 @@ describe('passkeys through the account page in a real browser (API.md 8, 9)', ()
   });
 
   /** A person with a password, on the page, signed in, with a device that can hold passkeys. */
-  const signedIn = async () => {
+  const signedIn = async ({ userVerification = true } = {}) => {
     const email = `keyholder${++n}@example.org`;
     await a.createUser(email, 'researcher');
     const page = await b.newPage();
     recorders.push(recordRequests(page, origin), recordRequests(page, `http://localhost:${elsewhere.port}`));
-    const device = await addVirtualAuthenticator(page);
+    const device = await addVirtualAuthenticator(page, { userVerification });
     await page.goto(`${origin}/account`);
     await fillPasswordSignIn(page, email, PASSWORD);
     await expectSignedIn(page);
@@ -104,13 +104,16 @@ describe('passkeys through the account page in a real browser (API.md 8, 9)', ()
   });
 
   it('uses the passkey as the second step after a password when the authenticator does not verify the person', async () => {
-    const { email, page, device } = await signedIn();
+    // A security key without a PIN: it proves possession, not the person, so it is one factor only.
+    const { email, page } = await signedIn({ userVerification: false });
     await addPasskey(page);
     await signOut(page);
-    await device.cdp.send('WebAuthn.setUserVerified', {
-      authenticatorId: device.authenticatorId,
-      isUserVerified: false,
-    });
+    // Alone (with the email, since the key keeps no resident credential) it is not enough: a second step...
+    await page.getByLabel('Email or username').fill(email);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Second step', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Start again' }).click();
+    // ... and after a password, it is the second factor.
     await fillPasswordSignIn(page, email, PASSWORD);
     await page.getByRole('heading', { name: 'Second step', level: 1 }).waitFor();
     await page.getByLabel('Passkey: Laptop').check();
