@@ -350,4 +350,276 @@ describe('passkeys (API.md 8)', () => {
       expect((await get('/api/auth/passkeys', aal2).expect(200)).body).toHaveLength(1);
     });
   });
+
+  describe('refusals: every one 401 INVALID_CREDENTIALS (400 for a body of the wrong shape), nothing changed', () => {
+    /** A user with one passkey, and what an observer of the account can see of it. */
+    async function withPasskey() {
+      const u = await newUser();
+      const added = await addPasskey(u.token, u.authenticator);
+      const state = async () => {
+        const [row] = (await t.db.query(
+          `SELECT p.counter, f.last_used_at FROM passkeys p JOIN mfa_factors f ON f.id = p.id WHERE p.id = $1`,
+          [added.id],
+        )) as { counter: string; last_used_at: Date | null }[];
+        const [{ sessions }] = (await t.db.query(
+          `SELECT count(*)::int AS sessions FROM login_sessions WHERE user_id = $1 AND method = 'passkey'`,
+          [u.id],
+        )) as { sessions: number }[];
+        return { counter: row.counter, lastUsed: row.last_used_at, sessions };
+      };
+      return { ...u, added, state };
+    }
+
+    const refusedLogin = async (body: Record<string, unknown>) => {
+      const res = await post('/api/auth/passkeys/login/verify').send(body).expect(401);
+      expect(res.body).toEqual({ error: { code: 'INVALID_CREDENTIALS', message: expect.any(String) } });
+    };
+
+    it('refuses an assertion made for another origin, or over another RP id', async () => {
+      const u = await withPasskey();
+      const before = await u.state();
+      for (const lie of [
+        { origin: 'https://evil.example' },
+        { origin: 'http://portal.id.test' },
+        { rpId: 'evil.test' },
+      ]) {
+        const options = await loginOptions(u.email);
+        await refusedLogin({ challenge_id: options.challenge_id, response: u.authenticator.get(options, lie) });
+      }
+      expect(await u.state()).toEqual(before);
+      // The other configured origin is one of ours.
+      await passkeyLogin(200, u.authenticator, u.email, { origin: 'https://app.id.test' });
+    });
+
+    it('refuses a registration made for another origin or RP id, and stores nothing', async () => {
+      const u = await newUser();
+      for (const lie of [{ origin: 'https://evil.example' }, { rpId: 'evil.test' }, { type: 'webauthn.get' }]) {
+        const { response } = new SoftAuthenticator(ORIGIN).create(await registrationOptions(u.token), lie);
+        const res = await post('/api/auth/passkeys/register/verify', u.token).send({ response }).expect(401);
+        expect(res.body.error.code).toBe('INVALID_CREDENTIALS');
+      }
+      expect((await get('/api/auth/passkeys', u.token).expect(200)).body).toEqual([]);
+      expect((await get('/api/auth/mfa', u.token).expect(200)).body.enabled).toBe(false);
+      expect((await auditEvents('passkey_failed', u.id)).length).toBe(3);
+    });
+
+    it('uses a challenge once: the same assertion twice, and 10 at once, sign in once', async () => {
+      const u = await withPasskey();
+      const options = await loginOptions(u.email);
+      const response = u.authenticator.get(options);
+      await post('/api/auth/passkeys/login/verify').send({ challenge_id: options.challenge_id, response }).expect(200);
+      await refusedLogin({ challenge_id: options.challenge_id, response });
+      const racing = await loginOptions(u.email);
+      const raced = u.authenticator.get(racing);
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          post('/api/auth/passkeys/login/verify').send({ challenge_id: racing.challenge_id, response: raced }),
+        ),
+      );
+      expect(statuses.map((r) => r.status).sort()).toEqual([200, ...Array(9).fill(401)]);
+    });
+
+    it('uses a registration challenge once: the same registration twice stores one passkey', async () => {
+      const u = await newUser();
+      const { response } = u.authenticator.create(await registrationOptions(u.token));
+      await post('/api/auth/passkeys/register/verify', u.token).send({ response }).expect(201);
+      // MFA is on now, so the replay comes with a sign-in at aal2 (the aal1 token would stop at the step-up).
+      const aal2 = ((await passkeyLogin(200, u.authenticator, u.email)).body as LoginBody).access_token;
+      const again = await post('/api/auth/passkeys/register/verify', aal2).send({ response }).expect(401);
+      expect(again.body.error.code).toBe('INVALID_CREDENTIALS');
+      expect((await get('/api/auth/passkeys', aal2).expect(200)).body).toHaveLength(1);
+    });
+
+    it('refuses a challenge older than 5 minutes', async () => {
+      const u = await withPasskey();
+      const options = await loginOptions(u.email);
+      // Only time is simulated: the challenge's expiry moves into the past, nothing is read back.
+      await t.db.query(`UPDATE webauthn_challenges SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+        options.challenge_id,
+      ]);
+      await refusedLogin({ challenge_id: options.challenge_id, response: u.authenticator.get(options) });
+      const other = await newUser();
+      const creation = await registrationOptions(other.token);
+      await t.db.query(
+        `UPDATE webauthn_challenges SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'register'`,
+        [other.id],
+      );
+      const { response } = other.authenticator.create(creation);
+      await post('/api/auth/passkeys/register/verify', other.token).send({ response }).expect(401);
+      expect((await get('/api/auth/passkeys', other.token).expect(200)).body).toEqual([]);
+    });
+
+    it('refuses a credential that was never registered, and a known one whose signature was tampered with', async () => {
+      const u = await withPasskey();
+      const before = await u.state();
+      const stranger = new SoftAuthenticator(ORIGIN);
+      stranger.create(await registrationOptions((await newUser()).token)); // made, never sent to the service
+      const options = await loginOptions();
+      await refusedLogin({ challenge_id: options.challenge_id, response: stranger.get(options) });
+      const next = await loginOptions(u.email);
+      await refusedLogin({
+        challenge_id: next.challenge_id,
+        response: u.authenticator.get(next, { tamperSignature: true }),
+      });
+      expect(await u.state()).toEqual(before);
+    });
+
+    it('refuses a counter that does not go forward (a cloned authenticator) and records passkey_clone_suspected', async () => {
+      const u = await withPasskey();
+      await passkeyLogin(200, u.authenticator, u.email); // counter 1
+      const before = await u.state();
+      expect(before.counter).toBe('1');
+      for (const counter of [1, 0]) {
+        const options = await loginOptions(u.email);
+        await refusedLogin({ challenge_id: options.challenge_id, response: u.authenticator.get(options, { counter }) });
+      }
+      expect(await u.state()).toEqual(before);
+      const events = await auditEvents('passkey_clone_suspected', u.id);
+      expect(events).toHaveLength(2);
+      expect(events[1].details).toMatchObject({ factor_id: u.added.id, stored_counter: 1, presented_counter: 1 });
+      // The genuine authenticator, one step ahead, still signs in.
+      await passkeyLogin(200, u.authenticator, u.email);
+    });
+
+    it('accepts an authenticator that never counts (counter always 0)', async () => {
+      const u = await withPasskey();
+      await passkeyLogin(200, u.authenticator, u.email, { counter: 0 });
+      await passkeyLogin(200, u.authenticator, u.email, { counter: 0 });
+    });
+
+    it('refuses a challenge of one purpose used for another', async () => {
+      const u = await withPasskey();
+      // A sign-in challenge echoed in a registration.
+      const login = await loginOptions(u.email);
+      const other = await newUser();
+      const creation = await registrationOptions(other.token);
+      const { response: reg } = new SoftAuthenticator(ORIGIN).create(creation, { challenge: login.challenge });
+      await post('/api/auth/passkeys/register/verify', other.token).send({ response: reg }).expect(401);
+      // One user's registration challenge answered by another user.
+      const aal2 = ((await passkeyLogin(200, u.authenticator, u.email)).body as LoginBody).access_token;
+      const { response: stolen } = new SoftAuthenticator(ORIGIN).create(creation);
+      await post('/api/auth/passkeys/register/verify', aal2).send({ response: stolen }).expect(401);
+      // A registration challenge echoed in a sign-in, under a live sign-in challenge_id.
+      const fresh = await loginOptions(u.email);
+      const ownCreation = await registrationOptions(aal2);
+      await refusedLogin({
+        challenge_id: fresh.challenge_id,
+        response: u.authenticator.get(fresh, { challenge: ownCreation.challenge }),
+      });
+      // A second-step challenge of a pending sign-in used to sign in, and a sign-in challenge as a second step.
+      const first = await post('/api/auth/login').send({ username: u.email, password: PASSWORD }).expect(401);
+      const mfaToken = first.body.error.details.mfa_token as string;
+      const step = await post('/api/auth/mfa/challenge')
+        .send({ mfa_token: mfaToken, factor_id: u.added.id })
+        .expect(200);
+      const signIn = await loginOptions(u.email);
+      await refusedLogin({ challenge_id: signIn.challenge_id, response: u.authenticator.get(step.body) });
+      const wrong = await post('/api/auth/mfa/verify')
+        .send({
+          mfa_token: mfaToken,
+          factor_id: u.added.id,
+          webauthn: u.authenticator.get(await loginOptions(u.email)),
+        })
+        .expect(401);
+      expect(wrong.body.error.code).toBe('INVALID_MFA_CODE');
+      expect((await get('/api/auth/passkeys', other.token).expect(200)).body).toEqual([]);
+    });
+
+    it('refuses a second step over another mfa_token’s challenge, for another factor, or with a bad assertion', async () => {
+      const u = await withPasskey();
+      const start = async () =>
+        (await post('/api/auth/login').send({ username: u.email, password: PASSWORD }).expect(401)).body.error.details
+          .mfa_token as string;
+      const tokenA = await start();
+      const tokenB = await start();
+      const optionsA = (
+        await post('/api/auth/mfa/challenge').send({ mfa_token: tokenA, factor_id: u.added.id }).expect(200)
+      ).body;
+      const answer = u.authenticator.get(optionsA);
+      const crossed = await post('/api/auth/mfa/verify')
+        .send({ mfa_token: tokenB, factor_id: u.added.id, webauthn: answer })
+        .expect(401);
+      expect(crossed.body.error.code).toBe('INVALID_MFA_CODE');
+      const bad = await post('/api/auth/mfa/verify')
+        .send({ mfa_token: tokenA, factor_id: u.added.id, webauthn: { id: 'x', response: {} } })
+        .expect(401);
+      expect(bad.body.error.code).toBe('INVALID_MFA_CODE');
+      const noFactor = await post('/api/auth/mfa/verify').send({ mfa_token: tokenA, webauthn: answer }).expect(400);
+      expect(noFactor.body.error.code).toBe('VALIDATION_ERROR');
+      const both = await post('/api/auth/mfa/verify')
+        .send({ mfa_token: tokenA, factor_id: u.added.id, webauthn: answer, code: '123456' })
+        .expect(400);
+      expect(both.body.error.code).toBe('VALIDATION_ERROR');
+      // The challenge of token A is still live (only refused uses took nothing): it finishes token A.
+      await post('/api/auth/mfa/verify')
+        .send({ mfa_token: tokenA, factor_id: u.added.id, webauthn: answer })
+        .expect(200);
+    });
+
+    it('refuses malformed bodies in the portal shape: 400 for the wrong types, 401 for a credential that is not one', async () => {
+      const u = await withPasskey();
+      const aal2 = ((await passkeyLogin(200, u.authenticator, u.email)).body as LoginBody).access_token;
+      const before = await u.state();
+      const options = await loginOptions(u.email);
+      const good = u.authenticator.get(options);
+      for (const body of [
+        {},
+        { challenge_id: options.challenge_id },
+        { challenge_id: 'not-a-uuid', response: good },
+        { challenge_id: options.challenge_id, response: 'a string' },
+        { challenge_id: options.challenge_id, response: [good] },
+        { challenge_id: options.challenge_id, response: good, remember: 'maybe' },
+      ]) {
+        const res = await post('/api/auth/passkeys/login/verify').send(body).expect(400);
+        expect(res.body.error.code).toBe('VALIDATION_ERROR');
+      }
+      const inner = (r: Record<string, unknown>) => ({ ...good, response: { ...good.response, ...r } });
+      for (const response of [
+        {},
+        { ...good, id: 5 },
+        { ...good, type: 'password' },
+        { ...good, rawId: 'AAAA' },
+        inner({ signature: '***not base64url***' }),
+        inner({ authenticatorData: undefined }),
+        inner({ clientDataJSON: Buffer.from('not json').toString('base64url') }),
+        inner({ userHandle: Buffer.from('someone else').toString('base64url') }),
+      ]) {
+        const fresh = await loginOptions(u.email);
+        await refusedLogin({ challenge_id: fresh.challenge_id, response });
+      }
+      for (const body of [
+        {},
+        { response: 'x' },
+        { response: [] },
+        { response: {}, name: 5 },
+        { response: {}, name: 'n'.repeat(101) },
+      ]) {
+        const res = await post('/api/auth/passkeys/register/verify', aal2).send(body).expect(400);
+        expect(res.body.error.code).toBe('VALIDATION_ERROR');
+      }
+      const garbage = await post('/api/auth/passkeys/register/verify', aal2)
+        .send({ response: { id: '%%%', response: { clientDataJSON: 5 } } })
+        .expect(401);
+      expect(garbage.body.error.code).toBe('INVALID_CREDENTIALS');
+      for (const body of [{ email: 5 }, { email: '' }, { email: 'a\u200b@test.example.org' }]) {
+        await post('/api/auth/passkeys/login/options').send(body).expect(400);
+      }
+      await post('/api/auth/passkeys/login/options')
+        .set('Content-Type', 'application/json')
+        .send('{"email":')
+        .expect(400);
+      expect(await u.state()).toEqual(before);
+    });
+
+    it('refuses to register a credential that is already registered: 409', async () => {
+      const first = await withPasskey();
+      const other = await newUser();
+      const { response } = other.authenticator.create(await registrationOptions(other.token), {
+        reuse: first.authenticator.credentials[0],
+      });
+      const res = await post('/api/auth/passkeys/register/verify', other.token).send({ response }).expect(409);
+      expect(res.body.error.code).toBe('CONFLICT');
+      expect((await get('/api/auth/mfa', other.token).expect(200)).body).toMatchObject({ enabled: false, factors: [] });
+    });
+  });
 });

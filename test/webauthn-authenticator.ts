@@ -39,6 +39,8 @@ export interface CeremonyOptions {
   challenge?: string;
   /** clientDataJSON's type instead of webauthn.create / webauthn.get. */
   type?: string;
+  /** create(): present this existing key pair again as if it were new (a credential registered twice). */
+  reuse?: Credential;
 }
 
 export interface AssertionOptions extends CeremonyOptions {
@@ -100,8 +102,8 @@ export class SoftAuthenticator {
     }
     if (!options.pubKeyCredParams.some((p) => p.alg === -7)) throw new Error('NotSupportedError: no ES256');
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const idBytes = randomBytes(32);
-    const credential: Credential = {
+    const idBytes = lie.reuse ? Buffer.from(lie.reuse.id, 'base64url') : randomBytes(32);
+    const credential: Credential = lie.reuse ?? {
       id: b64u(idBytes),
       privateKey,
       cose: coseOf(publicKey),
@@ -124,7 +126,7 @@ export class SoftAuthenticator {
         ['authData', new Uint8Array(authData)],
       ]) as never,
     );
-    this.credentials.push(credential);
+    if (!lie.reuse) this.credentials.push(credential);
     return {
       credential,
       response: {
