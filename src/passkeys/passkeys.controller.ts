@@ -136,7 +136,6 @@ export class PasskeysController {
 
   @Post('login/options')
   @Public()
-  @RateLimited(['loginIp'])
   @HttpCode(200)
   @ApiOperation({
     summary: 'Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id',
