@@ -341,8 +341,11 @@ describe('passkeys (API.md 8)', () => {
       expect((await get('/api/auth/mfa', owner.token).expect(200)).body.factors).toHaveLength(1);
     });
 
-    it('keeps the last factor of a role in MFA_REQUIRED_ROLES: 409 MFA_REQUIRED_BY_POLICY', async () => {
+    it('lets a role of MFA_REQUIRED_ROLES register a passkey before enrolment, and keeps its last factor: 409', async () => {
       const u = await newUser('coordinator');
+      // Before any factor, such a user reaches little but enrolment, passkey registration included.
+      const gated = await get('/api/auth/sessions', u.token).expect(403);
+      expect(gated.body.error.code).toBe('MFA_ENROLMENT_REQUIRED');
       const added = await addPasskey(u.token, u.authenticator);
       const aal2 = ((await passkeyLogin(200, u.authenticator, u.email)).body as LoginBody).access_token;
       const res = await del(`/api/auth/passkeys/${added.id}`, aal2).expect(409);
