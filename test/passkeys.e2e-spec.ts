@@ -306,6 +306,52 @@ describe('passkeys (API.md 8)', () => {
     });
   });
 
+  describe('a passkey as the second factor, further', () => {
+    it('finishes a clinical sign-in with the clinical login body', async () => {
+      const u = await newUser('doctor');
+      // Email verification is the clinical surface's own step, tested in its suite; here it is taken as done.
+      await t.db.query(`UPDATE users SET email_verified = true WHERE id = $1`, [u.id]);
+      const added = await addPasskey(u.token, u.authenticator);
+      const first = await post('/api/login').send({ email: u.email, password: PASSWORD }).expect(401);
+      expect(first.body).toMatchObject({
+        success: false,
+        code: 'MFA_REQUIRED',
+        factors: [{ id: added.id, type: 'passkey' }],
+      });
+      const options = await post('/api/auth/mfa/challenge')
+        .send({ mfa_token: first.body.mfa_token, factor_id: added.id })
+        .expect(200);
+      const done = await post('/api/auth/mfa/verify')
+        .send({ mfa_token: first.body.mfa_token, factor_id: added.id, webauthn: u.authenticator.get(options.body) })
+        .expect(200);
+      expect(done.body).toMatchObject({ success: true, token: expect.any(String), uid: u.id, expiresIn: 86400 });
+      expect(decodeJwt(done.body.token)).toMatchObject({ amr: ['pwd', 'hwk', 'mfa'], aal: 'aal2', userId: u.id });
+    });
+
+    it('counts bad assertions as wrong codes: the fifth ends the mfa_token, even for a right one after', async () => {
+      const u = await newUser();
+      const added = await addPasskey(u.token, u.authenticator);
+      const first = await post('/api/auth/login').send({ username: u.email, password: PASSWORD }).expect(401);
+      const mfaToken = first.body.error.details.mfa_token as string;
+      const challenge = () =>
+        post('/api/auth/mfa/challenge').send({ mfa_token: mfaToken, factor_id: added.id }).expect(200);
+      for (let i = 0; i < 5; i++) {
+        const options = (await challenge()).body;
+        const res = await post('/api/auth/mfa/verify')
+          .send({
+            mfa_token: mfaToken,
+            factor_id: added.id,
+            webauthn: u.authenticator.get(options, { tamperSignature: true }),
+          })
+          .expect(401);
+        expect(res.body.error.code).toBe('INVALID_MFA_CODE');
+      }
+      const dead = await post('/api/auth/mfa/challenge').send({ mfa_token: mfaToken, factor_id: added.id }).expect(401);
+      expect(dead.body.error.code).toBe('INVALID_TOKEN');
+      expect((await auditEvents('mfa_failed', u.id)).map((e) => e.details.kind)).toEqual(Array(5).fill('passkey'));
+    });
+  });
+
   describe('removal', () => {
     it('removes a passkey at aal2 (204), refuses it afterwards, and the last factor turns MFA off', async () => {
       const u = await newUser();
@@ -329,6 +375,21 @@ describe('passkeys (API.md 8)', () => {
       expect(refused.body.error.code).toBe('INVALID_CREDENTIALS');
       // A password alone signs in again.
       await a.login(u.email, PASSWORD);
+    });
+
+    it('goes with its factor: DELETE /api/auth/mfa/factors/{id} and an admin’s MFA reset remove passkeys too', async () => {
+      const u = await newUser();
+      const added = await addPasskey(u.token, u.authenticator);
+      const aal2 = ((await passkeyLogin(200, u.authenticator, u.email)).body as LoginBody).access_token;
+      await del(`/api/auth/mfa/factors/${added.id}`, aal2).expect(204);
+      expect((await get('/api/auth/passkeys', aal2).expect(200)).body).toEqual([]);
+      await passkeyLogin(401, u.authenticator, undefined);
+      const other = await newUser();
+      await addPasskey(other.token, other.authenticator);
+      await del(`/api/users/${other.id}/mfa`, await a.adminToken()).expect(204);
+      await passkeyLogin(401, other.authenticator, undefined);
+      const fresh = (await a.login(other.email, PASSWORD)).access_token;
+      expect((await get('/api/auth/passkeys', fresh).expect(200)).body).toEqual([]);
     });
 
     it('answers 404 for another user’s passkey and for ids that are no passkey', async () => {
