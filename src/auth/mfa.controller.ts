@@ -248,7 +248,9 @@ export class MfaController {
     summary: 'Second step: finish the sign-in with a code, a recovery code or a passkey',
     description:
       'Answers with the login body of the route where the sign-in began (POST /api/auth/login, a magic link: ' +
-      'section 1.1; POST /api/login: section 2), with its remember and set_cookie. Wrong code: 401 ' +
+      'section 1.1; POST /api/login: section 2), with its remember and set_cookie. A passkey: ' +
+      '`{mfa_token, factor_id, webauthn}` over the options of POST /api/auth/mfa/challenge. Wrong code, or an ' +
+      'assertion that does not hold: 401 ' +
       'INVALID_MFA_CODE; after 5 wrong codes the mfa_token is dead (401 INVALID_TOKEN); RATE_LIMIT_MFA wrong ' +
       'codes per account refuse its verifications for the rest of the window (429).',
   })
