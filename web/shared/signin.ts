@@ -19,6 +19,11 @@ export interface SignInOptions {
   notice?: string;
   /** An SSO code (or error) found in the URL on return from an institution. */
   ssoReturn?: { code?: string; error?: string };
+  /** The heading of the form (a page of its own may say more: "Sign in to the admin console"). */
+  title?: string;
+  /** Ways to sign in besides the password and passkeys; both offered unless turned off. */
+  institution?: boolean;
+  magicLink?: boolean;
 }
 
 const LOGIN_WORDS = {
@@ -174,7 +179,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
 
   replace(
     root,
-    h('h1', null, 'Sign in'),
+    h('h1', null, opts.title ?? 'Sign in'),
     messages.el,
     section(
       'With your password or a passkey',
@@ -190,8 +195,8 @@ export function signInView(opts: SignInOptions): HTMLElement {
         h('div', { class: 'actions' }, passkeyButton),
       ),
     ),
-    section('With your institution', ssoForm),
-    section('Patients and caregivers: a link by email', linkForm),
+    opts.institution === false ? null : section('With your institution', ssoForm),
+    opts.magicLink === false ? null : section('Patients and caregivers: a link by email', linkForm),
   );
 
   if (opts.ssoReturn?.error) {
