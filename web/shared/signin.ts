@@ -259,7 +259,8 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
     }
   }
 
-  function codeForm(label: string, name: 'code' | 'recovery_code', hint?: string) {
+  /** A code form; a factor's code is checked against that factor alone (`factor_id`). */
+  function codeForm(label: string, name: 'code' | 'recovery_code', hint?: string, factorId?: string) {
     const code = field(label, {
       autocomplete: name === 'code' ? 'one-time-code' : 'off',
       inputmode: name === 'code' ? 'numeric' : undefined,
@@ -279,7 +280,7 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
         messages.error('Enter the code first.');
         return;
       }
-      await verify({ [name]: value });
+      await verify({ [name]: value, ...(factorId ? { factor_id: factorId } : {}) });
     });
     return { form, input: code.input };
   }
@@ -287,7 +288,12 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
   function showFactor(f: MfaDetails['factors'][number]) {
     messages.clear();
     if (f.type === 'totp') {
-      const { form, input } = codeForm('Code from your authenticator app', 'code', 'The 6 digits your app shows now.');
+      const { form, input } = codeForm(
+        'Code from your authenticator app',
+        'code',
+        'The 6 digits your app shows now.',
+        f.id,
+      );
       replace(body, form);
       input.focus();
     } else if (f.type === 'email' || f.type === 'sms') {
@@ -296,6 +302,7 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
         `Code from the ${where}`,
         'code',
         'The 6 digits we sent you; they work for 10 minutes.',
+        f.id,
       );
       const send = button(`Send me a code by ${where}`, () => {
         messages.clear();
