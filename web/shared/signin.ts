@@ -114,7 +114,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
     messages.clear();
     const email = identifier.input.value.trim();
     void busy(root, () =>
-      firstStep(root, opts, messages, () => passkeyLogin(email || undefined), {
+      firstStep(root, opts, messages, () => passkeyLogin(email || undefined, remember.input.checked), {
         INVALID_CREDENTIALS: 'That passkey was not accepted. It may have been removed, or it belongs to another site.',
         NOT_FOUND: 'Passkeys are not available on this service yet.',
         VALIDATION_ERROR: 'That email address does not look right.',
