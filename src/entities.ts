@@ -6,6 +6,7 @@ import { MagicLink } from './magic-link/magic-link.entity';
 import { MfaChallenge, MfaFactor, MfaRecoveryCode } from './mfa/entities';
 import { AssessmentSession, Submission } from './sessions/entities';
 import { SigningKey } from './keys/signing-key.entity';
+import { SsoLink, SsoProvider } from './sso/entities';
 import { Study } from './studies/study.entity';
 import { ApiKey } from './tokens/entities/api-key.entity';
 import { User } from './users/entities/user.entity';
@@ -26,4 +27,6 @@ export const ENTITIES = [
   MfaRecoveryCode,
   MfaChallenge,
   SigningKey,
+  SsoProvider,
+  SsoLink,
 ];

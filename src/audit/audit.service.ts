@@ -26,7 +26,14 @@ export type AuditEventName =
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
   | 'mfa_reset'
-  | 'signing_key_rotated';
+  | 'signing_key_rotated'
+  | 'sso_login'
+  | 'sso_linked'
+  | 'sso_user_provisioned'
+  | 'sso_failed'
+  | 'sso_provider_created'
+  | 'sso_provider_updated'
+  | 'sso_provider_deleted';
 
 export interface AuditInput {
   userId?: string | null;

@@ -10,10 +10,18 @@ import { PublicUser, toPublicUser } from '../users/users.service';
 import { AccessTokensService, Assurance } from './access-tokens.service';
 import { LoginSessionsService, OpenSessionInput } from './login-sessions.service';
 
-export type SignInMethod = 'password' | 'magic_link' | 'clinical';
+export type SignInMethod = 'password' | 'magic_link' | 'clinical' | 'sso';
 
-/** RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`). */
-const FIRST_FACTOR_AMR: Record<SignInMethod, string> = { password: 'pwd', clinical: 'pwd', magic_link: 'email' };
+/**
+ * RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`; an institution's
+ * identity provider vouched for the user: `fed`, whatever it asked of them, since it does not tell us reliably).
+ */
+const FIRST_FACTOR_AMR: Record<SignInMethod, string> = {
+  password: 'pwd',
+  clinical: 'pwd',
+  magic_link: 'email',
+  sso: 'fed',
+};
 
 export interface SignIn {
   method: SignInMethod;
