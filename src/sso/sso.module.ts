@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { MfaModule } from '../mfa/mfa.module';
 import { UsersModule } from '../users/users.module';
 import { SsoAccountsService } from './accounts.service';
 import { SsoLink, SsoProvider } from './entities';
@@ -14,7 +15,7 @@ import { SsoController } from './sso.controller';
 import { SsoService } from './sso.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SsoProvider, SsoLink]), UsersModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([SsoProvider, SsoLink]), UsersModule, AuditModule, MfaModule],
   providers: [
     SsoProvidersService,
     SsoFlowsService,
