@@ -58,7 +58,12 @@ export interface SsoStack {
 export async function startSsoStack(env: Record<string, string> = {}): Promise<SsoStack> {
   const databaseUrl = workerDatabaseUrl();
   await prepareDatabase(databaseUrl);
-  const [svcPort, idpPort, portalPort, otherPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [svcPort, idpPort, portalPort, otherPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const svcUrl = `http://127.0.0.1:${svcPort}`;
   const idp = await startChild('oidc-idp.mjs', {
     port: idpPort,
@@ -228,7 +233,12 @@ export class Browser {
 }
 
 const unescape = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 export function parseForm(html: string): { action: string; fields: Record<string, string> } | null {
   const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);

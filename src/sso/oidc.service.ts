@@ -212,7 +212,8 @@ export class OidcService {
     const insecure = issuer.protocol === 'http:';
     const options = { execute: insecure ? [lib.allowInsecureRequests] : [], timeout: HTTP_TIMEOUT_SEC };
     const auth = lib.ClientSecretPost(client.clientSecret ?? undefined);
-    if (p.kind !== 'entra') return lib.discovery(issuer, p.clientId ?? '', undefined, auth, options);
+    if (p.kind !== 'entra')
+      return verifyingSignatures(lib, await lib.discovery(issuer, p.clientId ?? '', undefined, auth, options));
     // Entra's multi-tenant document names an issuer that is not its URL ({tenantid}); the exact-match rule
     // of discovery is replaced by ours: the same origin, and the template where the tenant segment was.
     const wellKnown = new URL(`${issuer.href.replace(/\/+$/, '')}/.well-known/openid-configuration`);
@@ -224,7 +225,7 @@ export class OidcService {
         throw new Error(`the discovery document names issuer ${discovered}, neither ${issuer.href} nor ${template}`);
       }
     }
-    return config;
+    return verifyingSignatures(lib, config);
   }
 
   private withFetch(
@@ -243,7 +244,7 @@ export class OidcService {
     if (new URL(issuer.replace(TENANT_TEMPLATE, 'x')).protocol === 'http:') lib.allowInsecureRequests(config);
     config.timeout = HTTP_TIMEOUT_SEC;
     (config as unknown as Record<symbol, unknown>)[lib.customFetch] = fetcher;
-    return config;
+    return verifyingSignatures(lib, config);
   }
 
   /** The per-tenant configurations of one Entra provider share its JWKS copy (one download a minute, not one a login). */
@@ -251,6 +252,16 @@ export class OidcService {
     const cache = lib.getJwksCache(from);
     if (cache) lib.setJwksCache(to, cache);
   }
+}
+
+/**
+ * openid-client, like OIDC Core 3.1.3.7 allows, trusts an ID token from the token endpoint on the strength of
+ * TLS alone and skips its signature. API.md 7 asks for the signature by the provider's JWKS (a compromised or
+ * spoofed endpoint, a plain-http loopback provider in development), so it is turned on for every configuration.
+ */
+function verifyingSignatures(lib: OpenIdClientLib, config: Configuration): Configuration {
+  lib.enableNonRepudiationChecks(config);
+  return config;
 }
 
 /** The `tid` of an ID token not yet verified: only to choose which issuer to verify it against. */

@@ -58,7 +58,10 @@ function provider(issuer, keys, statsKey) {
     async loadExistingGrant(ctx) {
       const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
       grant.addOIDCScope('openid email profile');
       await grant.save();
       return grant;
@@ -70,7 +73,10 @@ function provider(issuer, keys, statsKey) {
 }
 
 const genericKeys = { a: rsaKey(), b: rsaKey() };
-const generic = { a: provider(`${base}/generic`, [genericKeys.a], 'generic'), b: provider(`${base}/generic`, [genericKeys.b], 'generic') };
+const generic = {
+  a: provider(`${base}/generic`, [genericKeys.a], 'generic'),
+  b: provider(`${base}/generic`, [genericKeys.b], 'generic'),
+};
 const google = provider(`${base}/google`, [rsaKey()], 'google');
 // Entra's tenants share one signing key set, as Entra's common keys are.
 const entraKeys = [rsaKey()];
@@ -149,7 +155,12 @@ async function hostile(req, res, path) {
     const flow = hostileCodes.get(body.get('code'));
     hostileCodes.delete(body.get('code'));
     if (!flow) return json(res, 400, { error: 'invalid_grant' });
-    return json(res, 200, { access_token: randomUUID(), token_type: 'Bearer', expires_in: 300, id_token: hostileToken(flow) });
+    return json(res, 200, {
+      access_token: randomUUID(),
+      token_type: 'Bearer',
+      expires_in: 300,
+      id_token: hostileToken(flow),
+    });
   }
   json(res, 404, { error: 'not_found' });
 }
@@ -161,8 +172,7 @@ const front = `/organizations/v2.0`;
 async function entraFront(req, res, path) {
   const first = tenants.get(opts.tenants[0]);
   if (path === '/.well-known/openid-configuration') {
-    const r = await fetch(`${base}/${opts.tenants[0]}/v2.0/.well-known/openid-configuration`);
-    const doc = await r.json();
+    const doc = await tenantDiscovery(opts.tenants[0]);
     return json(res, 200, {
       ...doc,
       issuer: `${base}/{tenantid}/v2.0`,
@@ -193,6 +203,15 @@ async function entraFront(req, res, path) {
   }
   void first;
   json(res, 404, { error: 'not_found' });
+}
+
+// A tenant's own document, as Entra's: no `iss` in authorization responses (RFC 9207 is not supported there).
+async function tenantDiscovery(tid) {
+  const raw = await (await fetch(`${base}/_raw/${tid}/v2.0/.well-known/openid-configuration`)).text();
+  return {
+    ...JSON.parse(raw.replaceAll(`${base}/_raw/`, `${base}/`)),
+    authorization_response_iss_parameter_supported: false,
+  };
 }
 
 function mount(p, prefix, req, res, { stripIss = false } = {}) {
@@ -231,6 +250,8 @@ const server = createServer(async (req, res) => {
     if (path.startsWith('/hostile')) return hostile(req, res, path.slice('/hostile'.length));
     if (path.startsWith(front)) return entraFront(req, res, path.slice(front.length));
     for (const [tid, p] of tenants) {
+      if (path.startsWith(`/_raw/${tid}/v2.0`)) return mount(p, `/_raw/${tid}/v2.0`, req, res);
+      if (path === `/${tid}/v2.0/.well-known/openid-configuration`) return json(res, 200, await tenantDiscovery(tid));
       if (path.startsWith(`/${tid}/v2.0`)) return mount(p, `/${tid}/v2.0`, req, res, { stripIss: true });
     }
     json(res, 404, { error: 'not_found' });
