@@ -47,6 +47,8 @@ export function startChild(script: string, args: unknown): Promise<Child> {
 export interface SsoStack {
   svc: ServiceProcess;
   idp: Child;
+  /** The SAML IdP (test/idp/saml-idp.mjs), for the provider registered as `saml`. */
+  samlIdp: Child;
   /** Where the portal would be (nothing listens: the browser stops when it is sent there). */
   portal: string;
   /** An origin of SSO_REDIRECT_ORIGINS. */
@@ -71,6 +73,11 @@ export async function startSsoStack(env: Record<string, string> = {}): Promise<S
     clientSecret: CLIENT_SECRET,
     redirectUris: OIDC_PROVIDER_IDS.map((id) => `${svcUrl}/api/sso/${id}/callback`),
     tenants: [TENANT_A, TENANT_B],
+  });
+  const samlIdp = await startChild('saml-idp.mjs', {
+    port: await freePort(),
+    spEntityId: `${svcUrl}/api/sso/saml/metadata`,
+    acsUrl: `${svcUrl}/api/sso/saml/acs`,
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'identity-sso-'));
   const portal = `http://127.0.0.1:${portalPort}/app`;
@@ -99,6 +106,7 @@ export async function startSsoStack(env: Record<string, string> = {}): Promise<S
     await waitForHealth(svc);
   } catch (e) {
     idp.child.kill('SIGKILL');
+    samlIdp.child.kill('SIGKILL');
     throw e;
   }
   const login = await fetch(`${svc.url}/api/auth/login`, {
@@ -110,12 +118,14 @@ export async function startSsoStack(env: Record<string, string> = {}): Promise<S
   return {
     svc,
     idp,
+    samlIdp,
     portal,
     otherPortal,
     adminToken,
     close: async () => {
       svc.child.kill('SIGTERM');
       idp.child.kill('SIGTERM');
+      samlIdp.child.kill('SIGTERM');
       await svc.exited;
       rmSync(dataDir, { recursive: true, force: true });
     },

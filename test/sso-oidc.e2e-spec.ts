@@ -1,5 +1,4 @@
 import { Secret, TOTP } from 'otpauth';
-import { ADMIN_EMAIL } from './harness';
 import {
   Browser,
   CLIENT_ID,
