@@ -1,4 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
+import { Client } from 'pg';
+import { workerDatabaseUrl } from './harness';
 import {
   Browser,
   CLIENT_ID,
@@ -93,6 +95,19 @@ describe('single sign-on with OpenID Connect', () => {
       const one = await admin('GET', '/api/sso/providers/generic');
       expect(one.status).toBe(200);
       expect(one.body).not.toHaveProperty('client_secret');
+      // Sealed at rest: the row holds ciphertext, not the secret.
+      const db = new Client({ connectionString: workerDatabaseUrl() });
+      await db.connect();
+      try {
+        const { rows } = await db.query(`SELECT client_secret_enc FROM sso_providers WHERE id = 'generic'`);
+        expect(rows[0].client_secret_enc.length).toBeGreaterThan(29);
+        expect(JSON.stringify(await db.query(`SELECT * FROM sso_providers`).then((r) => r.rows))).not.toContain(
+          CLIENT_SECRET,
+        );
+        expect(Buffer.from(rows[0].client_secret_enc).toString('utf8')).not.toContain(CLIENT_SECRET);
+      } finally {
+        await db.end();
+      }
     });
 
     it('refuses an issuer whose discovery fails, and says why', async () => {

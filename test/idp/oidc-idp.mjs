@@ -170,7 +170,6 @@ async function hostile(req, res, path) {
 // the code.
 const front = `/organizations/v2.0`;
 async function entraFront(req, res, path) {
-  const first = tenants.get(opts.tenants[0]);
   if (path === '/.well-known/openid-configuration') {
     const doc = await tenantDiscovery(opts.tenants[0]);
     return json(res, 200, {
@@ -201,7 +200,6 @@ async function entraFront(req, res, path) {
     res.writeHead(last.status, { 'content-type': 'application/json' });
     return res.end(await last.text());
   }
-  void first;
   json(res, 404, { error: 'not_found' });
 }
 
