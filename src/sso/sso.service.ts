@@ -85,12 +85,12 @@ export class SsoService {
     const browser = browserCookie && BINDING.test(browserCookie) ? browserCookie : newSecret();
     const p = client.provider;
     if (p.type === 'oidc') {
-      const lib = await openIdClient();
-      const nonce = lib.randomNonce();
-      const codeVerifier = lib.randomPKCECodeVerifier();
-      const state = await this.flows.start(p.id, browser, target, { nonce, codeVerifier });
       let url: URL;
       try {
+        const lib = await openIdClient();
+        const nonce = lib.randomNonce();
+        const codeVerifier = lib.randomPKCECodeVerifier();
+        const state = await this.flows.start(p.id, browser, target, { nonce, codeVerifier });
         url = await this.oidc.authorizationUrl(client, { state, nonce, codeVerifier });
       } catch (e) {
         this.logger.warn(`provider ${p.id} is unreachable: ${(e as Error).message}`);
