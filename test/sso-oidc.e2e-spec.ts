@@ -597,4 +597,26 @@ describe('single sign-on with OpenID Connect', () => {
       expect(((await jwksFetches(s.idp)).generic ?? 0) - before).toBe(1);
     }, 120_000);
   });
+  describe('an admin with MFA on', () => {
+    it('needs aal2 to register, change or remove a provider (403 MFA_STEP_UP_REQUIRED at aal1)', async () => {
+      const enrol = await admin('POST', '/api/auth/mfa/totp', {});
+      expect(enrol.status).toBe(201);
+      const totp = new TOTP({ secret: Secret.fromBase32(enrol.body.secret), algorithm: 'SHA1', digits: 6, period: 30 });
+      expect(
+        (await admin('POST', `/api/auth/mfa/factors/${enrol.body.factor_id}/confirm`, { code: totp.generate() }))
+          .status,
+      ).toBe(200);
+      const create = await register({
+        id: 'late',
+        name: 'L',
+        issuer: `${s.idp.url}/generic`,
+        domains: ['late.example'],
+      });
+      expect(create.status).toBe(403);
+      expect(create.body.error.code).toBe('MFA_STEP_UP_REQUIRED');
+      expect((await admin('PATCH', '/api/sso/providers/generic', { name: 'x' })).status).toBe(403);
+      expect((await admin('DELETE', '/api/sso/providers/generic')).status).toBe(403);
+      expect((await admin('GET', '/api/sso/providers/generic')).body.name).toBe('University of Example');
+    });
+  });
 });
