@@ -82,6 +82,7 @@ export class SsoFlowsService {
 
   async issueCode(userId: string, providerId: string): Promise<string> {
     const code = newSecret();
+    await this.db.query(`DELETE FROM sso_codes WHERE expires_at < now() - interval '1 hour'`);
     await this.db.query(
       `INSERT INTO sso_codes (code_hash, user_id, provider_id, expires_at)
        VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,

@@ -53,6 +53,7 @@ export class Sso1763901000000 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         used_at timestamptz
       )`);
+    await q.query(`CREATE INDEX sso_codes_expires_at_idx ON sso_codes (expires_at)`);
     await q.query(`
       CREATE TABLE sso_links (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -70,6 +71,7 @@ export class Sso1763901000000 implements MigrationInterface {
         key varchar(300) PRIMARY KEY,
         expires_at timestamptz NOT NULL
       )`);
+    await q.query(`CREATE INDEX sso_saml_replay_expires_at_idx ON sso_saml_replay (expires_at)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
