@@ -299,12 +299,25 @@ describe('the account page in a real browser (API.md 9)', () => {
     await expectSignedIn(page);
     // Without SMS_WEBHOOK_URL each text message is a file in DATA_DIR/sms (the phone, for this test).
     const inbox = join(t.dataDir, 'sms');
-    const texts = () => (existsSync(inbox) ? readdirSync(inbox).sort() : []);
+    const texts = () =>
+      existsSync(inbox)
+        ? readdirSync(inbox)
+            .filter((f) => f.endsWith('.txt'))
+            .sort()
+        : [];
+    // The service creates the file, then writes it: a reader may find it empty for a moment.
     const codeAfter = async (already: number) => {
-      for (let i = 0; i < 100 && texts().length <= already; i++) await new Promise((r) => setTimeout(r, 100));
-      const text = readFileSync(join(inbox, texts()[already]), 'utf8');
-      expect(text).toContain(`To: ${phone}`);
-      return /\b(\d{6})\b/.exec(text.split('\n\n')[1])![1];
+      for (let i = 0; i < 200; i++) {
+        const name = texts()[already];
+        const text = name ? readFileSync(join(inbox, name), 'utf8') : '';
+        const code = /\n\n[^]*?\b(\d{6})\b/.exec(text)?.[1];
+        if (code) {
+          expect(text).toContain(`To: ${phone}`);
+          return code;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('no text message arrived');
     };
     const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
     await mfa.getByLabel('Mobile number').fill('07700 900123');
