@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { makePrivateDir, writePrivateFile } from '../common/private-files';
+import { makePrivateDir, publishPrivateFile } from '../common/private-files';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { isE164, maskPhone } from './e164';
 
@@ -108,7 +108,7 @@ export class SmsService implements OnApplicationShutdown {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const seq = String(this.sequence++ % 1_000_000).padStart(6, '0');
     const file = join(this.dir, `${stamp}-${seq}-${randomBytes(3).toString('hex')}.txt`);
-    await writePrivateFile(file, `To: ${to}\nDate: ${new Date().toUTCString()}\n\n${body}\n`);
+    await publishPrivateFile(file, `To: ${to}\nDate: ${new Date().toUTCString()}\n\n${body}\n`);
     this.logger.log({ to: maskPhone(to), file }, 'sms written to file');
   }
 
