@@ -23,6 +23,16 @@ const DOCUMENTED: [string, RegExp][] = [
   ['GET', /^\/api\/sso\/[\w-]+\/login$/],
   ['POST', /^\/api\/sso\/token$/],
   ['PATCH', /^\/users$/],
+  // The admin console's (API.md 1.4, 3, 10 and the routes added for the console).
+  ['GET', /^\/api\/users(\/[\w-]+(\/sessions)?)?$/],
+  ['PATCH', /^\/api\/users\/[\w-]+(\/(role|subscription))?$/],
+  ['DELETE', /^\/api\/users\/[\w-]+\/(mfa|sessions(\/[\w-]+)?)$/],
+  ['GET', /^\/api\/audit$/],
+  ['GET', /^\/api\/clients$/],
+  ['POST', /^\/api\/clients$/],
+  ['PATCH', /^\/api\/clients\/[\w.-]+$/],
+  ['GET', /^\/api\/admin\/signing-keys$/],
+  ['POST', /^\/api\/admin\/signing-keys\/rotate$/],
   ['POST', /^\/v1\/auth\/password\/change\/?$/],
 ];
 

@@ -199,14 +199,18 @@ function usersSection(details: HTMLElement, showAudit: (userId: string) => void)
   const role = selectField('Role', [['', 'Any role'], ...ROLES.map((r): [string, string] => [r, r])]);
   const results = h('div');
   let page = 1;
+  let loads = 0;
 
   const load = async () => {
     messages.clear();
     const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
     if (email.input.value.trim()) q.set('email', email.input.value.trim());
     if (role.select.value) q.set('role', role.select.value);
+    const mine = ++loads;
     try {
       const found = await api<Page<User>>('GET', `/api/users?${q}`);
+      // An answer to an older search (the first list, a page turned meanwhile) must not replace a newer one.
+      if (mine !== loads) return;
       found.items.forEach(remember);
       if (!found.items.length) {
         replace(results, h('p', null, 'No user matches.'));
@@ -550,6 +554,7 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
   });
   const list = h('div');
   let page = 1;
+  let loads = 0;
 
   const name = async (id: string | null): Promise<string> => {
     if (!id) return 'nobody';
@@ -568,8 +573,10 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
     const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
     if (event.select.value) q.set('event', event.select.value);
     if (user.input.value.trim()) q.set('user_id', user.input.value.trim());
+    const mine = ++loads;
     try {
       const found = await api<Page<AuditEvent>>('GET', `/api/audit?${q}`);
+      if (mine !== loads) return;
       if (!found.items.length) {
         replace(list, h('p', null, 'No event matches.'));
         return;
@@ -594,6 +601,7 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
           ),
         );
       }
+      if (mine !== loads) return;
       replace(
         list,
         h('ol', { class: 'items', 'aria-label': 'Events, newest first' }, rows),
