@@ -4,6 +4,7 @@ import { PAGE_CSP } from '../../src/pages/pages';
 import { api, PASSWORD } from '../api';
 import type { TestApp } from '../harness';
 import { launchChromium, PHONE, screenshot, startPageApp, type BrowserHandle } from './browser';
+import { AuthenticatorApp } from './authenticator';
 import { alertText, expectSignedIn, fillPasswordSignIn, misbehaviour, recordRequests, type SeenRequest } from './page';
 
 describe('the account page in a real browser (API.md 9)', () => {
@@ -131,4 +132,276 @@ describe('the account page in a real browser (API.md 9)', () => {
     await page.keyboard.press('Enter');
     await expectSignedIn(page);
   });
+
+  const signIn = async (email: string, password = PASSWORD): Promise<Page> => {
+    const page = await open();
+    await fillPasswordSignIn(page, email, password);
+    return page;
+  };
+
+  /** Sets up TOTP on the page as a person does: the secret read off the page, the first code confirmed. */
+  const enrolTotp = async (page: Page, name = 'Phone') => {
+    const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
+    await mfa.getByLabel('Name for the authenticator app').fill(name);
+    await mfa.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const qr = mfa.getByRole('img', { name: 'QR code for your authenticator app' });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/(svg\+xml|png)/);
+    const secret = (await mfa.getByLabel('Or type this secret key into the app').innerText()).trim();
+    expect(secret).toMatch(/^[A-Z2-7]{16,}=*$/);
+    const app = new AuthenticatorApp(secret);
+    await mfa.getByLabel('Code from your authenticator app').fill(await app.code());
+    await mfa.getByRole('button', { name: 'Confirm' }).click();
+    const codes = page.getByRole('region', { name: 'Your recovery codes' }).getByRole('listitem');
+    await codes.first().waitFor();
+    const recoveryCodes = (await codes.allInnerTexts()).map((c) => c.trim());
+    return { app, recoveryCodes };
+  };
+
+  const signOut = async (page: Page) => {
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  };
+
+  it('sets up an authenticator app from the secret the page shows, and shows the ten recovery codes once', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
+    await mfa.getByText('Two-factor authentication is off.').waitFor();
+    await mfa.getByLabel('Name for the authenticator app').fill('Phone');
+    await mfa.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await mfa.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    await screenshot(mfa, 'two-factor-setup');
+    // A wrong first code is said in words, and nothing is turned on.
+    await mfa.getByLabel('Code from your authenticator app').fill('000000');
+    await mfa.getByRole('button', { name: 'Confirm' }).click();
+    expect(await alertText(mfa)).toBe('That code is not right. Check it and try again.');
+    const secret = (await mfa.getByLabel('Or type this secret key into the app').innerText()).trim();
+    const app = new AuthenticatorApp(secret);
+    await mfa.getByLabel('Code from your authenticator app').fill(await app.code());
+    await mfa.getByRole('button', { name: 'Confirm' }).click();
+    const region = page.getByRole('region', { name: 'Your recovery codes' });
+    await region.getByRole('listitem').first().waitFor();
+    const codes = (await region.getByRole('listitem').allInnerTexts()).map((c) => c.trim());
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    await mfa.getByText('Two-factor authentication is on: signing in needs', { exact: false }).waitFor();
+    await mfa.getByText('Authenticator app: Phone').waitFor();
+    await screenshot(region, 'recovery-codes');
+    // Shown once: after "saved", and on a fresh load, they are gone from the page.
+    await region.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+    await region.waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByText('You have 10 unused recovery codes.').waitFor();
+    expect(await page.getByText(codes[0]).count()).toBe(0);
+  });
+
+  it('asks for the second factor at sign-in: a wrong code is said in words, the right one signs in at aal2', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const { app } = await enrolTotp(page);
+    // MFA came on during an aal1 session: changing factors now needs a step-up, explained in words.
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
+    expect(await alertText(mfa)).toContain('This change needs a sign-in with your second factor');
+    await mfa.getByRole('button', { name: 'Sign out and sign in again' }).click();
+    await page.getByText('Sign in with your password and your second factor.').waitFor();
+    await fillPasswordSignIn(page, email, PASSWORD);
+    await page.getByRole('heading', { name: 'Second step', level: 1 }).waitFor();
+    expect(await page.getByLabel('Authenticator app: Phone').isChecked()).toBe(true);
+    await screenshot(page, 'second-step');
+    await page.getByLabel('Code from your authenticator app').fill(app.wrongCode());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    const said = await alertText(page);
+    expect(said).toBe('That code is not right. Check it and try again.');
+    expect(said).not.toMatch(/[{}]|INVALID_MFA_CODE/);
+    await page.getByLabel('Code from your authenticator app').fill(await app.code());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expectSignedIn(page);
+    // Signed in with both factors: the same change now goes through.
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    await page.getByText('New recovery codes are made; the old ones no longer work.').waitFor();
+  });
+
+  it('signs in with a recovery code, which then works no more', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const { recoveryCodes } = await enrolTotp(page);
+    for (const attempt of ['first', 'second'] as const) {
+      await signOut(page);
+      await fillPasswordSignIn(page, email, PASSWORD);
+      await page.getByRole('heading', { name: 'Second step', level: 1 }).waitFor();
+      await page.getByLabel('A recovery code').check();
+      await page.getByLabel('Recovery code', { exact: true }).fill(recoveryCodes[3]);
+      await page.getByRole('button', { name: 'Verify' }).click();
+      if (attempt === 'first') {
+        await expectSignedIn(page);
+        await page.getByText('You have 9 unused recovery codes.').waitFor();
+      } else {
+        expect(await alertText(page)).toBe('That code is not right. Check it and try again.');
+      }
+    }
+  });
+
+  it('removes the authenticator app after a sign-in with it, which turns two-factor authentication off', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const { app } = await enrolTotp(page);
+    await signOut(page);
+    await fillPasswordSignIn(page, email, PASSWORD);
+    await page.getByLabel('Code from your authenticator app').fill(await app.code());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expectSignedIn(page);
+    await page.getByRole('button', { name: 'Remove Phone' }).click();
+    await page.getByText('That factor is removed.').waitFor();
+    await page.getByText('Two-factor authentication is off.').waitFor();
+    await signOut(page);
+    await fillPasswordSignIn(page, email, PASSWORD);
+    await expectSignedIn(page);
+  });
+
+  it('ends another session (opened by an API login) from the list, and the API then refuses its token', async () => {
+    const email = await user();
+    const other = await a.login(email, PASSWORD);
+    await request(t.url).get('/api/auth/me').set(a.bearer(other.access_token)).expect(200);
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const sessions = page.getByRole('region', { name: 'Where you are signed in' });
+    const another = sessions.getByRole('listitem').filter({ hasText: 'Another session' });
+    await another.waitFor();
+    await another.getByRole('button', { name: 'End session' }).click();
+    await sessions.getByText('That session has ended: it can no longer be used.').waitFor();
+    expect(await another.count()).toBe(0);
+    await expectRefused(() => request(t.url).get('/api/auth/me').set(a.bearer(other.access_token)));
+    // The page's own session goes on.
+    await page.reload();
+    await expectSignedIn(page);
+  });
+
+  it('ends every session with "End all sessions", this one too', async () => {
+    const email = await user();
+    const other = await a.login(email, PASSWORD);
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    await page.getByRole('button', { name: 'End all sessions' }).click();
+    await page.getByText('Every session has ended, this one too.').waitFor();
+    await expectRefused(() => request(t.url).get('/api/auth/me').set(a.bearer(other.access_token)));
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  });
+
+  it('creates an API key shown once as text, which works over the API until it is deleted on the page', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const keys = page.getByRole('region', { name: 'API keys' });
+    await keys.getByLabel('Name of the new key').fill('Analysis script');
+    await keys.getByLabel('Expires after (days)').fill('30');
+    await keys.getByRole('button', { name: 'Create key' }).click();
+    const shown = keys.getByLabel('Your new key “Analysis script” (shown only now: copy it)');
+    const key = (await shown.innerText()).trim();
+    expect(key.length).toBeGreaterThan(20);
+    const me = await request(t.url).get('/api/auth/me').set('X-API-Key', key).expect(200);
+    expect(me.body.email).toBe(email);
+    await keys.getByRole('listitem').filter({ hasText: 'Analysis script' }).waitFor();
+    await screenshot(keys, 'api-key-created');
+    await keys.getByRole('button', { name: 'I have copied the key' }).click();
+    expect(await keys.getByText(key).count()).toBe(0);
+    await keys.getByRole('button', { name: 'Delete key Analysis script' }).click();
+    await keys.getByText('The key “Analysis script” is deleted: it no longer works.').waitFor();
+    await keys.getByText('You have no API keys.').waitFor();
+    await expectRefused(() => request(t.url).get('/api/auth/me').set('X-API-Key', key));
+  });
+
+  it('says in words what is wrong with a new API key, and with a new password', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const keys = page.getByRole('region', { name: 'API keys' });
+    await keys.getByRole('button', { name: 'Create key' }).click();
+    const said = await alertText(keys);
+    expect(said).toMatch(/^Please check: Name: /);
+    const pw = page.getByRole('region', { name: 'Password' });
+    await pw.getByLabel('Current password').fill('Not-My-Password-1');
+    await pw.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-42');
+    await pw.getByLabel('New password again').fill('Brand-New-Pass-42');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    expect(await alertText(pw)).toMatch(/Current password: /);
+    await pw.getByLabel('New password', { exact: true }).fill('short');
+    await pw.getByLabel('New password again').fill('short');
+    await pw.getByLabel('Current password').fill(PASSWORD);
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    expect(await alertText(pw)).toMatch(/^Please check: New password: /);
+  });
+
+  it('changes the password with the current one; the new one signs in and the old one no longer does', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const pw = page.getByRole('region', { name: 'Password' });
+    await pw.getByLabel('Current password').fill(PASSWORD);
+    await pw.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-42');
+    await pw.getByLabel('New password again').fill('Brand-New-Pass-42');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await pw.getByText('Your password is changed.').waitFor();
+    await request(t.url).post('/api/auth/login').send({ username: email, password: PASSWORD }).expect(401);
+    await request(t.url).post('/api/auth/login').send({ username: email, password: 'Brand-New-Pass-42' }).expect(200);
+  });
+
+  it('changes the email address on the profile, and says so in words when the address is taken', async () => {
+    const email = await user();
+    const taken = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const profile = page.getByRole('region', { name: 'Profile' });
+    await profile.getByLabel('New email address').fill(taken);
+    await profile.getByRole('button', { name: 'Change email address' }).click();
+    expect(await alertText(profile)).toBe('That email address belongs to another account.');
+    const fresh = `renamed${n}@example.org`;
+    await profile.getByLabel('New email address').fill(fresh);
+    await profile.getByRole('button', { name: 'Change email address' }).click();
+    await profile.getByText(`Your email address is now ${fresh}.`).waitFor();
+    await request(t.url).post('/api/auth/login').send({ username: fresh, password: PASSWORD }).expect(200);
+  });
+
+  it('asks for a sign-in link for a patient, says it is on its way, and the mail goes out', async () => {
+    const patient = `patient${++n}@example.org`;
+    await a.createUser(patient, 'patient', null);
+    const page = await open();
+    await page.getByLabel('Email address for a sign-in link').fill(patient);
+    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    await page
+      .getByText(`If ${patient} belongs to a patient or caregiver account, a sign-in link is on its way.`, {
+        exact: false,
+      })
+      .waitFor();
+    const mail = await t.smtp.waitFor(patient);
+    expect(mail.text).toContain(`${t.config.portalUrl}/auth?token=`);
+    await page.getByLabel('Email address for a sign-in link').fill('not an address');
+    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    expect(await alertText(page)).toBe('Enter a whole email address, such as name@example.org.');
+  });
+
+  it('says in words that no institution sign-in is set up for an address', async () => {
+    const page = await open();
+    await page.getByLabel('Email address at your institution').fill('someone@no-institution.example.org');
+    await page.getByRole('button', { name: 'Continue to my institution' }).click();
+    expect(await alertText(page)).toBe('No institution sign-in is set up for that address.');
+  });
 });
+
+/** A credential refused by the API (revocation reaches every instance within a second: API.md 0). */
+async function expectRefused(send: () => request.Test): Promise<void> {
+  const until = Date.now() + 2000;
+  for (;;) {
+    const res = await send();
+    if (res.status === 401) return;
+    if (Date.now() > until) throw new Error(`still accepted: ${res.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

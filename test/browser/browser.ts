@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Locator, type Page } from 'playwright-core';
 import { buildWebPages } from './build';
 import { freePort } from '../process';
 import { startTestApp, type TestApp } from '../harness';
@@ -140,7 +140,10 @@ export async function addVirtualAuthenticator(page: Page): Promise<{ cdp: CDPSes
   return { cdp, authenticatorId };
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** A picture for the README (docs/screenshots/<name>.png): a whole page, or one part of it. */
+export async function screenshot(what: Page | Locator, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  if ('goto' in what) await what.screenshot({ path, fullPage: true, animations: 'disabled' });
+  else await what.screenshot({ path, animations: 'disabled' });
 }

@@ -1,4 +1,4 @@
-import type { Page, Request } from 'playwright-core';
+import type { Locator, Page, Request } from 'playwright-core';
 
 /**
  * The routes of API.md that the pages may call, and the pages' own files. A request to anything else
@@ -95,8 +95,8 @@ export async function expectSignedIn(page: Page): Promise<void> {
 }
 
 /** The text of the alert the page shows (errors are announced with role=alert). */
-export async function alertText(page: Page): Promise<string> {
-  const alert = page.getByRole('alert').first();
+export async function alertText(within: Page | Locator): Promise<string> {
+  const alert = within.getByRole('alert').first();
   await alert.waitFor();
   return (await alert.innerText()).trim();
 }

@@ -601,9 +601,11 @@ function passkeysSection(): HTMLElement {
   const messages = messageArea();
   const list = h('ul', { class: 'items' });
   const adding = h('div');
+  const once = h('div');
   const words = {
     NOT_FOUND: 'Passkeys are not available on this service yet.',
     INVALID_CREDENTIALS: 'Your device’s passkey was not accepted. Try again.',
+    CONFLICT: 'This device already holds a passkey for your account.',
   };
   const load = async () => {
     try {
@@ -661,13 +663,18 @@ function passkeysSection(): HTMLElement {
         const options = await api('POST', '/api/auth/passkeys/register/options', {});
         const response = await createPasskey(optionsOf<PublicKeyCredentialCreationOptionsJSON>(options));
         const label = name.input.value.trim();
-        const created = await api<Passkey>(
+        const created = await api<Passkey & { recovery_codes?: string[] }>(
           'POST',
           '/api/auth/passkeys/register/verify',
           label ? { response, name: label } : { response },
         );
         name.input.value = '';
-        messages.info(`The passkey “${created.name ?? 'Passkey'}” is added. You can now sign in with it.`);
+        // A first factor turns two-factor authentication on, and brings the recovery codes (API.md 8).
+        if (created.recovery_codes) recoveryCodes(once, created.recovery_codes);
+        messages.info(
+          `The passkey “${created.name ?? 'Passkey'}” is added. You can now sign in with it.` +
+            (created.recovery_codes ? ' Two-factor authentication is on: save your recovery codes now.' : ''),
+        );
         reloadAll();
       } catch (e) {
         fail(messages, e, words);
@@ -687,6 +694,7 @@ function passkeysSection(): HTMLElement {
       'A passkey signs you in with this device’s screen lock instead of a password, and counts as a second factor.',
     ),
     messages.el,
+    once,
     list,
     adding,
   );

@@ -177,7 +177,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
       passwordForm,
       h(
         'div',
-        { class: 'stack' },
+        { class: 'stack passkey-way' },
         h(
           'p',
           { class: 'hint' },
