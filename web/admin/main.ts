@@ -671,6 +671,26 @@ function clientsSection(): HTMLElement {
                   value: c.token_ttl_seconds === null ? '' : String(Math.round(c.token_ttl_seconds / 60)),
                   hint: 'Empty: the service default.',
                 });
+                const activeButton = action(
+                  c.active ? `Deactivate ${c.id}` : `Activate ${c.id}`,
+                  async () => {
+                    messages.clear();
+                    try {
+                      const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
+                        active: !c.active,
+                      });
+                      messages.info(
+                        after.active
+                          ? `${after.id} is active again.`
+                          : `${after.id} is deactivated: its credentials can no longer sign in or refresh.`,
+                      );
+                      await load();
+                    } catch (e) {
+                      fail(messages, e, words, labels);
+                    }
+                  },
+                  c.active ? 'danger' : 'secondary',
+                );
                 const ttlForm = form(
                   async () => {
                     messages.clear();
@@ -686,8 +706,12 @@ function clientsSection(): HTMLElement {
                       fail(messages, e, words, labels);
                     }
                   },
-                  ttl.row,
-                  h('div', { class: 'actions' }, button(`Set lifetime of ${c.id}`)),
+                  h(
+                    'div',
+                    { class: 'row' },
+                    ttl.row,
+                    h('div', { class: 'actions' }, button(`Set lifetime of ${c.id}`), activeButton),
+                  ),
                 );
                 return h(
                   'li',
@@ -699,30 +723,6 @@ function clientsSection(): HTMLElement {
                     `${c.active ? 'Active' : 'Deactivated'}; its pairs live ${lifetime(c.token_ttl_seconds)}; added ${formatDate(c.created_at)}.`,
                   ),
                   ttlForm,
-                  h(
-                    'div',
-                    { class: 'actions' },
-                    action(
-                      c.active ? `Deactivate ${c.id}` : `Activate ${c.id}`,
-                      async () => {
-                        messages.clear();
-                        try {
-                          const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
-                            active: !c.active,
-                          });
-                          messages.info(
-                            after.active
-                              ? `${after.id} is active again.`
-                              : `${after.id} is deactivated: its credentials can no longer sign in or refresh.`,
-                          );
-                          await load();
-                        } catch (e) {
-                          fail(messages, e, words, labels);
-                        }
-                      },
-                      c.active ? 'danger' : 'secondary',
-                    ),
-                  ),
                 );
               }),
             )
