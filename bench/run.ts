@@ -157,6 +157,18 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Runs a load and says what it cost the service: microseconds of CPU per request served. */
+async function withCpu<T>(
+  pid: number,
+  run: () => Promise<T>,
+  served: (value: T) => number,
+): Promise<{ value: T; cpuUs: number }> {
+  const before = cpuSeconds(pid);
+  const value = await run();
+  const n = served(value);
+  return { value, cpuUs: n > 0 ? ((cpuSeconds(pid) - before) * 1e6) / n : NaN };
+}
+
 function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
@@ -446,9 +458,11 @@ async function measureJwtWith(
     if (header.alg !== alg) throw new Error(`the ${alg} service signed with ${header.alg}`);
     const opts: autocannon.Options = { url: `${base}/api/auth/me`, headers: { authorization: `Bearer ${token}` } };
     await once({ ...opts, duration: WARMUP });
-    const cpuBefore = cpuSeconds(child.pid!);
-    const res = await once(opts);
-    const cpuUs = ((cpuSeconds(child.pid!) - cpuBefore) * 1e6) / Math.max(1, res.requests.total);
+    const { value: res, cpuUs } = await withCpu(
+      child.pid!,
+      () => once(opts),
+      (r) => r.requests.total,
+    );
     return {
       scenario: `jwt-${alg.toLowerCase()}`,
       rps: Math.round(res.requests.average),
@@ -555,10 +569,13 @@ async function measureTable(
   const measure = async (name: string, opts: autocannon.Options) => {
     const before = await walCounters(db);
     await once({ ...opts, duration: WARMUP });
-    const cpuBefore = cpuSeconds(pid);
-    results[name] = await once(opts);
-    const served = results[name].requests.total;
-    cpu[name] = served > 0 ? ((cpuSeconds(pid) - cpuBefore) * 1e6) / served : NaN;
+    const run = await withCpu(
+      pid,
+      () => once(opts),
+      (r) => r.requests.total,
+    );
+    results[name] = run.value;
+    cpu[name] = run.cpuUs;
     rss[name] = memoryMb(pid, 'VmRSS');
     const after = await walCounters(db);
     // Writes at scale touch more distinct index pages, and the first change of a page after a checkpoint
@@ -664,14 +681,19 @@ async function measureTable(
     ],
   };
   await once({ ...loginOpts, duration: WARMUP });
-  const cpuBeforeLogin = cpuSeconds(pid);
-  const [loginResult, lag] = await Promise.all([
-    once(loginOpts),
-    // A probe, not a load: 100 requests a second, so that it measures the loop without taking its CPU.
-    once({ url: `${base}/api/health`, connections: 1, overallRate: 100 }),
-  ]);
+  const loginRun = await withCpu(
+    pid,
+    () =>
+      Promise.all([
+        once(loginOpts),
+        // A probe, not a load: 100 requests a second, so that it measures the loop without taking its CPU.
+        once({ url: `${base}/api/health`, connections: 1, overallRate: 100 }),
+      ]),
+    ([login]) => login.requests.total,
+  );
+  const [loginResult, lag] = loginRun.value;
   // Login's CPU includes argon2 on libuv's threads (and the probe's hundred health requests a second).
-  cpu.login = ((cpuSeconds(pid) - cpuBeforeLogin) * 1e6) / Math.max(1, loginResult.requests.total);
+  cpu.login = loginRun.cpuUs;
   rss.login = memoryMb(pid, 'VmRSS');
   const limitAfter = await measureLimit();
   const limit = (limitBefore + limitAfter) / 2;

@@ -4,6 +4,7 @@ import { LoginSession } from './auth/entities/login-session.entity';
 import { RefreshToken } from './auth/entities/refresh-token.entity';
 import { MagicLink } from './magic-link/magic-link.entity';
 import { MfaChallenge, MfaFactor, MfaRecoveryCode } from './mfa/entities';
+import { Passkey, WebAuthnChallenge } from './passkeys/entities';
 import { AssessmentSession, Submission } from './sessions/entities';
 import { SigningKey } from './keys/signing-key.entity';
 import { Study } from './studies/study.entity';
@@ -26,4 +27,6 @@ export const ENTITIES = [
   MfaRecoveryCode,
   MfaChallenge,
   SigningKey,
+  Passkey,
+  WebAuthnChallenge,
 ];

@@ -26,7 +26,12 @@ export type AuditEventName =
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
   | 'mfa_reset'
-  | 'signing_key_rotated';
+  | 'signing_key_rotated'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_sign_in'
+  | 'passkey_failed'
+  | 'passkey_clone_suspected';
 
 export interface AuditInput {
   userId?: string | null;

@@ -12,6 +12,7 @@ import { JwtStrategy } from './strategies/jwt.strategy';
 import { UsersModule } from '../users/users.module';
 import { MfaModule } from '../mfa/mfa.module';
 import { KeysModule } from '../keys/keys.module';
+import { PasskeysModule } from '../passkeys/passkeys.module';
 import { AccessRevoker } from './access-revoker.service';
 import { ClinicalAuthController } from './clinical-auth.controller';
 import { ClinicalAuthService } from './clinical-auth.service';
@@ -36,6 +37,7 @@ import { UsersService } from '../users/users.service';
     UsersModule,
     MfaModule,
     KeysModule,
+    PasskeysModule,
     DiscoveryModule,
     JwtModule.registerAsync({
       global: true,

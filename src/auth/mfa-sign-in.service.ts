@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { MfaChallenges, SignInFlow } from '../mfa/challenges.service';
 import { MfaService, Proven } from '../mfa/mfa.service';
+import { PasskeysService } from '../passkeys/passkeys.service';
 import { User } from '../users/entities/user.entity';
 import { UsersService } from '../users/users.service';
 import { ClinicalLoginBody, clinicalLoginBody } from './clinical-auth.service';
@@ -14,7 +16,11 @@ export interface SecondStep {
   code?: string;
   recovery_code?: string;
   factor_id?: string;
+  /** A passkey's assertion (with `factor_id`), over the options that the challenge returned. */
+  webauthn?: Record<string, unknown>;
 }
+
+export type ChallengeOutcome = { kind: 'sent' } | { kind: 'webauthn'; options: PublicKeyCredentialRequestOptionsJSON };
 
 export type SecondStepResult =
   | { surface: 'portal'; body: LoginBody; setCookie: boolean }
@@ -31,24 +37,43 @@ export class MfaSignInService {
     private readonly users: UsersService,
     private readonly issuer: SessionIssuer,
     private readonly audit: AuditService,
+    private readonly passkeys: PasskeysService,
   ) {}
 
-  /** Sends the code of an email or SMS factor of the challenge's user. */
-  async challenge(mfaToken: unknown, factorId: string): Promise<void> {
+  /**
+   * Sends the code of an email or SMS factor of the challenge's user, or gives WebAuthn request options
+   * for a passkey factor (never the passkey that was this sign-in's first step).
+   */
+  async challenge(mfaToken: unknown, factorId: string): Promise<ChallengeOutcome> {
     const challenge = await this.challenges.open(mfaToken);
+    if (factorId !== challenge.flow.firstFactorId) {
+      const options = await this.passkeys.secondStepOptions(challenge, factorId);
+      if (options) return { kind: 'webauthn', options };
+    }
     const outcome = await this.mfa.sendCode(challenge.userId, factorId);
     if (outcome === 'not_a_code_factor') {
       throw new DomainError('BAD_REQUEST', 'This factor has no code to send: use your authenticator app or passkey');
     }
+    return { kind: 'sent' };
   }
 
   async verify(step: SecondStep, client: ClientInfo): Promise<SecondStepResult> {
     const challenge = await this.challenges.open(step.mfa_token);
-    const proven = await this.mfa.prove(
-      challenge.userId,
-      { code: step.code, recoveryCode: step.recovery_code, factorId: step.factor_id },
-      client.ip,
-    );
+    const proven = step.webauthn
+      ? await this.mfa.proveWith(
+          challenge.userId,
+          'passkey',
+          () =>
+            step.factor_id && step.factor_id !== challenge.flow.firstFactorId
+              ? this.passkeys.proveSecondStep(challenge, step.factor_id, step.webauthn, client.ip)
+              : Promise.resolve(null),
+          client.ip,
+        )
+      : await this.mfa.prove(
+          challenge.userId,
+          { code: step.code, recoveryCode: step.recovery_code, factorId: step.factor_id },
+          client.ip,
+        );
     if (!proven) {
       await this.challenges.fail(challenge.id);
       throw new DomainError('INVALID_MFA_CODE', WRONG_CODE);

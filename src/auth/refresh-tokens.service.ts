@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { hkdfSync } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { deriveSecret, hashSecret } from '../common/secrets';
+import { deriveKey, deriveSecret, hashSecret } from '../common/secrets';
 
 /** Two tabs refreshing at once both present the old token; within this window both get the same new one. */
 export const REFRESH_GRACE_SECONDS = 10;
@@ -63,9 +62,7 @@ export class RefreshTokensService {
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.key = Buffer.from(
-      hkdfSync('sha256', config.jwt.secret, Buffer.alloc(0), 'identity refresh-token successor', 32),
-    );
+    this.key = deriveKey(config.jwt.secret, 'refresh-token successor');
   }
 
   async rotate(presented: unknown): Promise<Rotation> {

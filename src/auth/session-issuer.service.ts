@@ -10,10 +10,18 @@ import { PublicUser, toPublicUser } from '../users/users.service';
 import { AccessTokensService, Assurance } from './access-tokens.service';
 import { LoginSessionsService, OpenSessionInput } from './login-sessions.service';
 
-export type SignInMethod = 'password' | 'magic_link' | 'clinical';
+export type SignInMethod = 'password' | 'magic_link' | 'clinical' | 'passkey';
 
-/** RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`). */
-const FIRST_FACTOR_AMR: Record<SignInMethod, string> = { password: 'pwd', clinical: 'pwd', magic_link: 'email' };
+/**
+ * RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`; a passkey is
+ * a hardware-secured key: `hwk`).
+ */
+const FIRST_FACTOR_AMR: Record<SignInMethod, string> = {
+  password: 'pwd',
+  clinical: 'pwd',
+  magic_link: 'email',
+  passkey: 'hwk',
+};
 
 export interface SignIn {
   method: SignInMethod;
@@ -28,6 +36,16 @@ export interface SignIn {
   setCookie?: boolean;
   /** Set only by the second step of a sign-in: the first factor's methods and the second factor proven. */
   secondStep?: { amr: string[]; proven: Proven };
+  /**
+   * One credential that is two factors: a passkey whose authenticator verified the user (the key held, and
+   * the PIN or biometric that unlocked it). Signs in at aal2 with `mfa` in amr, with no second step.
+   */
+  bothFactors?: boolean;
+  /**
+   * The MFA factor that was this first step (a passkey without user verification): the second step must be
+   * another factor, and is asked for even when no other factor is left (a recovery code still finishes it).
+   */
+  firstFactorId?: string;
 }
 
 /** The login body of API.md 1.1, shared by every way of signing in that yields a JWT. */
@@ -73,13 +91,15 @@ export class SessionIssuer {
    */
   async signInOrChallenge(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody | DomainError> {
     const first = how.secondStep?.amr ?? [FIRST_FACTOR_AMR[how.method]];
-    if (user.mfaEnabled && !how.secondStep) {
-      const factors = await this.mfa.confirmedFactors(user.id, manager);
-      if (factors.length) return this.challenge(user, how, first, factors, manager);
+    if (user.mfaEnabled && !how.secondStep && !how.bothFactors) {
+      const factors = (await this.mfa.confirmedFactors(user.id, manager)).filter((f) => f.id !== how.firstFactorId);
+      if (factors.length || how.firstFactorId) return this.challenge(user, how, first, factors, manager);
     }
     const assurance: Assurance = how.secondStep
       ? { amr: [...new Set([...first, how.secondStep.proven.amr, 'mfa'])], aal: 2 }
-      : { amr: first, aal: 1 };
+      : how.bothFactors
+        ? { amr: [...first, 'mfa'], aal: 2 }
+        : { amr: first, aal: 1 };
     const accessTtl = this.accessTtlSec(how.remember ?? false);
     const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
     const refresh = newSecret();
@@ -131,6 +151,7 @@ export class SessionIssuer {
         amr,
         remember: how.remember ?? false,
         setCookie: how.setCookie ?? false,
+        ...(how.firstFactorId ? { firstFactorId: how.firstFactorId } : {}),
       },
       manager,
     );

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { deriveKey } from './secrets';
 
 const VERSION = 1;
 const IV_BYTES = 12;
@@ -15,7 +16,7 @@ export class SecretBox {
   private readonly key: Buffer;
 
   constructor(serverSecret: string | Buffer, purpose: string) {
-    this.key = Buffer.from(hkdfSync('sha256', serverSecret, Buffer.alloc(0), `identity secret-box ${purpose}`, 32));
+    this.key = deriveKey(serverSecret, `secret-box ${purpose}`);
   }
 
   seal(plain: Buffer, boundTo: string): Buffer {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /** What `newSecret()` produces: 32 bytes in base64url are exactly 43 URL-safe characters. */
 export const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -19,4 +19,12 @@ export function hashSecret(secret: string): string {
 /** A keyed derivation: the same input always gives the same secret, which only the key holder can compute. */
 export function deriveSecret(key: Buffer, ...parts: string[]): string {
   return createHmac('sha256', key).update(parts.join('\u0000'), 'utf8').digest('base64url');
+}
+
+/**
+ * A 256-bit key of its own for one purpose, derived from the server's secret by HKDF-SHA256 (RFC 5869):
+ * a key found for one purpose (say, the MFA code HMAC) gives nothing about another.
+ */
+export function deriveKey(serverSecret: string | Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', serverSecret, Buffer.alloc(0), `identity ${purpose}`, 32));
 }

@@ -234,6 +234,79 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS', () => {
+    const problemsOf = (env: Record<string, string>): string => {
+      try {
+        loadConfig({ DATA_DIR: tmp(), ...env });
+        return '';
+      } catch (e) {
+        return (e as ConfigError).problems.join('\n');
+      }
+    };
+
+    it('defaults to the host of PORTAL_URL and the origins of PORTAL_URL and APP_URL', () => {
+      expect(loadConfig({ DATA_DIR: tmp() }).webauthn).toEqual({
+        rpId: 'localhost',
+        origins: ['http://localhost:5173', 'http://localhost:3000'],
+      });
+      const c = loadConfig({
+        DATA_DIR: tmp(),
+        PORTAL_URL: 'https://Portal.Example.org/app/',
+        APP_URL: 'https://id.example.org',
+      });
+      expect(c.webauthn).toEqual({ rpId: 'portal.example.org', origins: ['https://portal.example.org'] });
+    });
+
+    it('leaves out a default origin that is not on the RP id, rather than refusing to start', () => {
+      const c = loadConfig({
+        DATA_DIR: tmp(),
+        PORTAL_URL: 'https://portal.example.org',
+        APP_URL: 'http://127.0.0.1:3000',
+      });
+      expect(c.webauthn.origins).toEqual(['https://portal.example.org']);
+    });
+
+    it('reads an RP id and origins on it or under it, without duplicates', () => {
+      const c = loadConfig({
+        DATA_DIR: tmp(),
+        WEBAUTHN_RP_ID: 'example.org',
+        WEBAUTHN_ORIGINS: 'https://example.org, https://app.example.org:8443,https://example.org',
+      });
+      expect(c.webauthn).toEqual({
+        rpId: 'example.org',
+        origins: ['https://example.org', 'https://app.example.org:8443'],
+      });
+    });
+
+    it('refuses an RP id that is not a domain, and origins that are not origins of it', () => {
+      for (const rpId of ['https://example.org', 'example.org:443', 'example.org/x', 'exa mple.org', '-x.org']) {
+        expect(problemsOf({ WEBAUTHN_RP_ID: rpId })).toMatch(/WEBAUTHN_RP_ID/);
+      }
+      const origins = (o: string) => problemsOf({ WEBAUTHN_RP_ID: 'example.org', WEBAUTHN_ORIGINS: o });
+      expect(origins('https://evil.org')).toMatch(/not on WEBAUTHN_RP_ID/);
+      expect(origins('https://notexample.org')).toMatch(/not on WEBAUTHN_RP_ID/);
+      expect(origins('https://example.org/login')).toMatch(/an origin alone/);
+      expect(origins('ftp://example.org')).toMatch(/must use https/);
+      expect(origins('example.org')).toMatch(/is not an origin/);
+    });
+
+    it('in production: https origins only, except localhost', () => {
+      const prod = {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'k8Qz3vN1pX7rT5wY2bM9cF4hJ6sD0gLaEuRiOo',
+        ADMIN_PASSWORD: 'Adm1n-Correct-Horse',
+        WEBAUTHN_RP_ID: 'example.org',
+      };
+      expect(problemsOf({ ...prod, WEBAUTHN_ORIGINS: 'http://app.example.org' })).toMatch(
+        /must use https: in production/,
+      );
+      expect(problemsOf({ ...prod, WEBAUTHN_ORIGINS: 'https://app.example.org' })).not.toMatch(/WEBAUTHN/);
+      expect(
+        problemsOf({ ...prod, WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: 'http://localhost:3000' }),
+      ).not.toMatch(/WEBAUTHN/);
+    });
+  });
+
   it('reads rate limits, lists and TRUST_PROXY', () => {
     const c = loadConfig({
       DATA_DIR: tmp(),

@@ -68,6 +68,13 @@ export interface AppConfig {
     /** Wrong second-factor codes per account and window (RATE_LIMIT_MFA); null when off. */
     failures: RateLimit | null;
   };
+  /** Passkeys (API.md 8): the relying party that credentials are bound to, and the pages that may use them. */
+  webauthn: {
+    /** WEBAUTHN_RP_ID: a registrable domain (no scheme, port or path); the host of PORTAL_URL by default. */
+    rpId: string;
+    /** WEBAUTHN_ORIGINS: the exact origins whose pages may run the ceremonies (origin of PORTAL_URL and APP_URL). */
+    origins: string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +161,72 @@ function smsWebhook(
   const problem = secretProblem('SMS_WEBHOOK_SECRET', rawSecret, isProduction);
   if (problem) problems.push(problem);
   return webhookUrl && !problem ? { webhookUrl, webhookSecret: Buffer.from(rawSecret, 'utf8') } : {};
+}
+
+/** A host name as WebAuthn takes for an RP id: lower-case labels, no scheme, port, path or trailing dot. */
+const RP_ID = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS. Every origin must be the RP id or under it (WebAuthn refuses any
+ * other pairing in the browser, so a mismatch here would only show as passkeys that never work), and in
+ * production https, except on localhost, which browsers treat as a secure context.
+ */
+function webauthnSettings(
+  env: NodeJS.ProcessEnv,
+  urls: { portalUrl: string; appUrl: string },
+  isProduction: boolean,
+  problems: string[],
+): AppConfig['webauthn'] {
+  const hostOf = (u: string): string | undefined => {
+    try {
+      return new URL(u).hostname;
+    } catch {
+      return undefined;
+    }
+  };
+  const rpId = (env.WEBAUTHN_RP_ID?.trim() || hostOf(urls.portalUrl) || 'localhost').toLowerCase();
+  // Only what the operator wrote can stop the service: the defaults must never keep one without passkeys from booting.
+  if (env.WEBAUTHN_RP_ID?.trim() && !RP_ID.test(rpId)) {
+    problems.push(`WEBAUTHN_RP_ID: "${rpId}" must be a domain name such as example.org (no scheme, port or path)`);
+  }
+  const explicit = Boolean(env.WEBAUTHN_ORIGINS?.trim());
+  const rawOrigins = explicit
+    ? (env.WEBAUTHN_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    : [urls.portalUrl, urls.appUrl].filter(Boolean);
+  const origins: string[] = [];
+  for (const raw of rawOrigins) {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      problems.push(`WEBAUTHN_ORIGINS: "${raw}" is not an origin such as https://app.example.org`);
+      continue;
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      problems.push(`WEBAUTHN_ORIGINS: "${raw}" must use https: (or http: on localhost)`);
+      continue;
+    }
+    if (explicit && (parsed.pathname !== '/' || parsed.search || parsed.hash || parsed.username)) {
+      problems.push(`WEBAUTHN_ORIGINS: "${raw}" must be an origin alone (scheme, host and port; no path)`);
+      continue;
+    }
+    const host = parsed.hostname.toLowerCase();
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+      if (!explicit) continue;
+      problems.push(`WEBAUTHN_ORIGINS: "${parsed.origin}" is not on WEBAUTHN_RP_ID "${rpId}" or a subdomain of it`);
+      continue;
+    }
+    if (isProduction && parsed.protocol === 'http:' && host !== 'localhost') {
+      if (!explicit) continue;
+      problems.push(`WEBAUTHN_ORIGINS: "${parsed.origin}" must use https: in production`);
+      continue;
+    }
+    if (!origins.includes(parsed.origin)) origins.push(parsed.origin);
+  }
+  return { rpId, origins };
 }
 
 export function parseRateLimit(value: string): RateLimit | null {
@@ -345,7 +418,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         parseRateLimit('10/15m'),
       ),
     },
+    webauthn: { rpId: '', origins: [] },
   };
+  config.webauthn = webauthnSettings(env, config, isProduction, problems);
   // OWASP's argon2id settings trade memory for passes (46 MiB t=1 … 7 MiB t=5): all cost about 35 MiB·passes.
   if (isProduction && config.argon2.memoryKiB * config.argon2.timeCost < 7168 * 5) {
     problems.push('ARGON2_MEMORY_KIB/ARGON2_TIME_COST: below the OWASP minimum (19456 KiB with t=2) in production');

@@ -57,7 +57,7 @@ describe('MailService without SMTP_URL (development)', () => {
       await sut.send({ to: 'pat@example.org', subject: 'Second', text: 'second mail\n' });
       const dir = join(dataDir, 'mail');
       const names = readdirSync(dir).sort();
-      expect(names.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(names.filter((f) => f.endsWith('.partial'))).toEqual([]);
       const emls = names.filter((f) => f.endsWith('.eml'));
       const txts = names.filter((f) => f.endsWith('.txt'));
       expect(txts).toEqual(emls.map((f) => f.replace(/\.eml$/, '.txt')));

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { Transporter } from 'nodemailer';
+import { makePrivateDir, publishPrivateFile, writePrivateFile } from '../common/private-files';
 import { APP_CONFIG, AppConfig } from '../config/config';
 
 export interface MailMessage {
@@ -40,22 +40,19 @@ export class MailService implements OnApplicationShutdown {
   async send(message: MailMessage): Promise<void> {
     const info = await this.transport.sendMail({ from: this.config.mail.from, ...message });
     if (this.mode === 'file') {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await makePrivateDir(this.dir);
       // Names begin with the time to the millisecond, one millisecond apart at least: the newest mail
       // is the last one listed.
       this.lastFileMs = Math.max(Date.now(), this.lastFileMs + 1);
       const stamp = new Date(this.lastFileMs).toISOString().replace(/[:.]/g, '-');
       const base = join(this.dir, `${stamp}-${randomBytes(4).toString('hex')}`);
       const file = `${base}.eml`;
-      await writeFile(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 });
+      await writePrivateFile(file, (info as unknown as { message: Buffer }).message);
       // The .eml body is quoted-printable: a link breaks across lines and reads `token=3D...`. The .txt
       // holds the text as written, one link per line. It appears whole (a rename), after the .eml, so
       // a script that waits for it never reads half a mail.
       const text = `${base}.txt`;
-      await writeFile(`${text}.tmp`, `To: ${message.to}\nSubject: ${message.subject}\n\n${message.text}`, {
-        mode: 0o600,
-      });
-      await rename(`${text}.tmp`, text);
+      await publishPrivateFile(text, `To: ${message.to}\nSubject: ${message.subject}\n\n${message.text}`);
       this.logger.log({ to: message.to, subject: message.subject, file, text }, 'mail written to file');
     } else {
       this.logger.log({ to: message.to, subject: message.subject, messageId: info.messageId }, 'mail sent');

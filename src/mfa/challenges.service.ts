@@ -17,6 +17,8 @@ export interface SignInFlow {
   amr: string[];
   remember: boolean;
   setCookie: boolean;
+  /** The factor that was the first step (a passkey used without user verification): not a second one too. */
+  firstFactorId?: string;
 }
 
 export interface OpenChallenge {

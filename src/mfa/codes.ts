@@ -1,5 +1,6 @@
-import { createHmac, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
+import { deriveKey } from '../common/secrets';
 
 /** RFC 6238 as API.md 6 fixes it: SHA-1, 6 digits, 30-second steps, one step of drift either way. */
 export const TOTP_PERIOD_SEC = 30;
@@ -69,7 +70,7 @@ export class CodeHasher {
   private readonly key: Buffer;
 
   constructor(serverSecret: Buffer) {
-    this.key = Buffer.from(hkdfSync('sha256', serverSecret, Buffer.alloc(0), 'identity mfa codes', 32));
+    this.key = deriveKey(serverSecret, 'mfa codes');
   }
 
   hash(owner: string, code: string): string {

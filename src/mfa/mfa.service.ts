@@ -60,7 +60,7 @@ export interface Proof {
 
 /** A proof that held: the factor's RFC 8176 method and what to record. */
 export interface Proven {
-  amr: 'otp' | 'sms';
+  amr: 'otp' | 'sms' | 'hwk';
   factorId: string | null;
   type: FactorType | 'recovery_code';
 }
@@ -288,6 +288,52 @@ export class MfaService {
       }
       return { factor: view(factor), ...(recovery ? { recovery_codes: recovery } : {}) };
     });
+  }
+
+  /**
+   * Adds a factor that is confirmed by the ceremony that created it (a passkey: the authenticator's
+   * attestation is the proof). `attach` writes the factor's own data in the same transaction. Like a
+   * confirmation, the first factor turns MFA on and brings the ten recovery codes, shown this once.
+   */
+  async addConfirmedFactor(
+    userId: string,
+    type: 'passkey',
+    name: string,
+    attach: (m: EntityManager, factorId: string) => Promise<void>,
+    ip?: string | null,
+  ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
+    await this.roomForAnother(userId);
+    const result = await this.dataSource.transaction(async (m) => {
+      const [{ mfa_enabled: wasEnabled }] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [
+        userId,
+      ])) as { mfa_enabled: boolean }[];
+      const [factor] = (await m.query(
+        `INSERT INTO mfa_factors (user_id, type, name, confirmed_at) VALUES ($1, $2, $3, now())
+         RETURNING id, type, name, created_at, last_used_at`,
+        [userId, type, name.slice(0, 100)],
+      )) as FactorRow[];
+      await attach(m, factor.id);
+      await m.query(`UPDATE users SET mfa_enabled = true WHERE id = $1 AND NOT mfa_enabled`, [userId]);
+      const recovery = wasEnabled ? undefined : await this.replaceRecoveryCodes(userId, m);
+      return { factor: view(factor), ...(recovery ? { recovery_codes: recovery } : {}) };
+    });
+    this.users.invalidate(userId);
+    await this.audit.record('mfa_enrolled', { userId, ip, details: { factor_id: result.factor.id, type } });
+    return result;
+  }
+
+  /**
+   * A second factor that is not a code (a passkey's assertion): `check` decides, and a failure counts
+   * against the account like a wrong code, under the same lock-out.
+   */
+  async proveWith(
+    userId: string,
+    kind: string,
+    check: () => Promise<Proven | null>,
+    ip?: string | null,
+  ): Promise<Proven | null> {
+    await this.assertNotLocked(userId);
+    return (await check()) ?? this.failed(userId, ip, kind);
   }
 
   /** Removes a factor; the last confirmed one turns MFA off and takes the recovery codes with it. */

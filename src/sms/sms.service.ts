@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makePrivateDir, writePrivateFile } from '../common/private-files';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { isE164, maskPhone } from './e164';
 
@@ -44,7 +44,6 @@ export class SmsService implements OnApplicationShutdown {
   readonly mode: 'webhook' | 'file';
   private readonly dir: string;
   private readonly pending = new Set<Promise<void>>();
-  private dirReady?: Promise<void>;
   private sequence = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -102,18 +101,14 @@ export class SmsService implements OnApplicationShutdown {
   }
 
   private async writeFile({ to, body }: SmsMessage): Promise<void> {
-    // The directory is made private once, even if it existed before: the files hold live codes.
-    this.dirReady ??= mkdir(this.dir, { recursive: true, mode: 0o700 }).then(() => chmod(this.dir, 0o700));
-    await this.dirReady.catch((e: unknown) => {
-      this.dirReady = undefined;
-      throw e;
-    });
+    // The directory is made private even if it existed before: the files hold live codes.
+    await makePrivateDir(this.dir);
     // Sortable by name: the time, then a counter for the same millisecond, then a random part for
     // another instance writing to the same directory.
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const seq = String(this.sequence++ % 1_000_000).padStart(6, '0');
     const file = join(this.dir, `${stamp}-${seq}-${randomBytes(3).toString('hex')}.txt`);
-    await writeFile(file, `To: ${to}\nDate: ${new Date().toUTCString()}\n\n${body}\n`, { mode: 0o600, flag: 'wx' });
+    await writePrivateFile(file, `To: ${to}\nDate: ${new Date().toUTCString()}\n\n${body}\n`);
     this.logger.log({ to: maskPhone(to), file }, 'sms written to file');
   }
 

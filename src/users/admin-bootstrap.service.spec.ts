@@ -9,7 +9,7 @@ import { PasswordHasher } from './password-hasher';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'identity-admin-'));
 
-/** A database that answers the bootstrap's three statements: the lock, the admin count, the insert. */
+/** A database that answers the bootstrap's statements: the admin count (before and under the lock), the lock, the insert. */
 function fakeDatabase(admins: number) {
   const inserted: unknown[][] = [];
   const manager = {
@@ -22,7 +22,10 @@ function fakeDatabase(admins: number) {
       return [];
     }),
   };
-  const dataSource = { transaction: (fn: (m: typeof manager) => Promise<unknown>) => fn(manager) };
+  const dataSource = {
+    query: manager.query,
+    transaction: (fn: (m: typeof manager) => Promise<unknown>) => fn(manager),
+  };
   return { dataSource: dataSource as unknown as DataSource, inserted };
 }
 
@@ -38,7 +41,7 @@ function setup(opts: { env?: AppConfig['env']; password?: string; admins?: numbe
   const sut = new AdminBootstrapService(config, db.dataSource, hasher);
   const printed: string[] = [];
   sut.announce = (text) => printed.push(text);
-  return { sut, dataDir, printed, inserted: db.inserted, file: join(dataDir, 'initial-admin-password') };
+  return { sut, hasher, dataDir, printed, inserted: db.inserted, file: join(dataDir, 'initial-admin-password') };
 }
 
 describe('AdminBootstrapService', () => {
@@ -69,6 +72,13 @@ describe('AdminBootstrapService', () => {
     const exists = setup({ admins: 1 });
     expect(await exists.sut.ensureAdmin()).toBe('exists');
     expect(existsSync(exists.file)).toBe(false);
+  });
+
+  it('does not hash a password at a start where an admin already exists', async () => {
+    const exists = setup({ admins: 1, password: 'Quartz-Meadow-2931' });
+    expect(await exists.sut.ensureAdmin()).toBe('exists');
+    expect(exists.hasher.hash).not.toHaveBeenCalled();
+    expect(exists.inserted).toEqual([]);
   });
 
   it('refuses to start in production with no admin and no ADMIN_PASSWORD, as a configuration error', async () => {

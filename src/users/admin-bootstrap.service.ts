@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, ConfigError } from '../config/config';
+import { makePrivateDir, writePrivateFile } from '../common/private-files';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
@@ -28,29 +29,16 @@ export function generatePassword(): string {
  * its password opens nothing: it is removed and the file created afresh. Returns whether it replaced one.
  */
 export async function writeInitialPasswordFile(file: string, password: string): Promise<boolean> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  let replaced = false;
-  let handle;
+  await makePrivateDir(dirname(file));
   try {
-    handle = await open(file, 'wx', 0o600);
+    await writePrivateFile(file, `${password}\n`);
+    return false;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    await unlink(file);
-    replaced = true;
-    handle = await open(file, 'wx', 0o600);
   }
-  try {
-    // The umask can only take bits away from 0600; this makes sure that none is missing either.
-    await handle.chmod(0o600);
-    await handle.writeFile(`${password}\n`);
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await unlink(file).catch(() => undefined);
-    throw e;
-  }
-  await handle.close();
-  return replaced;
+  await unlink(file);
+  await writePrivateFile(file, `${password}\n`);
+  return true;
 }
 
 /**
@@ -61,6 +49,11 @@ export async function writeInitialPasswordFile(file: string, password: string): 
  * the same way). In production nobody reads that file on a server's disk, so production without an
  * admin insists on ADMIN_PASSWORD.
  */
+async function adminExists(db: Pick<DataSource, 'query'>): Promise<boolean> {
+  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`);
+  return n > 0;
+}
+
 @Injectable()
 export class AdminBootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AdminBootstrap');
@@ -89,13 +82,14 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
         throw new ConfigError([`ADMIN_PASSWORD: is not acceptable: ${describePasswordProblems(problems)}`]);
       }
     }
+    // Every start of an installed service ends here: it is not worth an argon2 hash (about 20 ms of a core).
+    if (await adminExists(this.dataSource)) return 'exists';
     const password = configured ?? generatePassword();
     const hash = await this.hasher.hash(password);
     let replacedFile = false;
     const created = await this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.admins]);
-      const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`);
-      if (n > 0) return false;
+      if (await adminExists(m)) return false;
       if (configured === undefined && this.config.env === 'production') {
         throw new ConfigError([
           'ADMIN_PASSWORD: is required in production while no admin exists: the first admin ' +

@@ -8,6 +8,7 @@ import { Iam1763900500000 } from './1763900500000-Iam';
 import { NormalizedEmails1763900600000 } from './1763900600000-NormalizedEmails';
 import { Mfa1763900700000 } from './1763900700000-Mfa';
 import { SigningKeys1763900800000 } from './1763900800000-SigningKeys';
+import { Passkeys1763900900000 } from './1763900900000-Passkeys';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   NormalizedEmails1763900600000,
   Mfa1763900700000,
   SigningKeys1763900800000,
+  Passkeys1763900900000,
 ];

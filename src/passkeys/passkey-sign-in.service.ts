@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import type { ClientInfo } from '../auth/portal-auth.service';
+import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
+import { PasskeysService } from './passkeys.service';
+
+/**
+ * Passwordless sign-in with a passkey (API.md 8). With user verification the passkey is both factors
+ * (`hwk` and `mfa`, aal2); without it, it is one, and a user with MFA on (every user with a passkey) is
+ * asked for another factor through MFA_REQUIRED, as after a password (API.md 6: no route signs in a user
+ * with MFA on with one factor).
+ */
+@Injectable()
+export class PasskeySignInService {
+  constructor(
+    private readonly passkeys: PasskeysService,
+    private readonly issuer: SessionIssuer,
+  ) {}
+
+  async signIn(
+    challengeId: string,
+    response: unknown,
+    options: { remember: boolean; setCookie: boolean },
+    client: ClientInfo,
+  ): Promise<LoginBody> {
+    const asserted = await this.passkeys.authenticate(challengeId, response, client.ip);
+    return this.issuer.signIn(asserted.user, {
+      method: 'passkey',
+      remember: options.remember,
+      setCookie: options.setCookie,
+      surface: 'portal',
+      ...client,
+      audit: { remember: options.remember, factor_id: asserted.factorId, user_verified: asserted.userVerified },
+      ...(asserted.userVerified ? { bothFactors: true } : { firstFactorId: asserted.factorId }),
+    });
+  }
+}
