@@ -265,6 +265,48 @@ describe('the account page in a real browser (API.md 9)', () => {
     await expectSignedIn(page);
   });
 
+  it('sets up codes by email from the page, and signs in with a code it sends when asked', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
+    await mfa.getByRole('button', { name: 'Use codes sent to my email' }).click();
+    const codeOf = async (already: number) => {
+      const mail = await t.smtp.waitFor(email, (m) => t.smtp.to(email).indexOf(m) >= already);
+      return /\b(\d{6})\b/.exec(mail.text)![1];
+    };
+    await mfa.getByLabel('Code from the email').fill(await codeOf(0));
+    await mfa.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    await mfa.getByText('Codes by email', { exact: true }).first().waitFor();
+    await signOut(page);
+    await fillPasswordSignIn(page, email, PASSWORD);
+    await page.getByRole('heading', { name: 'Second step', level: 1 }).waitFor();
+    const sent = t.smtp.to(email).length;
+    await page.getByRole('button', { name: 'Send me a code by email' }).click();
+    await page.getByText('A code is on its way by email.').waitFor();
+    await page.getByLabel('Code from the email').fill(await codeOf(sent));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expectSignedIn(page);
+  });
+
+  it('renews an expired sign-in with the refresh cookie, and not once every session has ended', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    // The access cookie lives as long as its token: gone, as after 24 hours.
+    await page.context().clearCookies({ name: 'auth_token' });
+    await page.reload();
+    await expectSignedIn(page);
+    expect((await page.context().cookies()).some((c) => c.name === 'auth_token')).toBe(true);
+    await request(t.url)
+      .post('/api/auth/logout-all')
+      .set(a.bearer((await a.login(email, PASSWORD)).access_token));
+    await page.context().clearCookies({ name: 'auth_token' });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  });
+
   it('ends another session (opened by an API login) from the list, and the API then refuses its token', async () => {
     const email = await user();
     const other = await a.login(email, PASSWORD);

@@ -124,18 +124,24 @@ export async function startPageApp(env: Record<string, string> = {}): Promise<{ 
   return { t, origin };
 }
 
-/** A virtual authenticator of the kind a phone or a laptop has: resident keys, user verification. */
-export async function addVirtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+/** A virtual authenticator of the kind a phone or a laptop has (resident keys, user verification), or a plain security key. */
+export async function addVirtualAuthenticator(
+  page: Page,
+  { userVerification = true } = {},
+): Promise<{ cdp: CDPSession; authenticatorId: string }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
+    options: userVerification
+      ? {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+        }
+      : // A plain security key (no PIN, no fingerprint, no room for resident keys): it cannot verify the person.
+        { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false },
   });
   return { cdp, authenticatorId };
 }

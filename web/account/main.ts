@@ -2,7 +2,7 @@
  * The account page (API.md 9): sign in, then the caller's profile, password, login sessions, second
  * factors, passkeys and API keys. Every action is one documented request (shared/api.ts).
  */
-import { api, ApiError, describe } from '../shared/api';
+import { api, ApiError, cookie, describe } from '../shared/api';
 import {
   button,
   checkbox,
@@ -77,14 +77,34 @@ const RETURN_URL = `${location.origin}${location.pathname}`;
 function showSignIn(notice?: string, ssoReturn?: { code?: string; error?: string }): void {
   document.title = 'Sign in';
   replace(app, signInView({ onSignedIn: () => void showAccount(), returnUrl: RETURN_URL, notice, ssoReturn }));
+  focusHeading();
 }
 
-async function showAccount(): Promise<void> {
+/** After a change of view, keyboard and screen-reader users start again from its heading. */
+function focusHeading(): void {
+  const heading = app.querySelector('h1');
+  if (!heading || !document.hasFocus()) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus();
+}
+
+async function showAccount(renewed = false): Promise<void> {
   try {
     renderAccount(await api<User>('GET', '/api/auth/me'));
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) showSignIn();
-    else replace(app, h('h1', null, 'Your account'), h('p', { class: 'error', role: 'alert' }, describe(e)));
+    if (e instanceof ApiError && e.status === 401) {
+      // The access cookie lives as long as its token; the refresh cookie (and the CSRF cookie beside it)
+      // outlive it, so an expired sign-in is renewed once (POST /api/auth/refresh in cookie mode).
+      if (!renewed && cookie('csrf_token')) {
+        try {
+          await api('POST', '/api/auth/refresh');
+          return showAccount(true);
+        } catch {
+          // Not renewable (ended, reused, expired): the person signs in again.
+        }
+      }
+      showSignIn();
+    } else replace(app, h('h1', null, 'Your account'), h('p', { class: 'error', role: 'alert' }, describe(e)));
   }
 }
 
@@ -172,6 +192,7 @@ function renderAccount(me: User): void {
     passkeysSection(),
     apiKeysSection(),
   );
+  focusHeading();
 }
 
 function profileSection(me: User): HTMLElement {

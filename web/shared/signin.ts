@@ -43,6 +43,10 @@ async function firstStep(
   } catch (e) {
     if (e instanceof ApiError && e.code === 'MFA_REQUIRED') {
       replace(root, secondStep(root, opts, e.details as unknown as MfaDetails));
+      // Straight to the code field when the first factor takes a code, else to the choice of factors.
+      (
+        root.querySelector<HTMLElement>('form input') ?? root.querySelector<HTMLElement>('.choices input:checked')
+      )?.focus();
       return;
     }
     messages.error(e instanceof PasskeyCeremonyError ? e.message : describe(e, words));
