@@ -4,7 +4,7 @@
  * keys. Every action is one documented request (shared/api.ts); the API's own guards decide who may
  * do it, so a person who is not an admin is only told that the page is not for them.
  */
-import { api, ApiError, describe } from '../shared/api';
+import { api, ApiError, cookie, describe } from '../shared/api';
 import { action, failWith, form, selectField } from '../shared/controls';
 import { button, field, formatDate, h, messageArea, replace, section, type Messages } from '../shared/dom';
 import { signInView } from '../shared/signin';
@@ -112,13 +112,23 @@ const LAST_ADMIN =
   'The last active admin cannot be demoted or disabled: nobody would be left to manage the service. ' +
   'Make another user an admin first.';
 
-async function showConsole(): Promise<void> {
+async function showConsole(renewed = false): Promise<void> {
   let me: User;
   try {
     me = await api<User>('GET', '/api/auth/me');
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) showSignIn();
-    else if (e instanceof ApiError && e.code === 'MFA_ENROLMENT_REQUIRED') {
+    if (e instanceof ApiError && e.status === 401) {
+      // As on the account page: an expired access cookie is renewed once from the refresh cookie.
+      if (!renewed && cookie('csrf_token')) {
+        try {
+          await api('POST', '/api/auth/refresh');
+          return showConsole(true);
+        } catch {
+          // Not renewable (ended, reused, expired): the person signs in again.
+        }
+      }
+      showSignIn();
+    } else if (e instanceof ApiError && e.code === 'MFA_ENROLMENT_REQUIRED') {
       replace(
         app,
         h('h1', null, 'Admin console'),
