@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reachableDataDir } from '../src/database/embedded-postgres';
+import { PAGE_CSP } from '../src/pages/pages';
 import { Client } from 'pg';
 import { freePort, jsonLines, spawnService, waitForHealth } from './process';
 
@@ -55,6 +56,12 @@ describe('the service process with an embedded database', () => {
       expect(login.status).toBe(200);
       expect(((await login.json()) as { user: { role: string } }).user.role).toBe('admin');
       expect(svc.output()).not.toContain(password);
+      // The account page (API.md 9), built into dist/web, is served by the built service too.
+      const page = await fetch(`${svc.url}/account`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toBe(PAGE_CSP);
+      expect(await page.text()).toContain('/assets/account.js');
+      expect((await fetch(`${svc.url}/assets/account.js`)).status).toBe(200);
       const pgDir = join(reachableDataDir(dataDir), 'pg');
       expect(existsSync(join(pgDir, 'postmaster.pid'))).toBe(true);
       svc.child.kill('SIGTERM');

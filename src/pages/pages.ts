@@ -53,13 +53,15 @@ export const PAGE_CSP = [
 
 /** Helmet's set for HTML pages with the policy above; no caching of a page that shows one-time secrets. */
 export function pageSecurityHeaders(hsts: boolean): Record<string, string> {
+  const helmet = securityHeaders({
+    contentSecurityPolicy: false,
+    strictTransportSecurity: hsts,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  // Lower-case names, so that ours replace helmet's rather than travel beside them.
   return {
-    ...securityHeaders({
-      contentSecurityPolicy: false,
-      strictTransportSecurity: hsts,
-      xFrameOptions: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
+    ...Object.fromEntries(Object.entries(helmet).map(([name, value]) => [name.toLowerCase(), value])),
     'content-security-policy': PAGE_CSP,
     'cache-control': 'no-store',
   };

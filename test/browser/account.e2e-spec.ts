@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { PAGE_CSP } from '../../src/pages/pages';
@@ -286,6 +288,41 @@ describe('the account page in a real browser (API.md 9)', () => {
     await page.getByRole('button', { name: 'Send me a code by email' }).click();
     await page.getByText('A code is on its way by email.').waitFor();
     await page.getByLabel('Code from the email').fill(await codeOf(sent));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expectSignedIn(page);
+  });
+
+  it('sets up codes by text message from the page, and signs in with a code sent to the phone', async () => {
+    const email = await user();
+    const phone = `+4477009${String(100000 + n).slice(-5)}`;
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    // Without SMS_WEBHOOK_URL each text message is a file in DATA_DIR/sms (the phone, for this test).
+    const inbox = join(t.dataDir, 'sms');
+    const texts = () => (existsSync(inbox) ? readdirSync(inbox).sort() : []);
+    const codeAfter = async (already: number) => {
+      for (let i = 0; i < 100 && texts().length <= already; i++) await new Promise((r) => setTimeout(r, 100));
+      const text = readFileSync(join(inbox, texts()[already]), 'utf8');
+      expect(text).toContain(`To: ${phone}`);
+      return /\b(\d{6})\b/.exec(text.split('\n\n')[1])![1];
+    };
+    const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
+    await mfa.getByLabel('Mobile number').fill('07700 900123');
+    await mfa.getByRole('button', { name: 'Send a code to this number' }).click();
+    expect(await alertText(mfa)).toBe('Enter the number in international form, starting with + and the country code.');
+    const before = texts().length;
+    await mfa.getByLabel('Mobile number').fill(phone);
+    await mfa.getByRole('button', { name: 'Send a code to this number' }).click();
+    await mfa.getByLabel('Code from the text message').fill(await codeAfter(before));
+    await mfa.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    await signOut(page);
+    await fillPasswordSignIn(page, email, PASSWORD);
+    await page.getByRole('heading', { name: 'Second step', level: 1 }).waitFor();
+    const sent = texts().length;
+    await page.getByRole('button', { name: 'Send me a code by text message' }).click();
+    await page.getByText('A code is on its way by text message.').waitFor();
+    await page.getByLabel('Code from the text message').fill(await codeAfter(sent));
     await page.getByRole('button', { name: 'Verify' }).click();
     await expectSignedIn(page);
   });

@@ -22,6 +22,8 @@ const DOCUMENTED: [string, RegExp][] = [
   ['GET', /^\/api\/sso\/discover$/],
   ['GET', /^\/api\/sso\/[\w-]+\/login$/],
   ['POST', /^\/api\/sso\/token$/],
+  // Not called by the page: the institution sends the browser there, and it sends the browser back.
+  ['GET', /^\/api\/sso\/[\w-]+\/callback$/],
   ['PATCH', /^\/users$/],
   // The admin console's (API.md 1.4, 3, 10 and the routes added for the console).
   ['GET', /^\/api\/users(\/[\w-]+(\/sessions)?)?$/],

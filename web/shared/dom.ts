@@ -100,7 +100,12 @@ export function secretText(label: string, value: string): HTMLElement {
   const id = uid('secret');
   const status = h('span', { class: 'hint', role: 'status' });
   const copy = button('Copy', () => {
-    navigator.clipboard?.writeText(value).then(
+    // The clipboard is only offered to secure contexts (https, or this machine).
+    if (!navigator.clipboard) {
+      replace(status, 'Select the text and copy it yourself.');
+      return;
+    }
+    navigator.clipboard.writeText(value).then(
       () => replace(status, 'Copied.'),
       () => replace(status, 'Select the text and copy it yourself.'),
     );

@@ -7,12 +7,13 @@ export function createPasskeyLoginOptions(email?: string) {
 }
 
 /** A passwordless sign-in with a passkey, in browser mode (the tokens come back as cookies). */
-export async function passkeyLogin(email?: string): Promise<unknown> {
+export async function passkeyLogin(email?: string, remember = false): Promise<unknown> {
   const body = await createPasskeyLoginOptions(email);
   const response = await usePasskey(optionsOf<PublicKeyCredentialRequestOptionsJSON>(body));
   return api('POST', '/api/auth/passkeys/login/verify', {
     challenge_id: body.challenge_id,
     response,
+    remember,
     set_cookie: true,
   });
 }

@@ -19,6 +19,11 @@ export interface SignInOptions {
   notice?: string;
   /** An SSO code (or error) found in the URL on return from an institution. */
   ssoReturn?: { code?: string; error?: string };
+  /** The heading of the form (a page of its own may say more: "Sign in to the admin console"). */
+  title?: string;
+  /** Ways to sign in besides the password and passkeys; both offered unless turned off. */
+  institution?: boolean;
+  magicLink?: boolean;
 }
 
 const LOGIN_WORDS = {
@@ -109,7 +114,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
     messages.clear();
     const email = identifier.input.value.trim();
     void busy(root, () =>
-      firstStep(root, opts, messages, () => passkeyLogin(email || undefined), {
+      firstStep(root, opts, messages, () => passkeyLogin(email || undefined, remember.input.checked), {
         INVALID_CREDENTIALS: 'That passkey was not accepted. It may have been removed, or it belongs to another site.',
         NOT_FOUND: 'Passkeys are not available on this service yet.',
         VALIDATION_ERROR: 'That email address does not look right.',
@@ -174,7 +179,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
 
   replace(
     root,
-    h('h1', null, 'Sign in'),
+    h('h1', null, opts.title ?? 'Sign in'),
     messages.el,
     section(
       'With your password or a passkey',
@@ -190,8 +195,8 @@ export function signInView(opts: SignInOptions): HTMLElement {
         h('div', { class: 'actions' }, passkeyButton),
       ),
     ),
-    section('With your institution', ssoForm),
-    section('Patients and caregivers: a link by email', linkForm),
+    opts.institution === false ? null : section('With your institution', ssoForm),
+    opts.magicLink === false ? null : section('Patients and caregivers: a link by email', linkForm),
   );
 
   if (opts.ssoReturn?.error) {
@@ -254,7 +259,8 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
     }
   }
 
-  function codeForm(label: string, name: 'code' | 'recovery_code', hint?: string) {
+  /** A code form; a factor's code is checked against that factor alone (`factor_id`). */
+  function codeForm(label: string, name: 'code' | 'recovery_code', hint?: string, factorId?: string) {
     const code = field(label, {
       autocomplete: name === 'code' ? 'one-time-code' : 'off',
       inputmode: name === 'code' ? 'numeric' : undefined,
@@ -274,7 +280,7 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
         messages.error('Enter the code first.');
         return;
       }
-      await verify({ [name]: value });
+      await verify({ [name]: value, ...(factorId ? { factor_id: factorId } : {}) });
     });
     return { form, input: code.input };
   }
@@ -282,7 +288,12 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
   function showFactor(f: MfaDetails['factors'][number]) {
     messages.clear();
     if (f.type === 'totp') {
-      const { form, input } = codeForm('Code from your authenticator app', 'code', 'The 6 digits your app shows now.');
+      const { form, input } = codeForm(
+        'Code from your authenticator app',
+        'code',
+        'The 6 digits your app shows now.',
+        f.id,
+      );
       replace(body, form);
       input.focus();
     } else if (f.type === 'email' || f.type === 'sms') {
@@ -291,6 +302,7 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
         `Code from the ${where}`,
         'code',
         'The 6 digits we sent you; they work for 10 minutes.',
+        f.id,
       );
       const send = button(`Send me a code by ${where}`, () => {
         messages.clear();
