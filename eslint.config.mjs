@@ -16,4 +16,15 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // The loopback identity providers of the SSO suites: plain ESM run by node as child processes.
+  {
+    files: ['test/idp/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: false },
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', fetch: 'readonly', URL: 'readonly', URLSearchParams: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
+  },
 );

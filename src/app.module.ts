@@ -7,6 +7,7 @@ import { AuthModule } from './auth/auth.module';
 import { IamModule } from './iam/iam.module';
 import { MagicLinkModule } from './magic-link/magic-link.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { SsoModule } from './sso/sso.module';
 import { StudiesModule } from './studies/studies.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DialectRegistry } from './common/errors/dialect-registry';
@@ -56,6 +57,7 @@ export class AppModule {
         AppointmentsModule,
         IamModule,
         PagesModule,
+        SsoModule,
       ],
       providers: [
         DialectRegistry,

@@ -7,6 +7,7 @@ import { MfaChallenge, MfaFactor, MfaRecoveryCode } from './mfa/entities';
 import { Passkey, WebAuthnChallenge } from './passkeys/entities';
 import { AssessmentSession, Submission } from './sessions/entities';
 import { SigningKey } from './keys/signing-key.entity';
+import { SsoLink, SsoProvider } from './sso/entities';
 import { Study } from './studies/study.entity';
 import { ApiKey } from './tokens/entities/api-key.entity';
 import { User } from './users/entities/user.entity';
@@ -29,4 +30,6 @@ export const ENTITIES = [
   SigningKey,
   Passkey,
   WebAuthnChallenge,
+  SsoProvider,
+  SsoLink,
 ];

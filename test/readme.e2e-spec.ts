@@ -65,6 +65,10 @@ const EXPECTED: Record<string, RegExp[]> = {
     /"email":"new@example\.org"/,
     /^401\n204$/m,
   ],
+  sso: [
+    /"code":"VALIDATION_ERROR","message":"the issuer's discovery document could not be used: [^"]+"/,
+    /"code":"NOT_FOUND"/,
+  ],
   mfa: [
     /^201$/m,
     /^otpauth:\/\/totp\/Identity:ada%40example\.org\?/m,

@@ -31,7 +31,14 @@ export type AuditEventName =
   | 'passkey_removed'
   | 'passkey_sign_in'
   | 'passkey_failed'
-  | 'passkey_clone_suspected';
+  | 'passkey_clone_suspected'
+  | 'sso_login'
+  | 'sso_linked'
+  | 'sso_user_provisioned'
+  | 'sso_failed'
+  | 'sso_provider_created'
+  | 'sso_provider_updated'
+  | 'sso_provider_deleted';
 
 export interface AuditInput {
   userId?: string | null;

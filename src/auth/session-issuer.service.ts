@@ -10,17 +10,19 @@ import { PublicUser, toPublicUser } from '../users/users.service';
 import { AccessTokensService, Assurance } from './access-tokens.service';
 import { LoginSessionsService, OpenSessionInput } from './login-sessions.service';
 
-export type SignInMethod = 'password' | 'magic_link' | 'clinical' | 'passkey';
+export type SignInMethod = 'password' | 'magic_link' | 'clinical' | 'passkey' | 'sso';
 
 /**
  * RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`; a passkey is
- * a hardware-secured key: `hwk`).
+ * a hardware-secured key: `hwk`; an institution's identity provider vouched for the user: `fed`, whatever
+ * it asked of them, since it does not tell us reliably).
  */
 const FIRST_FACTOR_AMR: Record<SignInMethod, string> = {
   password: 'pwd',
   clinical: 'pwd',
   magic_link: 'email',
   passkey: 'hwk',
+  sso: 'fed',
 };
 
 export interface SignIn {

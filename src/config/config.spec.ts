@@ -323,3 +323,27 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');
   });
 });
+
+describe('SSO_REDIRECT_ORIGINS', () => {
+  const prod = { NODE_ENV: 'production', JWT_SECRET: 'q8Zr1vT3kLm9PwX2bN7cY4hJ6fD0sA5gE-unit', ADMIN_PASSWORD: 'x' };
+
+  it('is empty by default and reads a comma-separated list of origins', () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).ssoRedirectOrigins).toEqual([]);
+    expect(
+      loadConfig({ DATA_DIR: tmp(), SSO_REDIRECT_ORIGINS: 'https://a.example, http://localhost:3001/' })
+        .ssoRedirectOrigins,
+    ).toEqual(['https://a.example', 'http://localhost:3001']);
+  });
+
+  it('refuses a path, a non-http scheme, and plain http off loopback in production', () => {
+    expect(() => loadConfig({ DATA_DIR: tmp(), SSO_REDIRECT_ORIGINS: 'https://a.example/app' })).toThrow(
+      /SSO_REDIRECT_ORIGINS: "https:\/\/a.example\/app" must be an http\(s\) origin/,
+    );
+    expect(() => loadConfig({ DATA_DIR: tmp(), SSO_REDIRECT_ORIGINS: 'ftp://a.example' })).toThrow(
+      /SSO_REDIRECT_ORIGINS/,
+    );
+    expect(() => loadConfig({ ...prod, DATA_DIR: tmp(), SSO_REDIRECT_ORIGINS: 'http://a.example' })).toThrow(
+      /SSO_REDIRECT_ORIGINS: "http:\/\/a.example" must use https in production/,
+    );
+  });
+});

@@ -58,6 +58,8 @@ export interface AppConfig {
   trustProxy: boolean | number | string;
   redisUrl?: string;
   corsOrigins: string[];
+  /** Origins besides PORTAL_URL's that single sign-on may send the browser back to (SSO_REDIRECT_ORIGINS). */
+  ssoRedirectOrigins: string[];
   argon2: { memoryKiB: number; timeCost: number };
   logLevel: string;
   mfa: {
@@ -260,6 +262,32 @@ function developmentSecret(dataDir: string): Buffer {
   return secret;
 }
 
+/**
+ * SSO_REDIRECT_ORIGINS: bare origins (scheme, host, port; no path), since a one-time code travels to them in
+ * a URL. Production allows http only on loopback.
+ */
+function ssoRedirectOrigins(raw: string, isProduction: boolean, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      problems.push(`SSO_REDIRECT_ORIGINS: "${item}" is not a URL`);
+      continue;
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.origin !== item.replace(/\/+$/, '')) {
+      problems.push(`SSO_REDIRECT_ORIGINS: "${item}" must be an http(s) origin without path, query or credentials`);
+    } else if (isProduction && url.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) {
+      problems.push(`SSO_REDIRECT_ORIGINS: "${item}" must use https in production`);
+    } else origins.push(url.origin);
+  }
+  return origins;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
   const get = (name: string, fallback: string): string => {
@@ -404,6 +432,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    ssoRedirectOrigins: ssoRedirectOrigins(get('SSO_REDIRECT_ORIGINS', ''), isProduction, problems),
     argon2: {
       memoryKiB: int('ARGON2_MEMORY_KIB', '19456', 1024, 4_194_304),
       timeCost: int('ARGON2_TIME_COST', '2', 1, 20),

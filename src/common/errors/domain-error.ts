@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   INVALID_LOGIN: 400,
   INVALID_REFRESH_TOKEN: 400,
   INVALID_VERIFICATION_TOKEN: 400,
+  /** A single sign-on callback whose state names no live attempt of this browser (API.md 7). */
+  INVALID_STATE: 400,
   INVALID_CREDENTIALS: 401,
   UNAUTHENTICATED: 401,
   TOKEN_EXPIRED: 401,

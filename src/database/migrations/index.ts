@@ -9,6 +9,7 @@ import { NormalizedEmails1763900600000 } from './1763900600000-NormalizedEmails'
 import { Mfa1763900700000 } from './1763900700000-Mfa';
 import { SigningKeys1763900800000 } from './1763900800000-SigningKeys';
 import { Passkeys1763900900000 } from './1763900900000-Passkeys';
+import { Sso1763901000000 } from './1763901000000-Sso';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Mfa1763900700000,
   SigningKeys1763900800000,
   Passkeys1763900900000,
+  Sso1763901000000,
 ];

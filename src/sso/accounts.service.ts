@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
+import { User } from '../users/entities/user.entity';
+import { UsersService } from '../users/users.service';
+import type { SsoProvider } from './entities';
+import { SsoFailure } from './failure';
+import type { SsoIdentity } from './oidc.service';
+
+/**
+ * Turns a proven identity at a provider into one of our users (API.md 7): by its link (provider, subject)
+ * when it has one; on a first sign-in, by linking to the account with that address only when the provider
+ * vouches for the address, else by creating a user with the provider's default role. The role is never
+ * touched afterwards: the provider says who someone is, our admins say what they may do.
+ */
+@Injectable()
+export class SsoAccountsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async resolve(p: SsoProvider, identity: SsoIdentity, ip: string | null): Promise<User> {
+    const email = identity.email ? normalizeEmail(identity.email) : null;
+    // Checked on every sign-in, not only the first: a provider must not speak for domains it does not serve.
+    if (!email || hasInvisibleCharacters(email) || !/^[^\s@]+@[^\s@]+$/.test(email)) {
+      throw new SsoFailure('email_missing', 'the provider sent no usable email address');
+    }
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    if (!p.domains.includes(domain)) {
+      throw new SsoFailure('domain_not_allowed', `${domain} is not one of the provider's domains`);
+    }
+    const subject = identity.subject.slice(0, 255);
+    const linked = (await this.db.query(
+      `UPDATE sso_links SET last_login_at = now() WHERE provider_id = $1 AND subject = $2 RETURNING user_id`,
+      [p.id, subject],
+    )) as [{ user_id: string }[], number];
+    let user = linked[0][0] ? await this.users.findById(linked[0][0].user_id) : null;
+    if (!user) user = await this.firstSignIn(p, subject, email, identity, ip);
+    if (!user.isActive) throw new SsoFailure('account_disabled', 'this account is disabled');
+    return user;
+  }
+
+  private async firstSignIn(
+    p: SsoProvider,
+    subject: string,
+    email: string,
+    identity: SsoIdentity,
+    ip: string | null,
+  ): Promise<User> {
+    const existing = await this.users.findByLogin(email);
+    if (existing && existing.email === email) {
+      // A provider that does not vouch for the address could otherwise take over the account that holds it.
+      if (!identity.emailVerified) {
+        throw new SsoFailure(
+          'email_not_verified',
+          'an account with this address exists and the provider did not verify it',
+        );
+      }
+      await this.link(p.id, subject, existing.id);
+      await this.audit.record('sso_linked', { userId: existing.id, ip, details: { provider: p.id } });
+      return existing;
+    }
+    const user = await this.db.transaction(async (m) => {
+      let created: User;
+      try {
+        created = await this.users.create(
+          {
+            email,
+            role: p.defaultRole,
+            firstName: identity.firstName,
+            lastName: identity.lastName,
+            emailVerified: identity.emailVerified,
+          },
+          m,
+        );
+      } catch (e) {
+        if (e instanceof DomainError) throw new SsoFailure('server_error', e.message);
+        throw e;
+      }
+      await this.link(p.id, subject, created.id, m);
+      return created;
+    });
+    await this.audit.record('sso_user_provisioned', {
+      userId: user.id,
+      ip,
+      details: { provider: p.id, role: user.role },
+    });
+    return user;
+  }
+
+  private async link(providerId: string, subject: string, userId: string, m = this.db.manager): Promise<void> {
+    await m.query(`INSERT INTO sso_links (provider_id, subject, user_id, last_login_at) VALUES ($1, $2, $3, now())`, [
+      providerId,
+      subject,
+      userId,
+    ]);
+  }
+}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { hashSecret, newSecret } from '../common/secrets';
+
+/** How long a sign-in at the provider may take, redirect to return (API.md 7). */
+export const FLOW_TTL_SEC = 600;
+/** How long the one-time code that brings the browser back lives. */
+export const CODE_TTL_SEC = 60;
+
+export interface FlowSecrets {
+  nonce?: string;
+  codeVerifier?: string;
+  samlRequestId?: string;
+}
+
+export interface Flow extends FlowSecrets {
+  redirectUri: string;
+}
+
+/**
+ * The sign-in attempts in flight and the one-time codes that end them. Both are single use by one
+ * conditional UPDATE ... RETURNING, so that two racing requests cannot both win, and both are looked up by
+ * the hash of what the browser carries (the state, the binding cookie, the code), never by a plain value.
+ */
+@Injectable()
+export class SsoFlowsService {
+  constructor(private readonly db: DataSource) {}
+
+  /** Records an attempt bound to this browser; returns its `state` (the OIDC state, the SAML RelayState). */
+  async start(providerId: string, browser: string, redirectUri: string, secrets: FlowSecrets): Promise<string> {
+    const state = newSecret();
+    await this.startWithState(providerId, state, browser, redirectUri, secrets);
+    return state;
+  }
+
+  async startWithState(
+    providerId: string,
+    state: string,
+    browser: string,
+    redirectUri: string,
+    secrets: FlowSecrets,
+  ): Promise<void> {
+    // Expired attempts are worth nothing; clearing them here keeps the table small without a timer.
+    await this.db.query(`DELETE FROM sso_flows WHERE expires_at < now() - interval '1 hour'`);
+    await this.db.query(
+      `INSERT INTO sso_flows (provider_id, state_hash, browser_hash, nonce, code_verifier, saml_request_id, redirect_uri,
+                              expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+      [
+        providerId,
+        hashSecret(state),
+        hashSecret(browser),
+        secrets.nonce ?? null,
+        secrets.codeVerifier ?? null,
+        secrets.samlRequestId ?? null,
+        redirectUri,
+        FLOW_TTL_SEC,
+      ],
+    );
+  }
+
+  /** Uses the attempt up: null when the state is unknown, expired, used, of another provider or another browser. */
+  async consume(providerId: string, state: string, browser: string | undefined): Promise<Flow | null> {
+    if (!state || !browser || state.length > 128 || browser.length > 128) return null;
+    const [rows] = (await this.db.query(
+      `UPDATE sso_flows SET used_at = now()
+        WHERE state_hash = $1 AND provider_id = $2 AND browser_hash = $3 AND used_at IS NULL AND expires_at > now()
+        RETURNING nonce, code_verifier, saml_request_id, redirect_uri`,
+      [hashSecret(state), providerId, hashSecret(browser)],
+    )) as [
+      { nonce: string | null; code_verifier: string | null; saml_request_id: string | null; redirect_uri: string }[],
+    ];
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      redirectUri: row.redirect_uri,
+      nonce: row.nonce ?? undefined,
+      codeVerifier: row.code_verifier ?? undefined,
+      samlRequestId: row.saml_request_id ?? undefined,
+    };
+  }
+
+  async issueCode(userId: string, providerId: string): Promise<string> {
+    const code = newSecret();
+    await this.db.query(`DELETE FROM sso_codes WHERE expires_at < now() - interval '1 hour'`);
+    await this.db.query(
+      `INSERT INTO sso_codes (code_hash, user_id, provider_id, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [hashSecret(code), userId, providerId, CODE_TTL_SEC],
+    );
+    return code;
+  }
+
+  async consumeCode(code: string): Promise<{ userId: string; providerId: string } | null> {
+    const [rows] = (await this.db.query(
+      `UPDATE sso_codes SET used_at = now()
+        WHERE code_hash = $1 AND used_at IS NULL AND expires_at > now()
+        RETURNING user_id, provider_id`,
+      [hashSecret(code)],
+    )) as [{ user_id: string; provider_id: string }[]];
+    return rows[0] ? { userId: rows[0].user_id, providerId: rows[0].provider_id } : null;
+  }
+
+  /** True the first time a SAML assertion id is seen for a provider; false ever after (until it expires). */
+  async firstUseOfAssertion(providerId: string, assertionId: string, notOnOrAfter: Date): Promise<boolean> {
+    await this.db.query(`DELETE FROM sso_saml_replay WHERE expires_at < now()`);
+    const rows = (await this.db.query(
+      `INSERT INTO sso_saml_replay (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
+      [`${providerId}:${assertionId}`.slice(0, 300), notOnOrAfter],
+    )) as { key: string }[];
+    return rows.length === 1;
+  }
+}
