@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Secret, TOTP } from 'otpauth';
+import selfsigned from 'selfsigned';
 import type { Locator, Page } from 'playwright-core';
 import request from 'supertest';
 import { PAGE_CSP } from '../../src/pages/pages';
@@ -263,6 +264,44 @@ describe('the admin console in a real browser (API.md 9)', () => {
       .send({ client: 'field-tablet', email: u.email, password: PASSWORD })
       .expect(400);
     expect(refused.body.errors).toEqual(['Invalid client ID']);
+  });
+
+  it('adds a SAML identity provider, which then serves its email domain, and removes it', async () => {
+    const { cert } = await Promise.resolve(
+      selfsigned.generate([{ name: 'commonName', value: 'console-idp' }], { keySize: 2048 }),
+    );
+    const { page } = await signedInAdmin();
+    const sso = panel(page, 'SSO providers');
+    await sso.getByText('No identity providers yet.').waitFor();
+    await sso.getByLabel('Protocol').selectOption('saml');
+    await sso.getByLabel('Provider id').fill('example-college');
+    await sso.getByLabel('Name', { exact: true }).fill('Example College');
+    await sso.getByLabel('Email domains').fill('college.example, staff.college.example');
+    await sso.getByLabel('Role of new users').selectOption('researcher');
+    await sso.getByLabel('Sign-in URL of the identity provider').fill('http://127.0.0.1:9/sso');
+    await sso.getByLabel('Entity id of the identity provider').fill('http://127.0.0.1:9/metadata');
+    await sso.getByLabel('Signing certificate of the identity provider').fill(cert);
+    await sso.getByRole('button', { name: 'Add identity provider' }).click();
+    await status(sso).getByText('Example College (example-college) is added').waitFor();
+    await sso.getByText(`ACS URL ${origin}/api/sso/example-college/acs`, { exact: false }).waitFor();
+    await shoot(sso, 'admin-sso');
+    const found = await request(t.url).get('/api/sso/discover?email=ada@staff.college.example').expect(200);
+    expect(found.body).toMatchObject({ provider: 'example-college', name: 'Example College', type: 'saml' });
+
+    // A certificate that is not one is refused in words, naming the field.
+    await sso.getByLabel('Protocol').selectOption('saml');
+    await sso.getByLabel('Provider id').fill('broken');
+    await sso.getByLabel('Name', { exact: true }).fill('Broken');
+    await sso.getByLabel('Email domains').fill('broken.example');
+    await sso.getByLabel('Sign-in URL of the identity provider').fill('http://127.0.0.1:9/sso');
+    await sso.getByLabel('Entity id of the identity provider').fill('http://127.0.0.1:9/metadata');
+    await sso.getByLabel('Signing certificate of the identity provider').fill('not a certificate');
+    await sso.getByRole('button', { name: 'Add identity provider' }).click();
+    expect(await alertText(page)).toMatch(/^Please check: Signing certificate of the identity provider: /);
+
+    await sso.getByRole('button', { name: 'Remove example-college' }).click();
+    await status(sso).getByText('Example College is removed').waitFor();
+    await request(t.url).get('/api/sso/discover?email=ada@staff.college.example').expect(404);
   });
 
   it('lists the signing keys and rotates them: the new key is published before it signs', async () => {

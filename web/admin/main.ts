@@ -6,7 +6,7 @@
  */
 import { api, ApiError, cookie, describe } from '../shared/api';
 import { action, failWith, form, selectField } from '../shared/controls';
-import { button, field, formatDate, h, messageArea, replace, section, type Messages } from '../shared/dom';
+import { button, field, formatDate, h, messageArea, replace, section, uid, type Messages } from '../shared/dom';
 import { signInView } from '../shared/signin';
 
 interface User {
@@ -63,6 +63,23 @@ interface Client {
   name: string;
   active: boolean;
   token_ttl_seconds: number | null;
+  created_at: string;
+}
+
+interface SsoProvider {
+  id: string;
+  type: 'oidc' | 'saml';
+  name: string;
+  domains: string[];
+  default_role: string;
+  issuer?: string | null;
+  client_id?: string | null;
+  entry_point?: string | null;
+  idp_issuer?: string | null;
+  sp_entity_id?: string;
+  acs_url?: string;
+  metadata_url?: string;
+  redirect_uri?: string;
   created_at: string;
 }
 
@@ -172,7 +189,7 @@ async function showConsole(renewed = false): Promise<void> {
     h(
       'nav',
       { class: 'actions', 'aria-label': 'Panels' },
-      ['Users', 'Audit trail', 'Client applications', 'Signing keys'].map((name) =>
+      ['Users', 'Audit trail', 'Client applications', 'SSO providers', 'Signing keys'].map((name) =>
         h('a', { href: `#${name.toLowerCase().replace(/ /g, '-')}` }, name),
       ),
     ),
@@ -180,6 +197,7 @@ async function showConsole(renewed = false): Promise<void> {
     details,
     audit.el,
     clientsSection(),
+    ssoSection(),
     signingKeysSection(),
   );
 }
@@ -777,6 +795,177 @@ function clientsSection(): HTMLElement {
     add,
   );
   el.id = 'client-applications';
+  return el;
+}
+
+/** The identity providers of single sign-on (API.md 7): list, add (OIDC or SAML), remove. */
+function ssoSection(): HTMLElement {
+  const messages = messageArea();
+  const list = h('div');
+  const words = { NOT_FOUND: 'That identity provider does not exist any more.' };
+  const labels: Record<string, string> = {
+    id: 'Provider id',
+    name: 'Name',
+    domains: 'Email domains',
+    default_role: 'Role of new users',
+    issuer: 'Issuer',
+    client_id: 'Client id at the provider',
+    client_secret: 'Client secret',
+    entry_point: 'Sign-in URL of the identity provider',
+    idp_issuer: 'Entity id of the identity provider',
+    idp_certificate: 'Signing certificate of the identity provider',
+  };
+
+  const load = async () => {
+    try {
+      const providers = await api<SsoProvider[]>('GET', '/api/sso/providers');
+      replace(
+        list,
+        providers.length
+          ? h(
+              'ul',
+              { class: 'items' },
+              providers.map((p) =>
+                h(
+                  'li',
+                  { class: 'item' },
+                  h('p', null, h('strong', null, `${p.name} (${p.id}, ${p.type.toUpperCase()})`)),
+                  h(
+                    'p',
+                    { class: 'hint' },
+                    `For ${p.domains.join(', ')}; new users become ${p.default_role}; added ${formatDate(p.created_at)}.`,
+                  ),
+                  p.type === 'oidc'
+                    ? h(
+                        'p',
+                        { class: 'hint' },
+                        `Issuer ${p.issuer ?? ''}; redirect URI to register there: ${p.redirect_uri ?? ''}`,
+                      )
+                    : h(
+                        'p',
+                        { class: 'hint' },
+                        `Entity id ${p.sp_entity_id ?? ''}; ACS URL ${p.acs_url ?? ''}; metadata ${p.metadata_url ?? ''}`,
+                      ),
+                  h(
+                    'div',
+                    { class: 'actions' },
+                    action(
+                      `Remove ${p.id}`,
+                      async () => {
+                        messages.clear();
+                        try {
+                          await api('DELETE', `/api/sso/providers/${encodeURIComponent(p.id)}`);
+                          messages.info(
+                            `${p.name} is removed, with its account links: its people sign in another way.`,
+                          );
+                          await load();
+                        } catch (e) {
+                          fail(messages, e, words);
+                        }
+                      },
+                      'danger',
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : h('p', null, 'No identity providers yet.'),
+      );
+    } catch (e) {
+      fail(messages, e);
+    }
+  };
+
+  const type = selectField('Protocol', [
+    ['oidc', 'OpenID Connect'],
+    ['saml', 'SAML 2.0'],
+  ]);
+  const id = field('Provider id', { autocomplete: 'off', hint: 'A short slug, such as example-university.' });
+  const name = field('Name', { autocomplete: 'off' });
+  const domains = field('Email domains', { autocomplete: 'off', hint: 'Separated by commas, such as example.edu.' });
+  const role = selectField(
+    'Role of new users',
+    ROLES.map((r) => [r, r]),
+    'viewer',
+  );
+  const issuer = field('Issuer', { type: 'url', autocomplete: 'off', hint: 'Its discovery document is read at once.' });
+  const clientId = field('Client id at the provider', { autocomplete: 'off' });
+  const clientSecret = field('Client secret', { type: 'password', autocomplete: 'off' });
+  const entryPoint = field('Sign-in URL of the identity provider', { type: 'url', autocomplete: 'off' });
+  const idpIssuer = field('Entity id of the identity provider', { autocomplete: 'off' });
+  const certId = uid('cert');
+  const cert = h('textarea', { id: certId, rows: 6, spellcheck: 'false' });
+  const certRow = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: certId }, 'Signing certificate of the identity provider'),
+    h('p', { class: 'hint' }, 'PEM, from -----BEGIN CERTIFICATE-----.'),
+    cert,
+  );
+  const oidcRows = h('div', { class: 'stack' }, issuer.row, clientId.row, clientSecret.row);
+  const samlRows = h('div', { class: 'stack' }, entryPoint.row, idpIssuer.row, certRow);
+  const showType = () => {
+    oidcRows.hidden = type.select.value !== 'oidc';
+    samlRows.hidden = type.select.value !== 'saml';
+  };
+  type.select.addEventListener('change', showType);
+  showType();
+
+  const add = form(
+    async () => {
+      messages.clear();
+      const common = {
+        id: id.input.value.trim(),
+        type: type.select.value,
+        name: name.input.value.trim(),
+        domains: domains.input.value
+          .split(',')
+          .map((d) => d.trim())
+          .filter(Boolean),
+        default_role: role.select.value,
+      };
+      const specific =
+        type.select.value === 'oidc'
+          ? {
+              issuer: issuer.input.value.trim(),
+              client_id: clientId.input.value.trim(),
+              client_secret: clientSecret.input.value,
+            }
+          : {
+              entry_point: entryPoint.input.value.trim(),
+              idp_issuer: idpIssuer.input.value.trim(),
+              idp_certificate: cert.value,
+            };
+      try {
+        const p = await api<SsoProvider>('POST', '/api/sso/providers', { ...common, ...specific });
+        for (const f of [id, name, domains, issuer, clientId, clientSecret, entryPoint, idpIssuer]) f.input.value = '';
+        cert.value = '';
+        messages.info(`${p.name} (${p.id}) is added: people of ${p.domains.join(', ')} can sign in with it.`);
+        await load();
+      } catch (e) {
+        fail(messages, e, { ...words, CONFLICT: 'An identity provider with that id exists already.' }, labels);
+      }
+    },
+    h('div', { class: 'row' }, type.row, id.row, name.row),
+    h('div', { class: 'row' }, domains.row, role.row),
+    oidcRows,
+    samlRows,
+    h('div', { class: 'actions' }, button('Add identity provider', undefined, 'primary')),
+  );
+  void load();
+  const el = section(
+    'SSO providers',
+    h(
+      'p',
+      { class: 'hint' },
+      'Institutions whose people sign in with their own identity provider, found by the email domain.',
+    ),
+    messages.el,
+    list,
+    h('h3', null, 'Add an identity provider'),
+    add,
+  );
+  el.id = 'sso-providers';
   return el;
 }
 
