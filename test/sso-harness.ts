@@ -57,7 +57,14 @@ export interface SsoStack {
   close(): Promise<void>;
 }
 
-export async function startSsoStack(env: Record<string, string> = {}): Promise<SsoStack> {
+/**
+ * `servesPage`: the service's own account page (/account, API.md 9) is where the browser comes back, so
+ * the service's origin is one of SSO_REDIRECT_ORIGINS too (the browser suite).
+ */
+export async function startSsoStack(
+  env: Record<string, string> = {},
+  { servesPage = false }: { servesPage?: boolean } = {},
+): Promise<SsoStack> {
   const databaseUrl = workerDatabaseUrl();
   await prepareDatabase(databaseUrl);
   const [svcPort, idpPort, portalPort, otherPort] = [
@@ -92,7 +99,7 @@ export async function startSsoStack(env: Record<string, string> = {}): Promise<S
       ADMIN_PASSWORD,
       APP_URL: svcUrl,
       PORTAL_URL: portal,
-      SSO_REDIRECT_ORIGINS: otherPortal,
+      SSO_REDIRECT_ORIGINS: servesPage ? `${otherPortal},${svcUrl}` : otherPortal,
       LOG_LEVEL: 'warn',
       RATE_LIMIT_LOGIN: 'off',
       RATE_LIMIT_LOGIN_IP: 'off',
