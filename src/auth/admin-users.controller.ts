@@ -1,7 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsDateString, IsIn, IsOptional, ValidateIf } from 'class-validator';
+import { IsBoolean, IsDateString, IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from './access-revoker.service';
@@ -12,7 +20,9 @@ import { Page, PageQuery, toBool } from '../common/dto/query';
 import { ROLES, Role, SUBSCRIPTION_STATUSES, SubscriptionStatus } from '../users/roles';
 import { isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { DomainError } from '../common/errors/domain-error';
-import { MfaService } from '../mfa/mfa.service';
+import { MfaService, MfaStatus } from '../mfa/mfa.service';
+import { trim } from '../common/dto/query';
+import { LiveSession, LoginSessionsService } from './login-sessions.service';
 import { RequiresAal2 } from './mfa-policy.guards';
 
 class ListUsersQuery extends PageQuery {
@@ -20,6 +30,21 @@ class ListUsersQuery extends PageQuery {
   @IsOptional()
   @IsIn(ROLES as unknown as string[])
   role?: Role;
+
+  @ApiPropertyOptional({
+    description: 'only users whose email address contains this text, ignoring case (added for the admin console)',
+    example: 'example.org',
+  })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MaxLength(254)
+  email?: string;
+}
+
+/** One user as the admin console shows it: the public view and the state of the user's second factors. */
+export interface AdminUserView extends PublicUser {
+  mfa: MfaStatus;
 }
 
 class ChangeRoleDto {
@@ -60,6 +85,7 @@ export class AdminUsersController {
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
     private readonly mfa: MfaService,
+    private readonly sessions: LoginSessionsService,
   ) {}
 
   @Delete(':id/mfa')
@@ -78,10 +104,90 @@ export class AdminUsersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Users, oldest first, paginated; filter by role (admin)' })
+  @ApiOperation({ summary: 'Users, oldest first, paginated; filter by role and by part of the email address (admin)' })
   @ApiOkResponse({ schema: { example: { items: [], total: 0, page: 1, limit: 20 } } })
   list(@Query() q: ListUsersQuery): Promise<Page<PublicUser>> {
-    return this.users.list({ page: q.page, limit: q.limit, role: q.role });
+    return this.users.list({ page: q.page, limit: q.limit, role: q.role, email: q.email || undefined });
+  }
+
+  @Get(':id')
+  @ApiOperation({
+    summary: 'One user with the state of their two-factor authentication (admin; added for the admin console)',
+    description:
+      'The public user, plus `mfa`: enabled, the confirmed factors (never a secret) and recovery codes left. Unknown: 404.',
+  })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        id: '0b6f...',
+        email: 'ada@example.org',
+        role: 'researcher',
+        is_active: true,
+        mfa: { enabled: true, factors: [{ id: '5c1e...', type: 'totp', name: 'Phone' }], recovery_codes_left: 10 },
+      },
+    },
+  })
+  async get(@Param('id') id: string): Promise<AdminUserView> {
+    const user = await this.users.getById(id);
+    return { ...toPublicUser(user), mfa: await this.mfa.status(user.id) };
+  }
+
+  @Get(':id/sessions')
+  @ApiOperation({
+    summary: "A user's live login sessions, newest first (admin; added for the admin console)",
+    description: 'The same items as GET /api/auth/sessions; `current` is always false here. Unknown user: 404.',
+  })
+  async listSessions(@Param('id') id: string): Promise<LiveSession[]> {
+    const user = await this.users.getById(id);
+    return this.sessions.listLive(user.id);
+  }
+
+  @Delete(':id/sessions')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiOperation({
+    summary: 'End every login session of a user at once (admin; added for the admin console)',
+    description: 'Their access tokens are refused from the next request on. Unknown user: 404.',
+  })
+  async revokeSessions(
+    @CurrentUser() actor: AuthUser,
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+  ): Promise<void> {
+    const user = await this.users.getById(id);
+    const ended = await this.sessions.revoke({ userId: user.id }, 'revoked_by_admin');
+    await this.audit.record('session_revoked', {
+      userId: user.id,
+      actorId: actor.id,
+      ip: req.ip,
+      details: { sessions: ended },
+    });
+  }
+
+  @Delete(':id/sessions/:sessionId')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiOperation({
+    summary: 'End one login session of a user (admin; added for the admin console)',
+    description: 'Unknown user, unknown or ended session, or a session of another user: 404.',
+  })
+  async revokeSession(
+    @CurrentUser() actor: AuthUser,
+    @Param('id') id: string,
+    @Param('sessionId') sessionId: string,
+    @Req() req: FastifyRequest,
+  ): Promise<void> {
+    const user = await this.users.getById(id);
+    const ended = isUuid(sessionId)
+      ? await this.sessions.revoke({ userId: user.id, sessionId }, 'revoked_by_admin')
+      : 0;
+    if (ended === 0) throw new DomainError('NOT_FOUND', 'Session not found');
+    await this.audit.record('session_revoked', {
+      userId: user.id,
+      actorId: actor.id,
+      ip: req.ip,
+      details: { session_id: sessionId },
+    });
   }
 
   @Patch(':id/role')

@@ -23,6 +23,12 @@ export class PagesController {
     return this.page('account', reply);
   }
 
+  @Get('admin')
+  @Public()
+  admin(@Res({ passthrough: true }) reply: FastifyReply): Buffer {
+    return this.page('admin', reply);
+  }
+
   private page(name: PageName, reply: FastifyReply): Buffer {
     const html = this.pages.get(name);
     if (!html) throw new DomainError('SERVICE_UNAVAILABLE', 'The web pages were not built: run `npm run build`');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, ILike, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { Page } from '../common/dto/query';
 import { hasInvisibleCharacters, invisibleCharactersMessage, normalizeEmail } from '../common/identifiers';
@@ -227,9 +227,13 @@ export class UsersService {
     return e;
   }
 
-  async list(query: { page: number; limit: number; role?: Role }): Promise<Page<PublicUser>> {
+  /** `email` matches anywhere in the address, ignoring case; a `%`, `_` or backslash in it is a literal character. */
+  async list(query: { page: number; limit: number; role?: Role; email?: string }): Promise<Page<PublicUser>> {
+    const where: FindOptionsWhere<User> = {};
+    if (query.role) where.role = query.role;
+    if (query.email) where.email = ILike(`%${query.email.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     const [rows, total] = await this.users.findAndCount({
-      where: query.role ? { role: query.role } : {},
+      where,
       order: { createdAt: 'ASC', id: 'ASC' },
       skip: (query.page - 1) * query.limit,
       take: query.limit,

@@ -25,6 +25,19 @@ const DOCUMENTED: [string, RegExp][] = [
   // Not called by the page: the institution sends the browser there, and it sends the browser back.
   ['GET', /^\/api\/sso\/[\w-]+\/callback$/],
   ['PATCH', /^\/users$/],
+  // The admin console's (API.md 1.4, 3, 10 and the routes added for the console).
+  ['GET', /^\/api\/users(\/[\w-]+(\/sessions)?)?$/],
+  ['PATCH', /^\/api\/users\/[\w-]+(\/(role|subscription))?$/],
+  ['DELETE', /^\/api\/users\/[\w-]+\/(mfa|sessions(\/[\w-]+)?)$/],
+  ['GET', /^\/api\/audit$/],
+  ['GET', /^\/api\/clients$/],
+  ['POST', /^\/api\/clients$/],
+  ['PATCH', /^\/api\/clients\/[\w.-]+$/],
+  ['GET', /^\/api\/sso\/providers$/],
+  ['POST', /^\/api\/sso\/providers$/],
+  ['DELETE', /^\/api\/sso\/providers\/[\w-]+$/],
+  ['GET', /^\/api\/admin\/signing-keys$/],
+  ['POST', /^\/api\/admin\/signing-keys\/rotate$/],
   ['POST', /^\/v1\/auth\/password\/change\/?$/],
 ];
 

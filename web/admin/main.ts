@@ -1,0 +1,1058 @@
+/**
+ * The admin console (API.md 9): users (search, role, enable and disable, MFA reset, sessions,
+ * subscription), the audit trail, the client applications of the key:token surface and the signing
+ * keys. Every action is one documented request (shared/api.ts); the API's own guards decide who may
+ * do it, so a person who is not an admin is only told that the page is not for them.
+ */
+import { api, ApiError, cookie, describe } from '../shared/api';
+import { action, failWith, form, selectField } from '../shared/controls';
+import { button, field, formatDate, h, messageArea, replace, section, uid, type Messages } from '../shared/dom';
+import { signInView } from '../shared/signin';
+
+interface User {
+  id: string;
+  email: string;
+  username: string | null;
+  role: string;
+  first_name: string | null;
+  last_name: string | null;
+  title: string | null;
+  email_verified: boolean;
+  is_active: boolean;
+  subscription_status: string;
+  subscription_ends_at: string | null;
+  created_at: string;
+}
+
+interface UserDetails extends User {
+  mfa: {
+    enabled: boolean;
+    factors: { id: string; type: string; name: string | null; created_at: string }[];
+    recovery_codes_left: number;
+  };
+}
+
+interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  limit: number;
+}
+
+interface LiveSession {
+  id: string;
+  method: string;
+  created_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+interface AuditEvent {
+  id: string;
+  at: string;
+  event: string;
+  user_id: string | null;
+  actor_id: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+interface Client {
+  id: string;
+  name: string;
+  active: boolean;
+  token_ttl_seconds: number | null;
+  created_at: string;
+}
+
+interface SsoProvider {
+  id: string;
+  type: 'oidc' | 'saml';
+  name: string;
+  domains: string[];
+  default_role: string;
+  issuer?: string | null;
+  client_id?: string | null;
+  entry_point?: string | null;
+  idp_issuer?: string | null;
+  sp_entity_id?: string;
+  acs_url?: string;
+  metadata_url?: string;
+  redirect_uri?: string;
+  created_at: string;
+}
+
+interface SigningKey {
+  kid: string;
+  alg: string;
+  state: string;
+  created_at: string;
+  publish_at: string;
+  activate_at: string;
+  retire_at: string | null;
+  expire_at: string | null;
+}
+
+const ROLES = ['admin', 'researcher', 'coordinator', 'viewer', 'doctor', 'patient', 'caregiver'];
+const SUBSCRIPTIONS: [string, string][] = [
+  ['none', 'None'],
+  ['active', 'Active'],
+  ['canceled', 'Canceled'],
+  ['expired', 'Expired'],
+];
+const PAGE_SIZE = 10;
+
+const app = document.getElementById('app') as HTMLElement;
+const RETURN_URL = `${location.origin}${location.pathname}`;
+
+function showSignIn(notice?: string, ssoReturn?: { code?: string; error?: string }): void {
+  document.title = 'Sign in to the admin console';
+  replace(app, signInView({ onSignedIn: () => void showConsole(), returnUrl: RETURN_URL, notice, ssoReturn }));
+}
+
+async function signOut(notice = 'You have signed out.'): Promise<void> {
+  try {
+    await api('POST', '/api/auth/logout');
+  } catch {
+    // Already signed out (an ended session): the sign-in form is where the person goes either way.
+  }
+  showSignIn(notice);
+}
+
+const fail = failWith({
+  signedOut: (notice) => showSignIn(notice),
+  stepUp: () => void signOut('Sign in with your password and your second factor.'),
+});
+
+const LAST_ADMIN =
+  'The last active admin cannot be demoted or disabled: nobody would be left to manage the service. ' +
+  'Make another user an admin first.';
+
+async function showConsole(renewed = false): Promise<void> {
+  let me: User;
+  try {
+    me = await api<User>('GET', '/api/auth/me');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      // As on the account page: an expired access cookie is renewed once from the refresh cookie.
+      if (!renewed && cookie('csrf_token')) {
+        try {
+          await api('POST', '/api/auth/refresh');
+          return showConsole(true);
+        } catch {
+          // Not renewable (ended, reused, expired): the person signs in again.
+        }
+      }
+      showSignIn();
+    } else if (e instanceof ApiError && e.code === 'MFA_ENROLMENT_REQUIRED') {
+      replace(
+        app,
+        h('h1', null, 'Admin console'),
+        h('p', { class: 'error', role: 'alert' }, describe(e)),
+        h('p', null, h('a', { href: '/account' }, 'Set up a second factor on your account page')),
+      );
+    } else replace(app, h('h1', null, 'Admin console'), h('p', { class: 'error', role: 'alert' }, describe(e)));
+    return;
+  }
+  const header = h(
+    'header',
+    { class: 'top' },
+    h('h1', null, 'Admin console'),
+    h('p', null, 'Signed in as ', h('strong', null, me.email)),
+    h(
+      'div',
+      { class: 'actions' },
+      action('Sign out', () => signOut()),
+    ),
+  );
+  if (me.role !== 'admin') {
+    document.title = 'Not for you';
+    replace(
+      app,
+      header,
+      h(
+        'p',
+        { class: 'error', role: 'alert' },
+        `This console is for administrators, and your role is ${me.role}. Nothing here is shown to you.`,
+      ),
+      h('p', null, h('a', { href: '/account' }, 'Go to your account page')),
+    );
+    return;
+  }
+  document.title = 'Admin console';
+  const details = h('div');
+  const audit = auditSection();
+  replace(
+    app,
+    header,
+    h(
+      'nav',
+      { class: 'actions', 'aria-label': 'Panels' },
+      ['Users', 'Audit trail', 'Client applications', 'SSO providers', 'Signing keys'].map((name) =>
+        h('a', { href: `#${name.toLowerCase().replace(/ /g, '-')}` }, name),
+      ),
+    ),
+    usersSection(details, audit.showUser),
+    details,
+    audit.el,
+    clientsSection(),
+    ssoSection(),
+    signingKeysSection(),
+  );
+}
+
+/** Emails of the users this page has seen, so that the audit trail can name people rather than ids. */
+const emails = new Map<string, string>();
+const remember = (u: User) => emails.set(u.id, u.email);
+
+function pager(what: string, page: Page<unknown>, go: (page: number) => void): HTMLElement {
+  const pages = Math.max(1, Math.ceil(page.total / page.limit));
+  const previous = button('Previous page', () => go(page.page - 1));
+  const next = button('Next page', () => go(page.page + 1));
+  previous.disabled = page.page <= 1;
+  next.disabled = page.page >= pages;
+  return h(
+    'div',
+    { class: 'actions pager' },
+    previous,
+    h('span', null, `Page ${page.page} of ${pages} (${page.total} ${what})`),
+    next,
+  );
+}
+
+function usersSection(details: HTMLElement, showAudit: (userId: string) => void): HTMLElement {
+  const messages = messageArea();
+  const email = field('Email address contains', { type: 'search', autocomplete: 'off' });
+  const role = selectField('Role', [['', 'Any role'], ...ROLES.map((r): [string, string] => [r, r])]);
+  const results = h('div');
+  let page = 1;
+  let loads = 0;
+
+  const load = async () => {
+    messages.clear();
+    const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
+    if (email.input.value.trim()) q.set('email', email.input.value.trim());
+    if (role.select.value) q.set('role', role.select.value);
+    const mine = ++loads;
+    try {
+      const found = await api<Page<User>>('GET', `/api/users?${q}`);
+      // An answer to an older search (the first list, a page turned meanwhile) must not replace a newer one.
+      if (mine !== loads) return;
+      found.items.forEach(remember);
+      if (!found.items.length) {
+        replace(results, h('p', null, 'No user matches.'));
+        return;
+      }
+      replace(
+        results,
+        h(
+          'table',
+          null,
+          h('caption', null, 'Users, oldest first'),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['Email address', 'Role', 'Account', ''].map((c) => h('th', { scope: 'col' }, c)),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            found.items.map((u) =>
+              h(
+                'tr',
+                null,
+                h('td', null, u.email),
+                h('td', null, u.role),
+                h('td', null, u.is_active ? 'enabled' : 'disabled'),
+                h(
+                  'td',
+                  null,
+                  button(`Open ${u.email}`, () => void openUser(details, u.id, showAudit, () => void load())),
+                ),
+              ),
+            ),
+          ),
+        ),
+        pager('users', found, (p) => {
+          page = p;
+          void load();
+        }),
+      );
+    } catch (e) {
+      fail(messages, e, {}, { email: 'Email address contains', role: 'Role' });
+    }
+  };
+  const search = form(
+    async () => {
+      page = 1;
+      await load();
+    },
+    h('div', { class: 'row' }, email.row, role.row),
+    h('div', { class: 'actions' }, button('Search', undefined, 'primary')),
+  );
+  void load();
+  const el = section('Users', search, messages.el, results);
+  el.id = 'users';
+  return el;
+}
+
+const METHODS: Record<string, string> = {
+  password: 'password',
+  magic_link: 'email link',
+  'magic-link': 'email link',
+  mfa: 'two factors',
+  passkey: 'passkey',
+  sso: 'institution',
+};
+
+async function openUser(
+  into: HTMLElement,
+  id: string,
+  showAudit: (userId: string) => void,
+  changed: () => void,
+): Promise<void> {
+  const messages = messageArea();
+  let user: UserDetails;
+  try {
+    user = await api<UserDetails>('GET', `/api/users/${encodeURIComponent(id)}`);
+  } catch (e) {
+    replace(into, section('User', messages.el));
+    fail(messages, e, { NOT_FOUND: 'That user does not exist any more.' });
+    return;
+  }
+  remember(user);
+  const path = `/api/users/${encodeURIComponent(user.id)}`;
+  const reopen = async (said: string) => {
+    changed();
+    await openUser(into, user.id, showAudit, changed);
+    const again = into.querySelector('.messages');
+    if (again) replace(again, h('p', { class: 'info', role: 'status' }, said));
+  };
+  const name = [user.title, user.first_name, user.last_name].filter(Boolean).join(' ');
+  const facts = h(
+    'dl',
+    { class: 'facts' },
+    [
+      ['Email address', user.email],
+      ['Name', name || 'not given'],
+      ['Role', user.role],
+      ['Account', user.is_active ? 'enabled' : 'disabled'],
+      ['Email address confirmed', user.email_verified ? 'yes' : 'no'],
+      [
+        'Two-factor authentication',
+        user.mfa.enabled
+          ? `on (${user.mfa.factors.map((f) => f.type).join(', ')}; ${user.mfa.recovery_codes_left} recovery codes left)`
+          : 'off',
+      ],
+      [
+        'Subscription',
+        `${user.subscription_status}${user.subscription_ends_at ? ` until ${formatDate(user.subscription_ends_at)}` : ''}`,
+      ],
+      ['Account created', formatDate(user.created_at)],
+    ].flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+  );
+
+  const role = selectField(
+    'New role',
+    ROLES.map((r) => [r, r]),
+    user.role,
+  );
+  const roleForm = form(
+    async () => {
+      messages.clear();
+      try {
+        const after = await api<User>('PATCH', `${path}/role`, { role: role.select.value });
+        await reopen(
+          after.role === user.role
+            ? `The role stays ${after.role}.`
+            : `The role is now ${after.role}. Every session of ${after.email} has ended: they sign in again to get it.`,
+        );
+      } catch (e) {
+        fail(messages, e, { CONFLICT: LAST_ADMIN }, { role: 'New role' });
+      }
+    },
+    role.row,
+    h('div', { class: 'actions' }, button('Change role', undefined, 'primary')),
+  );
+
+  const activeButton = action(
+    user.is_active ? 'Disable account' : 'Enable account',
+    async () => {
+      messages.clear();
+      try {
+        const after = await api<User>('PATCH', path, { is_active: !user.is_active });
+        await reopen(
+          after.is_active
+            ? `${after.email} is enabled and can sign in again.`
+            : `${after.email} is disabled: every session and credential has ended.`,
+        );
+      } catch (e) {
+        fail(messages, e, { CONFLICT: LAST_ADMIN });
+      }
+    },
+    user.is_active ? 'danger' : 'primary',
+  );
+
+  const mfaButton = user.mfa.enabled
+    ? action(
+        'Reset two-factor authentication',
+        async () => {
+          messages.clear();
+          try {
+            await api('DELETE', `${path}/mfa`);
+            await reopen(
+              `Two-factor authentication of ${user.email} is reset: every factor and recovery code is gone, and so are the sessions.`,
+            );
+          } catch (e) {
+            fail(messages, e);
+          }
+        },
+        'danger',
+      )
+    : null;
+
+  const sessions = h('div');
+  const loadSessions = async () => {
+    try {
+      const live = await api<LiveSession[]>('GET', `${path}/sessions`);
+      replace(
+        sessions,
+        live.length
+          ? h(
+              'ul',
+              { class: 'items' },
+              live.map((s) =>
+                h(
+                  'li',
+                  { class: 'item' },
+                  h(
+                    'p',
+                    null,
+                    `Signed in ${formatDate(s.created_at)} with ${METHODS[s.method] ?? s.method}`,
+                    s.ip ? ` from ${s.ip}` : '',
+                    `; ends ${formatDate(s.expires_at)}.`,
+                  ),
+                  s.user_agent ? h('p', { class: 'hint' }, s.user_agent) : null,
+                  h(
+                    'div',
+                    { class: 'actions' },
+                    action(
+                      'End session',
+                      async () => {
+                        messages.clear();
+                        try {
+                          await api('DELETE', `${path}/sessions/${encodeURIComponent(s.id)}`);
+                          messages.info('That session has ended: it can no longer be used.');
+                          await loadSessions();
+                        } catch (e) {
+                          fail(messages, e, { NOT_FOUND: 'That session had already ended.' });
+                        }
+                      },
+                      'danger',
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : h('p', null, 'No live sessions.'),
+        live.length
+          ? h(
+              'div',
+              { class: 'actions' },
+              action(
+                'End all their sessions',
+                async () => {
+                  messages.clear();
+                  try {
+                    await api('DELETE', `${path}/sessions`);
+                    messages.info(`Every session of ${user.email} has ended.`);
+                    await loadSessions();
+                  } catch (e) {
+                    fail(messages, e);
+                  }
+                },
+                'danger',
+              ),
+            )
+          : null,
+      );
+    } catch (e) {
+      fail(messages, e);
+    }
+  };
+
+  const status = selectField('Subscription status', SUBSCRIPTIONS, user.subscription_status);
+  const endsOn = field('Ends on (empty: open-ended)', {
+    type: 'date',
+    value: user.subscription_ends_at ? user.subscription_ends_at.slice(0, 10) : '',
+  });
+  const subscriptionForm = form(
+    async () => {
+      messages.clear();
+      try {
+        const day = endsOn.input.value;
+        const after = await api<User>('PATCH', `${path}/subscription`, {
+          status: status.select.value,
+          ends_at: day ? new Date(`${day}T23:59:59Z`).toISOString() : null,
+        });
+        await reopen(`The subscription is now ${after.subscription_status}.`);
+      } catch (e) {
+        fail(messages, e, {}, { status: 'Subscription status', ends_at: 'Ends on' });
+      }
+    },
+    h('div', { class: 'row' }, status.row, endsOn.row),
+    h('div', { class: 'actions' }, button('Set subscription')),
+  );
+
+  replace(
+    into,
+    section(
+      `User ${user.email}`,
+      messages.el,
+      facts,
+      h('h3', null, 'Role'),
+      h('p', { class: 'hint' }, 'A new role ends every session of the user: their tokens carry the old role.'),
+      roleForm,
+      h('h3', null, 'Account and second factor'),
+      h(
+        'div',
+        { class: 'actions' },
+        activeButton,
+        mfaButton,
+        button('Show their audit trail', () => showAudit(user.id)),
+      ),
+      h('h3', null, 'Live sessions'),
+      sessions,
+      h('h3', null, 'Subscription'),
+      subscriptionForm,
+    ),
+  );
+  void loadSessions();
+  into.querySelector('h2')?.setAttribute('tabindex', '-1');
+  (into.querySelector('h2') as HTMLElement | null)?.focus();
+}
+
+/** Each event of the trail in words (API.md: `GET /api/audit`). */
+const EVENTS: Record<string, string> = {
+  login_success: 'Signed in',
+  login_failure: 'Failed sign-in',
+  refresh_reuse: 'A used refresh token came back (the session was ended)',
+  logout: 'Signed out',
+  logout_all: 'Signed out everywhere',
+  session_revoked: 'Session ended',
+  user_registered: 'User created',
+  role_changed: 'Role changed',
+  user_disabled: 'Account disabled',
+  user_enabled: 'Account enabled',
+  subscription_changed: 'Subscription changed',
+  api_key_created: 'API key created',
+  api_key_revoked: 'API key deleted',
+  password_changed: 'Password changed',
+  mfa_enrolled: 'Second factor added',
+  mfa_removed: 'Second factor removed',
+  mfa_reset: 'Two-factor authentication reset by an admin',
+  mfa_verified: 'Second factor used',
+  mfa_failed: 'Wrong second-factor code',
+  recovery_code_used: 'Recovery code used',
+  recovery_codes_regenerated: 'New recovery codes made',
+  signing_key_rotated: 'Signing key rotated',
+};
+
+function eventWords(e: AuditEvent): string {
+  const d = e.details ?? {};
+  const base = EVENTS[e.event] ?? e.event.replace(/_/g, ' ');
+  if (e.event === 'role_changed' && d.from && d.to) return `${base} from ${String(d.from)} to ${String(d.to)}`;
+  if (e.event === 'subscription_changed' && d.status) return `${base} to ${String(d.status)}`;
+  if (e.event === 'login_failure' && d.reason) return `${base} (${String(d.reason).replace(/_/g, ' ')})`;
+  if (e.event === 'signing_key_rotated' && d.kid) return `${base}: new key ${String(d.kid)}`;
+  return base;
+}
+
+function auditSection(): { el: HTMLElement; showUser: (userId: string) => void } {
+  const messages = messageArea();
+  const event = selectField('Event', [['', 'Every event'], ...Object.entries(EVENTS)]);
+  const user = field('User id', {
+    autocomplete: 'off',
+    hint: 'Events about or by this user; "Show their audit trail" fills it in.',
+  });
+  const list = h('div');
+  let page = 1;
+  let loads = 0;
+
+  const name = async (id: string | null): Promise<string> => {
+    if (!id) return 'nobody';
+    const known = emails.get(id);
+    if (known) return known;
+    try {
+      remember(await api<User>('GET', `/api/users/${encodeURIComponent(id)}`));
+    } catch {
+      emails.set(id, `a removed user (${id})`);
+    }
+    return emails.get(id) as string;
+  };
+
+  const load = async () => {
+    messages.clear();
+    const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
+    if (event.select.value) q.set('event', event.select.value);
+    if (user.input.value.trim()) q.set('user_id', user.input.value.trim());
+    const mine = ++loads;
+    try {
+      const found = await api<Page<AuditEvent>>('GET', `/api/audit?${q}`);
+      if (mine !== loads) return;
+      if (!found.items.length) {
+        replace(list, h('p', null, 'No event matches.'));
+        return;
+      }
+      const rows = [];
+      for (const e of found.items) {
+        const who = await name(e.user_id);
+        const by = e.actor_id && e.actor_id !== e.user_id ? await name(e.actor_id) : null;
+        rows.push(
+          h(
+            'li',
+            { class: 'item' },
+            h('p', null, h('strong', null, eventWords(e))),
+            h(
+              'p',
+              { class: 'hint' },
+              `${formatDate(e.at)}`,
+              e.user_id ? `; user ${who}` : '',
+              by ? `; by ${by}` : '',
+              e.ip ? `; from ${e.ip}` : '',
+            ),
+          ),
+        );
+      }
+      if (mine !== loads) return;
+      replace(
+        list,
+        h('ol', { class: 'items', 'aria-label': 'Events, newest first' }, rows),
+        pager('events', found, (p) => {
+          page = p;
+          void load();
+        }),
+      );
+    } catch (e) {
+      fail(messages, e, {}, { user_id: 'User id', event: 'Event' });
+    }
+  };
+  const filter = form(
+    async () => {
+      page = 1;
+      await load();
+    },
+    h('div', { class: 'row' }, event.row, user.row),
+    h('div', { class: 'actions' }, button('Filter', undefined, 'primary')),
+  );
+  void load();
+  const el = section('Audit trail', filter, messages.el, list);
+  el.id = 'audit-trail';
+  return {
+    el,
+    showUser(userId: string) {
+      user.input.value = userId;
+      page = 1;
+      void load();
+      el.scrollIntoView();
+    },
+  };
+}
+
+const lifetime = (s: number | null) =>
+  s === null ? 'the service default' : s % 86400 === 0 ? `${s / 86400} days` : `${Math.round(s / 60)} minutes`;
+
+/** A lifetime typed in minutes, as the API wants it in seconds; empty is the service default. */
+function minutesToSeconds(text: string, messages: Messages): number | null | undefined {
+  const t = text.trim();
+  if (!t) return null;
+  if (!/^\d{1,6}$/.test(t)) {
+    messages.error('Type the token lifetime as a whole number of minutes, or leave it empty for the default.');
+    return undefined;
+  }
+  return Number(t) * 60;
+}
+
+function clientsSection(): HTMLElement {
+  const messages = messageArea();
+  const list = h('div');
+  const words = { NOT_FOUND: 'That client application does not exist any more.' };
+  const labels = { id: 'Client id', name: 'Name', token_ttl_seconds: 'Token lifetime' };
+
+  const load = async () => {
+    try {
+      const clients = await api<Client[]>('GET', '/api/clients');
+      replace(
+        list,
+        clients.length
+          ? h(
+              'ul',
+              { class: 'items' },
+              clients.map((c) => {
+                const ttl = field(`Token lifetime of ${c.id} in minutes`, {
+                  inputmode: 'numeric',
+                  value: c.token_ttl_seconds === null ? '' : String(Math.round(c.token_ttl_seconds / 60)),
+                  hint: 'Empty: the service default.',
+                });
+                const activeButton = action(
+                  c.active ? `Deactivate ${c.id}` : `Activate ${c.id}`,
+                  async () => {
+                    messages.clear();
+                    try {
+                      const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
+                        active: !c.active,
+                      });
+                      messages.info(
+                        after.active
+                          ? `${after.id} is active again.`
+                          : `${after.id} is deactivated: its credentials can no longer sign in or refresh.`,
+                      );
+                      await load();
+                    } catch (e) {
+                      fail(messages, e, words, labels);
+                    }
+                  },
+                  c.active ? 'danger' : 'secondary',
+                );
+                const ttlForm = form(
+                  async () => {
+                    messages.clear();
+                    const seconds = minutesToSeconds(ttl.input.value, messages);
+                    if (seconds === undefined) return;
+                    try {
+                      const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
+                        token_ttl_seconds: seconds,
+                      });
+                      messages.info(`Key:token pairs of ${after.id} now live ${lifetime(after.token_ttl_seconds)}.`);
+                      await load();
+                    } catch (e) {
+                      fail(messages, e, words, labels);
+                    }
+                  },
+                  h(
+                    'div',
+                    { class: 'row' },
+                    ttl.row,
+                    h('div', { class: 'actions' }, button(`Set lifetime of ${c.id}`), activeButton),
+                  ),
+                );
+                return h(
+                  'li',
+                  { class: 'item' },
+                  h('p', null, h('strong', null, `${c.name} (${c.id})`)),
+                  h(
+                    'p',
+                    { class: 'hint' },
+                    `${c.active ? 'Active' : 'Deactivated'}; its pairs live ${lifetime(c.token_ttl_seconds)}; added ${formatDate(c.created_at)}.`,
+                  ),
+                  ttlForm,
+                );
+              }),
+            )
+          : h('p', null, 'No client applications yet.'),
+      );
+    } catch (e) {
+      fail(messages, e);
+    }
+  };
+
+  const id = field('Client id', { autocomplete: 'off', hint: '1 to 64 letters, digits, dots, dashes or underscores.' });
+  const name = field('Name', { autocomplete: 'off' });
+  const ttl = field('Token lifetime in minutes', { inputmode: 'numeric', hint: 'Empty: the service default.' });
+  const add = form(
+    async () => {
+      messages.clear();
+      const seconds = minutesToSeconds(ttl.input.value, messages);
+      if (seconds === undefined) return;
+      try {
+        const c = await api<Client>('POST', '/api/clients', {
+          id: id.input.value.trim(),
+          name: name.input.value.trim(),
+          ...(seconds === null ? {} : { token_ttl_seconds: seconds }),
+        });
+        for (const f of [id, name, ttl]) f.input.value = '';
+        messages.info(`${c.name} (${c.id}) is added: apps sign in with "client": "${c.id}".`);
+        await load();
+      } catch (e) {
+        fail(messages, e, { ...words, CONFLICT: 'A client application with that id exists already.' }, labels);
+      }
+    },
+    h('div', { class: 'row' }, id.row, name.row, ttl.row),
+    h('div', { class: 'actions' }, button('Add client application', undefined, 'primary')),
+  );
+  void load();
+  const el = section(
+    'Client applications',
+    h('p', { class: 'hint' }, 'The apps that sign people in on the key:token surface (/users), each by its id.'),
+    messages.el,
+    list,
+    h('h3', null, 'Add a client application'),
+    add,
+  );
+  el.id = 'client-applications';
+  return el;
+}
+
+/** The identity providers of single sign-on (API.md 7): list, add (OIDC or SAML), remove. */
+function ssoSection(): HTMLElement {
+  const messages = messageArea();
+  const list = h('div');
+  const words = { NOT_FOUND: 'That identity provider does not exist any more.' };
+  const labels: Record<string, string> = {
+    id: 'Provider id',
+    name: 'Name',
+    domains: 'Email domains',
+    default_role: 'Role of new users',
+    issuer: 'Issuer',
+    client_id: 'Client id at the provider',
+    client_secret: 'Client secret',
+    entry_point: 'Sign-in URL of the identity provider',
+    idp_issuer: 'Entity id of the identity provider',
+    idp_certificate: 'Signing certificate of the identity provider',
+  };
+
+  const load = async () => {
+    try {
+      const providers = await api<SsoProvider[]>('GET', '/api/sso/providers');
+      replace(
+        list,
+        providers.length
+          ? h(
+              'ul',
+              { class: 'items' },
+              providers.map((p) =>
+                h(
+                  'li',
+                  { class: 'item' },
+                  h('p', null, h('strong', null, `${p.name} (${p.id}, ${p.type.toUpperCase()})`)),
+                  h(
+                    'p',
+                    { class: 'hint' },
+                    `For ${p.domains.join(', ')}; new users become ${p.default_role}; added ${formatDate(p.created_at)}.`,
+                  ),
+                  p.type === 'oidc'
+                    ? h(
+                        'p',
+                        { class: 'hint' },
+                        `Issuer ${p.issuer ?? ''}; redirect URI to register there: ${p.redirect_uri ?? ''}`,
+                      )
+                    : h(
+                        'p',
+                        { class: 'hint' },
+                        `Entity id ${p.sp_entity_id ?? ''}; ACS URL ${p.acs_url ?? ''}; metadata ${p.metadata_url ?? ''}`,
+                      ),
+                  h(
+                    'div',
+                    { class: 'actions' },
+                    action(
+                      `Remove ${p.id}`,
+                      async () => {
+                        messages.clear();
+                        try {
+                          await api('DELETE', `/api/sso/providers/${encodeURIComponent(p.id)}`);
+                          messages.info(
+                            `${p.name} is removed, with its account links: its people sign in another way.`,
+                          );
+                          await load();
+                        } catch (e) {
+                          fail(messages, e, words);
+                        }
+                      },
+                      'danger',
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : h('p', null, 'No identity providers yet.'),
+      );
+    } catch (e) {
+      fail(messages, e);
+    }
+  };
+
+  const type = selectField('Protocol', [
+    ['oidc', 'OpenID Connect'],
+    ['saml', 'SAML 2.0'],
+  ]);
+  const id = field('Provider id', { autocomplete: 'off', hint: 'A short slug, such as example-university.' });
+  const name = field('Name', { autocomplete: 'off' });
+  const domains = field('Email domains', { autocomplete: 'off', hint: 'Separated by commas, such as example.edu.' });
+  const role = selectField(
+    'Role of new users',
+    ROLES.map((r) => [r, r]),
+    'viewer',
+  );
+  const issuer = field('Issuer', { type: 'url', autocomplete: 'off', hint: 'Its discovery document is read at once.' });
+  const clientId = field('Client id at the provider', { autocomplete: 'off' });
+  const clientSecret = field('Client secret', { type: 'password', autocomplete: 'off' });
+  const entryPoint = field('Sign-in URL of the identity provider', { type: 'url', autocomplete: 'off' });
+  const idpIssuer = field('Entity id of the identity provider', { autocomplete: 'off' });
+  const certId = uid('cert');
+  const cert = h('textarea', { id: certId, rows: 6, spellcheck: 'false' });
+  const certRow = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: certId }, 'Signing certificate of the identity provider'),
+    h('p', { class: 'hint' }, 'PEM, from -----BEGIN CERTIFICATE-----.'),
+    cert,
+  );
+  const oidcRows = h('div', { class: 'stack' }, issuer.row, clientId.row, clientSecret.row);
+  const samlRows = h('div', { class: 'stack' }, entryPoint.row, idpIssuer.row, certRow);
+  const showType = () => {
+    oidcRows.hidden = type.select.value !== 'oidc';
+    samlRows.hidden = type.select.value !== 'saml';
+  };
+  type.select.addEventListener('change', showType);
+  showType();
+
+  const add = form(
+    async () => {
+      messages.clear();
+      const common = {
+        id: id.input.value.trim(),
+        type: type.select.value,
+        name: name.input.value.trim(),
+        domains: domains.input.value
+          .split(',')
+          .map((d) => d.trim())
+          .filter(Boolean),
+        default_role: role.select.value,
+      };
+      const specific =
+        type.select.value === 'oidc'
+          ? {
+              issuer: issuer.input.value.trim(),
+              client_id: clientId.input.value.trim(),
+              client_secret: clientSecret.input.value,
+            }
+          : {
+              entry_point: entryPoint.input.value.trim(),
+              idp_issuer: idpIssuer.input.value.trim(),
+              idp_certificate: cert.value,
+            };
+      try {
+        const p = await api<SsoProvider>('POST', '/api/sso/providers', { ...common, ...specific });
+        for (const f of [id, name, domains, issuer, clientId, clientSecret, entryPoint, idpIssuer]) f.input.value = '';
+        cert.value = '';
+        messages.info(`${p.name} (${p.id}) is added: people of ${p.domains.join(', ')} can sign in with it.`);
+        await load();
+      } catch (e) {
+        fail(messages, e, { ...words, CONFLICT: 'An identity provider with that id exists already.' }, labels);
+      }
+    },
+    h('div', { class: 'row' }, type.row, id.row, name.row),
+    h('div', { class: 'row' }, domains.row, role.row),
+    oidcRows,
+    samlRows,
+    h('div', { class: 'actions' }, button('Add identity provider', undefined, 'primary')),
+  );
+  void load();
+  const el = section(
+    'SSO providers',
+    h(
+      'p',
+      { class: 'hint' },
+      'Institutions whose people sign in with their own identity provider, found by the email domain.',
+    ),
+    messages.el,
+    list,
+    h('h3', null, 'Add an identity provider'),
+    add,
+  );
+  el.id = 'sso-providers';
+  return el;
+}
+
+const KEY_STATES: Record<string, string> = {
+  pending: 'published, signs from',
+  active: 'signs now, since',
+  retired: 'signs no more; published until',
+  expired: 'out of the key set since',
+};
+
+function signingKeysSection(): HTMLElement {
+  const messages = messageArea();
+  const list = h('div');
+  const load = async () => {
+    try {
+      const { algorithm, keys } = await api<{ algorithm: string; keys: SigningKey[] }>(
+        'GET',
+        '/api/admin/signing-keys',
+      );
+      if (algorithm === 'HS256') {
+        replace(
+          list,
+          h(
+            'p',
+            null,
+            'Access tokens are signed with HS256 and the shared JWT_SECRET: there are no signing keys to list or rotate. ' +
+              'Set JWT_ALGORITHM=ES256 to sign with keys that other services can verify.',
+          ),
+        );
+        return;
+      }
+      replace(
+        list,
+        h('p', null, `Access tokens are signed with ${algorithm}.`),
+        h(
+          'ul',
+          { class: 'items' },
+          keys.map((k) => {
+            const when = k.state === 'pending' || k.state === 'active' ? k.activate_at : k.expire_at;
+            return h(
+              'li',
+              { class: k.state === 'active' ? 'item current' : 'item' },
+              h('p', null, h('strong', null, `Key ${k.kid} (${k.alg})`)),
+              h('p', { class: 'hint' }, `${k.state}: ${KEY_STATES[k.state] ?? ''} ${formatDate(when)}.`),
+            );
+          }),
+        ),
+        h(
+          'div',
+          { class: 'actions' },
+          action(
+            'Rotate the signing key now',
+            async () => {
+              messages.clear();
+              try {
+                const r = await api<{ key: SigningKey }>('POST', '/api/admin/signing-keys/rotate');
+                messages.info(`Key ${r.key.kid} is published and signs from ${formatDate(r.key.activate_at)}.`);
+                await load();
+              } catch (e) {
+                fail(messages, e);
+              }
+            },
+            'danger',
+          ),
+        ),
+      );
+    } catch (e) {
+      fail(messages, e);
+    }
+  };
+  void load();
+  const el = section('Signing keys', messages.el, list);
+  el.id = 'signing-keys';
+  return el;
+}
+
+function start(): void {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('code') ?? undefined;
+  const error = params.get('error') ?? undefined;
+  if (code || error) {
+    // The one-time code leaves the address bar (and the history) before anything else happens.
+    history.replaceState(null, '', location.pathname);
+    showSignIn(undefined, { code, error });
+    return;
+  }
+  void showConsole();
+}
+
+start();

@@ -1,0 +1,79 @@
+/**
+ * Controls of a signed-in page beyond those of dom.ts: a form and a button that run one request at a
+ * time, a labelled select, and the way a failure is told to the person (an ended session back to the
+ * sign-in form, a step-up explained with the way to do it, the rest in words).
+ */
+import { ApiError, describe } from './api';
+import { button, h, uid, type Child, type Messages } from './dom';
+
+/** A form whose submit runs one request at a time, its controls disabled meanwhile. */
+export function form(onSubmit: () => Promise<void>, ...children: Child[]): HTMLFormElement {
+  const el = h('form', { class: 'stack', novalidate: true }, ...children);
+  el.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const controls = [
+      ...el.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLSelectElement>('button, input, select'),
+    ];
+    controls.forEach((c) => (c.disabled = true));
+    void onSubmit().finally(() => controls.forEach((c) => (c.disabled = false)));
+  });
+  return el;
+}
+
+/** A button whose action runs once at a time. */
+export function action(
+  label: string,
+  run: () => Promise<void>,
+  kind: 'primary' | 'secondary' | 'danger' = 'secondary',
+): HTMLButtonElement {
+  const b = button(
+    label,
+    () => {
+      b.disabled = true;
+      void run().finally(() => (b.disabled = false));
+    },
+    kind,
+  );
+  return b;
+}
+
+/** A labelled select of [value, words] options. */
+export function selectField(
+  label: string,
+  options: [string, string][],
+  value = '',
+): { row: HTMLElement; select: HTMLSelectElement } {
+  const id = uid('sel');
+  const select = h(
+    'select',
+    { id, name: id },
+    options.map(([v, words]) => h('option', { value: v }, words)),
+  );
+  select.value = value;
+  return { row: h('div', { class: 'field' }, h('label', { for: id }, label), select), select };
+}
+
+export interface FailureHandlers {
+  /** The session behind the cookie has ended: back to the sign-in form with this notice. */
+  signedOut(notice: string): void;
+  /** Signs out and asks for a sign-in with the second factor. */
+  stepUp(): void;
+}
+
+/** Says a failure of a signed-in page in words, or moves the person on where words are not enough. */
+export function failWith(handlers: FailureHandlers) {
+  return (messages: Messages, e: unknown, words: Record<string, string> = {}, labels: Record<string, string> = {}) => {
+    if (e instanceof ApiError && e.status === 401 && (e.code === 'INVALID_TOKEN' || e.code === 'TOKEN_EXPIRED')) {
+      handlers.signedOut('Your session has ended. Sign in again.');
+      return;
+    }
+    if (e instanceof ApiError && e.code === 'MFA_STEP_UP_REQUIRED') {
+      messages.error(
+        'This needs a sign-in with your second factor, and this session was started without it. ',
+        button('Sign out and sign in again', () => handlers.stepUp()),
+      );
+      return;
+    }
+    messages.error(describe(e, words, labels));
+  };
+}
