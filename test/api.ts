@@ -38,3 +38,51 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+
+export interface SameTimeOptions {
+  /** Interleaved pairs of samples in a batch. */
+  pairs?: number;
+  /** Batches measured at most; the first whose medians agree is enough. */
+  attempts?: number;
+  /** The ratio of the medians (second / first) that counts as the same time. */
+  low?: number;
+  high?: number;
+  /** Medians this close (ms) agree whatever their ratio: scheduling noise dwarfs sub-millisecond answers. */
+  floorMs?: number;
+  /** Run after each sample, so that work done after an answer (a mail) is not counted against the next. */
+  settle?: () => Promise<unknown>;
+}
+
+/**
+ * Times two ways of being answered, interleaved, and tells whether their medians agree. The machine is
+ * shared with the other suites (a browser on the other core), so one batch can be skewed: up to
+ * `attempts` batches are measured and one that agrees is enough. A real leak (an argon2 verification
+ * skipped: a millisecond against twenty) fails every batch. Each sample gets an index of its own, so that
+ * a caller can name a fresh unknown account each time.
+ */
+export async function sameTime(
+  first: (i: number) => Promise<unknown>,
+  second: (i: number) => Promise<unknown>,
+  { pairs = 15, attempts = 3, low = 0.8, high = 1.25, floorMs = 0, settle }: SameTimeOptions = {},
+): Promise<string> {
+  const seen: string[] = [];
+  let n = 0;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let k = 0; k < pairs; k++, n++) {
+      let t0 = performance.now();
+      await first(n);
+      a.push(performance.now() - t0);
+      await settle?.();
+      t0 = performance.now();
+      await second(n);
+      b.push(performance.now() - t0);
+      await settle?.();
+    }
+    const [ma, mb] = [median(a), median(b)];
+    if (Math.abs(ma - mb) <= floorMs || (mb / ma > low && mb / ma < high)) return 'the same time';
+    seen.push(`${mb.toFixed(1)} ms against ${ma.toFixed(1)} ms`);
+  }
+  return `different times: ${seen.join('; ')}`;
+}

@@ -143,6 +143,22 @@ describe('single sign-on with SAML 2.0', () => {
       const res = await exchange((await signIn()).code);
       expect(res.status).toBe(200);
       expect(res.body.user).toMatchObject({ id: made.body.id, role: 'researcher' });
+
+      // What the admin console shows of the user: the link, by provider and subject.
+      const links = await admin('GET', `/api/users/${made.body.id}/sso-links`);
+      expect(links.status).toBe(200);
+      expect(links.body).toEqual([
+        expect.objectContaining({ provider_id: 'saml', provider_type: 'saml', last_login_at: expect.any(String) }),
+      ]);
+      expect(links.body[0].subject).toEqual(expect.any(String));
+      expect((await call('GET', `/api/users/${made.body.id}/sso-links`, undefined, res.body.access_token)).status).toBe(
+        403,
+      );
+      expect((await call('GET', `/api/users/${made.body.id}/sso-links`)).status).toBe(401);
+      const missing = await admin('GET', '/api/users/00000000-0000-4000-8000-000000000000/sso-links');
+      expect(missing.status).toBe(404);
+      expect(missing.body.error.code).toBe('NOT_FOUND');
+      expect((await admin('GET', '/api/users/not-a-uuid/sso-links')).status).toBe(404);
     });
 
     it('refuses an address outside the provider domains', async () => {

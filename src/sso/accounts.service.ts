@@ -9,6 +9,17 @@ import type { SsoProvider } from './entities';
 import { SsoFailure } from './failure';
 import type { SsoIdentity } from './oidc.service';
 
+export interface SsoLinkView {
+  id: string;
+  provider_id: string;
+  provider_name: string;
+  provider_type: 'oidc' | 'saml';
+  /** The provider's identifier of the person (OIDC `sub`, SAML NameID): not a secret. */
+  subject: string;
+  created_at: Date;
+  last_login_at: Date | null;
+}
+
 /**
  * Turns a proven identity at a provider into one of our users (API.md 7): by its link (provider, subject)
  * when it has one; on a first sign-in, by linking to the account with that address only when the provider
@@ -90,6 +101,19 @@ export class SsoAccountsService {
       details: { provider: p.id, role: user.role },
     });
     return user;
+  }
+
+  /** A user's links to identity providers, for admins (API.md 9): which institutions sign them in. */
+  async linksOf(userId: string): Promise<SsoLinkView[]> {
+    await this.users.getById(userId);
+    const rows: SsoLinkView[] = await this.db.query(
+      `SELECT l.id, l.provider_id, p.name AS provider_name, p.type AS provider_type, l.subject,
+              l.created_at, l.last_login_at
+         FROM sso_links l JOIN sso_providers p ON p.id = l.provider_id
+        WHERE l.user_id = $1 ORDER BY l.created_at`,
+      [userId],
+    );
+    return rows;
   }
 
   private async link(providerId: string, subject: string, userId: string, m = this.db.manager): Promise<void> {

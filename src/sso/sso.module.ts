@@ -7,6 +7,7 @@ import { SsoAccountsService } from './accounts.service';
 import { SsoLink, SsoProvider } from './entities';
 import { SsoFlowsService } from './flows.service';
 import { OidcService } from './oidc.service';
+import { SsoLinksController } from './sso-links.controller';
 import { SsoProvidersController } from './sso-providers.controller';
 import { SsoProvidersService } from './providers.service';
 import { SamlService } from './saml.service';
@@ -25,6 +26,6 @@ import { SsoService } from './sso.service';
     SsoService,
     SsoCodeStrategy,
   ],
-  controllers: [SsoProvidersController, SsoController],
+  controllers: [SsoProvidersController, SsoLinksController, SsoController],
 })
 export class SsoModule {}

@@ -33,11 +33,16 @@ describe('PasswordHasher', () => {
       for (let i = 0; i < 5; i++) await fn();
       return Number(process.hrtime.bigint() - t0);
     };
-    const known = await time(() => sut.verify(hash, 'wrong-password'));
-    const unknown = await time(() => sut.verify(null, 'wrong-password'));
     expect(await sut.verify(null, 'x')).toEqual({ ok: false, needsRehash: false });
-    expect(unknown / known).toBeGreaterThan(0.5);
-    expect(unknown / known).toBeLessThan(2);
+    // The other suites share the machine: up to three rounds, one that agrees is enough. Skipping the
+    // verification (a microsecond against milliseconds) fails all three.
+    let ratio = 0;
+    for (let round = 0; round < 3 && !(ratio > 0.5 && ratio < 2); round++) {
+      const known = await time(() => sut.verify(hash, 'wrong-password'));
+      ratio = (await time(() => sut.verify(null, 'wrong-password'))) / known;
+    }
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
   });
 
   it('treats a corrupt hash as a failed verification, not an error', async () => {

@@ -209,6 +209,7 @@ describe('the admin console in a real browser (API.md 9)', () => {
     const { page } = await signedInAdmin();
     const details = await openUser(page, u.email);
     await details.getByText(/^Signed in .* with password/).waitFor();
+    await details.getByText('No institution signs this user in.').waitFor();
     await details.getByRole('button', { name: 'End session' }).click();
     await status(details).getByText('That session has ended: it can no longer be used.').waitFor();
     await details.getByText('No live sessions.').waitFor();

@@ -26,7 +26,7 @@ const DOCUMENTED: [string, RegExp][] = [
   ['GET', /^\/api\/sso\/[\w-]+\/callback$/],
   ['PATCH', /^\/users$/],
   // The admin console's (API.md 1.4, 3, 10 and the routes added for the console).
-  ['GET', /^\/api\/users(\/[\w-]+(\/sessions)?)?$/],
+  ['GET', /^\/api\/users(\/[\w-]+(\/(sessions|sso-links))?)?$/],
   ['PATCH', /^\/api\/users\/[\w-]+(\/(role|subscription))?$/],
   ['DELETE', /^\/api\/users\/[\w-]+\/(mfa|sessions(\/[\w-]+)?)$/],
   ['GET', /^\/api\/audit$/],

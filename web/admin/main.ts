@@ -48,6 +48,15 @@ interface LiveSession {
   user_agent: string | null;
 }
 
+interface SsoLink {
+  provider_id: string;
+  provider_name: string;
+  provider_type: 'oidc' | 'saml';
+  subject: string;
+  created_at: string;
+  last_login_at: string | null;
+}
+
 interface AuditEvent {
   id: string;
   at: string;
@@ -486,6 +495,37 @@ async function openUser(
     }
   };
 
+  const links = h('div');
+  const loadLinks = async () => {
+    try {
+      const found = await api<SsoLink[]>('GET', `${path}/sso-links`);
+      replace(
+        links,
+        found.length
+          ? h(
+              'ul',
+              { class: 'items' },
+              found.map((l) =>
+                h(
+                  'li',
+                  { class: 'item' },
+                  h('p', null, `${l.provider_name} (${l.provider_type === 'saml' ? 'SAML' : 'OpenID Connect'})`),
+                  h(
+                    'p',
+                    { class: 'hint' },
+                    `Known there as ${l.subject}; linked ${formatDate(l.created_at)}`,
+                    l.last_login_at ? `; last signed in ${formatDate(l.last_login_at)}.` : '.',
+                  ),
+                ),
+              ),
+            )
+          : h('p', null, 'No institution signs this user in.'),
+      );
+    } catch (e) {
+      fail(messages, e);
+    }
+  };
+
   const status = selectField('Subscription status', SUBSCRIPTIONS, user.subscription_status);
   const endsOn = field('Ends on (empty: open-ended)', {
     type: 'date',
@@ -528,11 +568,14 @@ async function openUser(
       ),
       h('h3', null, 'Live sessions'),
       sessions,
+      h('h3', null, 'Institutions (single sign-on)'),
+      links,
       h('h3', null, 'Subscription'),
       subscriptionForm,
     ),
   );
   void loadSessions();
+  void loadLinks();
   into.querySelector('h2')?.setAttribute('tabindex', '-1');
   (into.querySelector('h2') as HTMLElement | null)?.focus();
 }
@@ -561,6 +604,18 @@ const EVENTS: Record<string, string> = {
   recovery_code_used: 'Recovery code used',
   recovery_codes_regenerated: 'New recovery codes made',
   signing_key_rotated: 'Signing key rotated',
+  passkey_added: 'Passkey added',
+  passkey_removed: 'Passkey removed',
+  passkey_sign_in: 'Signed in with a passkey',
+  passkey_failed: 'Failed passkey sign-in',
+  passkey_clone_suspected: 'A passkey whose counter went backwards (a copied authenticator?) was refused',
+  sso_login: 'Signed in through an institution',
+  sso_linked: 'Account linked to an institution',
+  sso_user_provisioned: 'User created by an institution sign-in',
+  sso_failed: 'Failed institution sign-in',
+  sso_provider_created: 'Identity provider added',
+  sso_provider_updated: 'Identity provider changed',
+  sso_provider_deleted: 'Identity provider removed',
 };
 
 function eventWords(e: AuditEvent): string {
