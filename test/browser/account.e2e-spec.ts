@@ -207,7 +207,9 @@ describe('the account page in a real browser (API.md 9)', () => {
     // MFA came on during an aal1 session: changing factors now needs a step-up, explained in words.
     await page.getByRole('button', { name: 'Make new recovery codes' }).click();
     const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
-    expect(await alertText(mfa)).toContain('This change needs a sign-in with your second factor');
+    expect(await alertText(mfa)).toContain(
+      'This needs a sign-in with your second factor, and this session was started without it.',
+    );
     await mfa.getByRole('button', { name: 'Sign out and sign in again' }).click();
     await page.getByText('Sign in with your password and your second factor.').waitFor();
     await fillPasswordSignIn(page, email, PASSWORD);

@@ -3,26 +3,10 @@
  * factors, passkeys and API keys. Every action is one documented request (shared/api.ts).
  */
 import { api, ApiError, cookie, describe } from '../shared/api';
-import {
-  button,
-  checkbox,
-  field,
-  formatDate,
-  h,
-  messageArea,
-  replace,
-  secretText,
-  section,
-  type Child,
-  type Messages,
-} from '../shared/dom';
-import {
-  createPasskey,
-  optionsOf,
-  PasskeyCeremonyError,
-  type PublicKeyCredentialCreationOptionsJSON,
-} from '../shared/passkeys';
+import { button, checkbox, field, formatDate, h, messageArea, replace, secretText, section } from '../shared/dom';
+import { createPasskey, optionsOf, type PublicKeyCredentialCreationOptionsJSON } from '../shared/passkeys';
 import { signInView } from '../shared/signin';
+import { action, failWith, form } from '../shared/controls';
 
 interface User {
   id: string;
@@ -112,28 +96,10 @@ async function showAccount(renewed = false): Promise<void> {
 const reloads: (() => void)[] = [];
 const reloadAll = () => reloads.forEach((r) => r());
 
-/**
- * A failure inside the signed-in page: a session that ended sends the person back to the sign-in
- * form; a step-up is explained with the way to do it; the rest is said in words.
- */
-function fail(messages: Messages, e: unknown, words: Record<string, string> = {}, labels: Record<string, string> = {}) {
-  if (e instanceof ApiError && e.status === 401 && (e.code === 'INVALID_TOKEN' || e.code === 'TOKEN_EXPIRED')) {
-    showSignIn('Your session has ended. Sign in again.');
-    return;
-  }
-  if (e instanceof PasskeyCeremonyError) {
-    messages.error(e.message);
-    return;
-  }
-  if (e instanceof ApiError && e.code === 'MFA_STEP_UP_REQUIRED') {
-    messages.error(
-      'This change needs a sign-in with your second factor, and this session was started without it. ',
-      button('Sign out and sign in again', () => void signOut('Sign in with your password and your second factor.')),
-    );
-    return;
-  }
-  messages.error(describe(e, words, labels));
-}
+const fail = failWith({
+  signedOut: (notice) => showSignIn(notice),
+  stepUp: () => void signOut('Sign in with your password and your second factor.'),
+});
 
 async function signOut(notice = 'You have signed out.'): Promise<void> {
   try {
@@ -142,31 +108,6 @@ async function signOut(notice = 'You have signed out.'): Promise<void> {
     // Already signed out (an ended session): the sign-in form is where the person goes either way.
   }
   showSignIn(notice);
-}
-
-/** A form whose submit runs one request at a time, its controls disabled meanwhile. */
-function form(onSubmit: () => Promise<void>, ...children: Child[]): HTMLFormElement {
-  const el = h('form', { class: 'stack', novalidate: true }, ...children);
-  el.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const controls = [...el.querySelectorAll<HTMLButtonElement | HTMLInputElement>('button, input')];
-    controls.forEach((c) => (c.disabled = true));
-    void onSubmit().finally(() => controls.forEach((c) => (c.disabled = false)));
-  });
-  return el;
-}
-
-/** A button whose action runs once at a time. */
-function action(label: string, run: () => Promise<void>, kind: 'primary' | 'secondary' | 'danger' = 'secondary') {
-  const b = button(
-    label,
-    () => {
-      b.disabled = true;
-      void run().finally(() => (b.disabled = false));
-    },
-    kind,
-  );
-  return b;
 }
 
 function renderAccount(me: User): void {

@@ -5,6 +5,7 @@
  */
 import { ApiError, describe } from './api';
 import { button, h, uid, type Child, type Messages } from './dom';
+import { PasskeyCeremonyError } from './passkeys';
 
 /** A form whose submit runs one request at a time, its controls disabled meanwhile. */
 export function form(onSubmit: () => Promise<void>, ...children: Child[]): HTMLFormElement {
@@ -65,6 +66,11 @@ export function failWith(handlers: FailureHandlers) {
   return (messages: Messages, e: unknown, words: Record<string, string> = {}, labels: Record<string, string> = {}) => {
     if (e instanceof ApiError && e.status === 401 && (e.code === 'INVALID_TOKEN' || e.code === 'TOKEN_EXPIRED')) {
       handlers.signedOut('Your session has ended. Sign in again.');
+      return;
+    }
+    // The browser's own refusal of a passkey ceremony, already in words (shared/passkeys.ts).
+    if (e instanceof PasskeyCeremonyError) {
+      messages.error(e.message);
       return;
     }
     if (e instanceof ApiError && e.code === 'MFA_STEP_UP_REQUIRED') {
