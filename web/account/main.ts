@@ -2,11 +2,11 @@
  * The account page (API.md 9): sign in, then the caller's profile, password, login sessions, second
  * factors, passkeys and API keys. Every action is one documented request (shared/api.ts).
  */
-import { api, ApiError, cookie, describe } from '../shared/api';
+import { api, ApiError } from '../shared/api';
 import { button, checkbox, field, formatDate, h, messageArea, replace, secretText, section } from '../shared/dom';
 import { createPasskey, optionsOf, type PublicKeyCredentialCreationOptionsJSON } from '../shared/passkeys';
-import { signInView } from '../shared/signin';
-import { action, failWith, form } from '../shared/controls';
+import { action, form } from '../shared/controls';
+import { pageShell } from '../shared/shell';
 
 interface User {
   id: string;
@@ -55,60 +55,15 @@ interface ApiKey {
   last_used_at?: string | null;
 }
 
-const app = document.getElementById('app') as HTMLElement;
-const RETURN_URL = `${location.origin}${location.pathname}`;
-
-function showSignIn(notice?: string, ssoReturn?: { code?: string; error?: string }): void {
-  document.title = 'Sign in';
-  replace(app, signInView({ onSignedIn: () => void showAccount(), returnUrl: RETURN_URL, notice, ssoReturn }));
-  focusHeading();
-}
-
-/** After a change of view, keyboard and screen-reader users start again from its heading. */
-function focusHeading(): void {
-  const heading = app.querySelector('h1');
-  if (!heading || !document.hasFocus()) return;
-  heading.setAttribute('tabindex', '-1');
-  heading.focus();
-}
-
-async function showAccount(renewed = false): Promise<void> {
-  try {
-    renderAccount(await api<User>('GET', '/api/auth/me'));
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) {
-      // The access cookie lives as long as its token; the refresh cookie (and the CSRF cookie beside it)
-      // outlive it, so an expired sign-in is renewed once (POST /api/auth/refresh in cookie mode).
-      if (!renewed && cookie('csrf_token')) {
-        try {
-          await api('POST', '/api/auth/refresh');
-          return showAccount(true);
-        } catch {
-          // Not renewable (ended, reused, expired): the person signs in again.
-        }
-      }
-      showSignIn();
-    } else replace(app, h('h1', null, 'Your account'), h('p', { class: 'error', role: 'alert' }, describe(e)));
-  }
-}
+const { app, showSignIn, signOut, fail, start } = pageShell<User>({
+  heading: 'Your account',
+  signInTitle: 'Sign in',
+  render: renderAccount,
+});
 
 /** Reloads of the sections whose contents depend on each other (a passkey is also a second factor). */
 const reloads: (() => void)[] = [];
 const reloadAll = () => reloads.forEach((r) => r());
-
-const fail = failWith({
-  signedOut: (notice) => showSignIn(notice),
-  stepUp: () => void signOut('Sign in with your password and your second factor.'),
-});
-
-async function signOut(notice = 'You have signed out.'): Promise<void> {
-  try {
-    await api('POST', '/api/auth/logout');
-  } catch {
-    // Already signed out (an ended session): the sign-in form is where the person goes either way.
-  }
-  showSignIn(notice);
-}
 
 function renderAccount(me: User): void {
   document.title = 'Your account';
@@ -133,7 +88,6 @@ function renderAccount(me: User): void {
     passkeysSection(),
     apiKeysSection(),
   );
-  focusHeading();
 }
 
 function profileSection(me: User): HTMLElement {
@@ -751,19 +705,6 @@ function apiKeysSection(): HTMLElement {
   reloads.push(() => void load());
   void load();
   return section('API keys', messages.el, once, list, create);
-}
-
-function start(): void {
-  const params = new URLSearchParams(location.search);
-  const code = params.get('code') ?? undefined;
-  const error = params.get('error') ?? undefined;
-  if (code || error) {
-    // The one-time code leaves the address bar (and the history) before anything else happens.
-    history.replaceState(null, '', location.pathname);
-    showSignIn(undefined, { code, error });
-    return;
-  }
-  void showAccount();
 }
 
 start();

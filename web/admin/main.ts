@@ -4,10 +4,10 @@
  * keys. Every action is one documented request (shared/api.ts); the API's own guards decide who may
  * do it, so a person who is not an admin is only told that the page is not for them.
  */
-import { api, ApiError, cookie, describe } from '../shared/api';
-import { action, failWith, form, selectField } from '../shared/controls';
+import { api, describe } from '../shared/api';
+import { action, form, selectField } from '../shared/controls';
 import { button, field, formatDate, h, messageArea, replace, section, uid, type Messages } from '../shared/dom';
-import { signInView } from '../shared/signin';
+import { pageShell } from '../shared/shell';
 
 interface User {
   id: string;
@@ -112,58 +112,24 @@ const SUBSCRIPTIONS: [string, string][] = [
 ];
 const PAGE_SIZE = 10;
 
-const app = document.getElementById('app') as HTMLElement;
-const RETURN_URL = `${location.origin}${location.pathname}`;
-
-function showSignIn(notice?: string, ssoReturn?: { code?: string; error?: string }): void {
-  document.title = 'Sign in to the admin console';
-  replace(app, signInView({ onSignedIn: () => void showConsole(), returnUrl: RETURN_URL, notice, ssoReturn }));
-}
-
-async function signOut(notice = 'You have signed out.'): Promise<void> {
-  try {
-    await api('POST', '/api/auth/logout');
-  } catch {
-    // Already signed out (an ended session): the sign-in form is where the person goes either way.
-  }
-  showSignIn(notice);
-}
-
-const fail = failWith({
-  signedOut: (notice) => showSignIn(notice),
-  stepUp: () => void signOut('Sign in with your password and your second factor.'),
+const { app, signOut, fail, start } = pageShell<User>({
+  heading: 'Admin console',
+  signInTitle: 'Sign in to the admin console',
+  render: renderConsole,
+  refusal: (e) =>
+    e.code === 'MFA_ENROLMENT_REQUIRED'
+      ? [
+          h('p', { class: 'error', role: 'alert' }, describe(e)),
+          h('p', null, h('a', { href: '/account' }, 'Set up a second factor on your account page')),
+        ]
+      : undefined,
 });
 
 const LAST_ADMIN =
   'The last active admin cannot be demoted or disabled: nobody would be left to manage the service. ' +
   'Make another user an admin first.';
 
-async function showConsole(renewed = false): Promise<void> {
-  let me: User;
-  try {
-    me = await api<User>('GET', '/api/auth/me');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) {
-      // As on the account page: an expired access cookie is renewed once from the refresh cookie.
-      if (!renewed && cookie('csrf_token')) {
-        try {
-          await api('POST', '/api/auth/refresh');
-          return showConsole(true);
-        } catch {
-          // Not renewable (ended, reused, expired): the person signs in again.
-        }
-      }
-      showSignIn();
-    } else if (e instanceof ApiError && e.code === 'MFA_ENROLMENT_REQUIRED') {
-      replace(
-        app,
-        h('h1', null, 'Admin console'),
-        h('p', { class: 'error', role: 'alert' }, describe(e)),
-        h('p', null, h('a', { href: '/account' }, 'Set up a second factor on your account page')),
-      );
-    } else replace(app, h('h1', null, 'Admin console'), h('p', { class: 'error', role: 'alert' }, describe(e)));
-    return;
-  }
+function renderConsole(me: User): void {
   const header = h(
     'header',
     { class: 'top' },
@@ -1095,19 +1061,6 @@ function signingKeysSection(): HTMLElement {
   const el = section('Signing keys', messages.el, list);
   el.id = 'signing-keys';
   return el;
-}
-
-function start(): void {
-  const params = new URLSearchParams(location.search);
-  const code = params.get('code') ?? undefined;
-  const error = params.get('error') ?? undefined;
-  if (code || error) {
-    // The one-time code leaves the address bar (and the history) before anything else happens.
-    history.replaceState(null, '', location.pathname);
-    showSignIn(undefined, { code, error });
-    return;
-  }
-  void showConsole();
 }
 
 start();
