@@ -25,6 +25,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { SecretBox } from '../src/common/secret-box';
+import { RATE_LIMITS_OFF } from '../src/config/config';
 import { hashSecret, newSecret } from '../src/common/secrets';
 import { newTotpSeed, totpOf } from '../src/mfa/codes';
 import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres';
@@ -408,12 +409,7 @@ function startService(
       ADMIN_EMAIL,
       ADMIN_PASSWORD,
       LOG_LEVEL: 'info',
-      RATE_LIMIT_LOGIN: 'off',
-      RATE_LIMIT_LOGIN_IP: 'off',
-      RATE_LIMIT_REGISTER: 'off',
-      RATE_LIMIT_RESEND: 'off',
-      RATE_LIMIT_MAGIC_LINK: 'off',
-      RATE_LIMIT_DEFAULT: 'off',
+      ...RATE_LIMITS_OFF,
       ...extra,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

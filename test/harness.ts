@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory';
-import { AppConfig, loadConfig } from '../src/config/config';
+import { AppConfig, loadConfig, RATE_LIMITS_OFF } from '../src/config/config';
 import { SmtpCatcher } from './smtp-catcher';
 
 export const ADMIN_EMAIL = 'admin@test.example.org';
@@ -107,12 +107,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     LOG_LEVEL: 'info',
-    RATE_LIMIT_LOGIN: 'off',
-    RATE_LIMIT_LOGIN_IP: 'off',
-    RATE_LIMIT_REGISTER: 'off',
-    RATE_LIMIT_RESEND: 'off',
-    RATE_LIMIT_MAGIC_LINK: 'off',
-    RATE_LIMIT_DEFAULT: 'off',
+    ...RATE_LIMITS_OFF,
     ...env,
   });
   const logs = new LogCapture();

@@ -95,6 +95,11 @@ const RATE_LIMIT_DEFAULTS: Record<RateLimitName, [string, string]> = {
   default: ['RATE_LIMIT_DEFAULT', '60/1m'],
 };
 
+/** The variables that turn off every per-request limit (the bench and the test harness measure without them). */
+export const RATE_LIMITS_OFF: Record<string, string> = Object.fromEntries(
+  Object.values(RATE_LIMIT_DEFAULTS).map(([name]) => [name, 'off']),
+);
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Secrets that appear in tutorials and sample files; a production service must never run with one. */
