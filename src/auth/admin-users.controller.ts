@@ -156,12 +156,7 @@ export class AdminUsersController {
   ): Promise<void> {
     const user = await this.users.getById(id);
     const ended = await this.sessions.revoke({ userId: user.id }, 'revoked_by_admin');
-    await this.audit.record('session_revoked', {
-      userId: user.id,
-      actorId: actor.id,
-      ip: req.ip,
-      details: { sessions: ended },
-    });
+    await this.recordRevoked(user.id, actor, req, { sessions: ended });
   }
 
   @Delete(':id/sessions/:sessionId')
@@ -182,12 +177,7 @@ export class AdminUsersController {
       ? await this.sessions.revoke({ userId: user.id, sessionId }, 'revoked_by_admin')
       : 0;
     if (ended === 0) throw new DomainError('NOT_FOUND', 'Session not found');
-    await this.audit.record('session_revoked', {
-      userId: user.id,
-      actorId: actor.id,
-      ip: req.ip,
-      details: { session_id: sessionId },
-    });
+    await this.recordRevoked(user.id, actor, req, { session_id: sessionId });
   }
 
   @Patch(':id/role')
@@ -253,5 +243,15 @@ export class AdminUsersController {
       });
     }
     return toPublicUser(after);
+  }
+
+  /** An admin ended one or all of a user's login sessions. */
+  private recordRevoked(
+    userId: string,
+    actor: AuthUser,
+    req: FastifyRequest,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.record('session_revoked', { userId, actorId: actor.id, ip: req.ip, details });
   }
 }

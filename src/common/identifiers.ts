@@ -1,4 +1,6 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, MaxLength, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 
 /**
  * Characters that no email address or login identifier may hold, because they are invisible or change
@@ -57,3 +59,17 @@ export function NoInvisibleCharacters(field: string, options?: ValidationOptions
     options,
   );
 }
+
+/**
+ * An optional login identifier (an email or a username): normalised, then a string of 1-320 characters with
+ * no invisible ones. Listed bottom-up, as the decorators would stand above the property.
+ */
+export const OptionalIdentifier = (field: string): PropertyDecorator =>
+  applyDecorators(
+    MaxLength(320),
+    MinLength(1),
+    NoInvisibleCharacters(field),
+    IsString(),
+    Transform(toIdentifier),
+    IsOptional(),
+  );

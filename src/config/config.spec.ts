@@ -6,6 +6,16 @@ import { parseDuration } from './duration';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'identity-config-'));
 
+/** The problems loadConfig reports for `env` (in a fresh DATA_DIR), one a line; '' if it accepts it. */
+const problemsOf = (env: Record<string, string>): string => {
+  try {
+    loadConfig({ DATA_DIR: tmp(), ...env });
+    return '';
+  } catch (e) {
+    return (e as ConfigError).problems.join('\n');
+  }
+};
+
 describe('parseDuration', () => {
   it.each([
     ['500ms', 500],
@@ -195,15 +205,6 @@ describe('loadConfig', () => {
   });
 
   describe('JWT_ALGORITHM, JWT_KEY_ROTATION and JWT_KEY_PUBLISH_AHEAD', () => {
-    const problemsOf = (env: Record<string, string>): string => {
-      try {
-        loadConfig({ DATA_DIR: tmp(), ...env });
-        return '';
-      } catch (e) {
-        return (e as ConfigError).problems.join('\n');
-      }
-    };
-
     it('signs with HS256, rotates every 30 days and publishes 10 minutes ahead by default', () => {
       const c = loadConfig({ DATA_DIR: tmp() });
       expect(c.jwt).toMatchObject({ algorithm: 'HS256', keyRotationMs: 30 * 86_400_000, keyPublishAheadMs: 600_000 });
@@ -235,15 +236,6 @@ describe('loadConfig', () => {
   });
 
   describe('WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS', () => {
-    const problemsOf = (env: Record<string, string>): string => {
-      try {
-        loadConfig({ DATA_DIR: tmp(), ...env });
-        return '';
-      } catch (e) {
-        return (e as ConfigError).problems.join('\n');
-      }
-    };
-
     it('defaults to the host of PORTAL_URL and the origins of PORTAL_URL and APP_URL', () => {
       expect(loadConfig({ DATA_DIR: tmp() }).webauthn).toEqual({
         rpId: 'localhost',

@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
+import { sweepHourly } from '../common/sweeper';
 
 /** An `mfa_token` lives 5 minutes, survives 4 wrong codes, and works once (API.md 6). */
 export const MFA_TOKEN_TTL_SEC = 300;
@@ -37,8 +38,7 @@ export class MfaChallenges implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly dataSource: DataSource) {}
 
   onModuleInit(): void {
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 60 * 60 * 1000);
-    this.sweeper.unref();
+    this.sweeper = sweepHourly(() => this.sweep());
   }
 
   onApplicationShutdown(): void {

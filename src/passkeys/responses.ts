@@ -13,16 +13,26 @@ const b64 = (v: unknown, max = MAX_FIELD): v is string => typeof v === 'string' 
 
 const TRANSPORTS = ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'];
 
-function common(raw: unknown): { id: string; response: Obj; extensions: Obj; attachment?: string } | null {
+/** The fields that both kinds of response share, rebuilt, ready to spread into either. */
+type Head = Pick<
+  RegistrationResponseJSON,
+  'id' | 'rawId' | 'type' | 'clientExtensionResults' | 'authenticatorAttachment'
+>;
+
+function common(raw: unknown): { head: Head; response: Obj } | null {
   if (!isObj(raw) || !isObj(raw.response)) return null;
   if (!b64(raw.id, MAX_CREDENTIAL_ID) || raw.rawId !== raw.id || raw.type !== 'public-key') return null;
   if (!b64(raw.response.clientDataJSON)) return null;
   const attachment = raw.authenticatorAttachment;
   return {
-    id: raw.id,
+    head: {
+      id: raw.id,
+      rawId: raw.id,
+      type: 'public-key',
+      clientExtensionResults: isObj(raw.clientExtensionResults) ? raw.clientExtensionResults : {},
+      ...(attachment === 'platform' || attachment === 'cross-platform' ? { authenticatorAttachment: attachment } : {}),
+    },
     response: raw.response,
-    extensions: isObj(raw.clientExtensionResults) ? raw.clientExtensionResults : {},
-    attachment: attachment === 'platform' || attachment === 'cross-platform' ? attachment : undefined,
   };
 }
 
@@ -37,11 +47,7 @@ export function registrationResponse(raw: unknown): RegistrationResponseJSON | n
     ? (c.response.transports as unknown[]).filter((t): t is string => typeof t === 'string' && TRANSPORTS.includes(t))
     : [];
   return {
-    id: c.id,
-    rawId: c.id,
-    type: 'public-key',
-    clientExtensionResults: c.extensions,
-    ...(c.attachment ? { authenticatorAttachment: c.attachment as 'platform' | 'cross-platform' } : {}),
+    ...c.head,
     response: {
       clientDataJSON: c.response.clientDataJSON as string,
       attestationObject: c.response.attestationObject as string,
@@ -57,11 +63,7 @@ export function authenticationResponse(raw: unknown): AuthenticationResponseJSON
   const userHandle = c.response.userHandle;
   if (userHandle !== undefined && userHandle !== null && userHandle !== '' && !b64(userHandle, 128)) return null;
   return {
-    id: c.id,
-    rawId: c.id,
-    type: 'public-key',
-    clientExtensionResults: c.extensions,
-    ...(c.attachment ? { authenticatorAttachment: c.attachment as 'platform' | 'cross-platform' } : {}),
+    ...c.head,
     response: {
       clientDataJSON: c.response.clientDataJSON as string,
       authenticatorData: c.response.authenticatorData as string,

@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { sweepHourly } from '../common/sweeper';
 import { hashSecret } from '../common/secrets';
 import { isUuid } from '../users/users.service';
 import type { ChallengePurpose } from './entities';
@@ -50,8 +51,7 @@ export class WebAuthnChallenges implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly dataSource: DataSource) {}
 
   onModuleInit(): void {
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 60 * 60 * 1000);
-    this.sweeper.unref();
+    this.sweeper = sweepHourly(() => this.sweep());
   }
 
   onApplicationShutdown(): void {

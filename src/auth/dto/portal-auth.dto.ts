@@ -2,26 +2,16 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { toBool } from '../../common/dto/query';
-import { NoInvisibleCharacters, toIdentifier } from '../../common/identifiers';
+import { NoInvisibleCharacters, OptionalIdentifier, toIdentifier } from '../../common/identifiers';
 import { ROLES, Role } from '../../users/roles';
 
 export class LoginDto {
   @ApiPropertyOptional({ description: 'email address or username', example: 'admin@example.com' })
-  @IsOptional()
-  @Transform(toIdentifier)
-  @IsString()
-  @NoInvisibleCharacters('username')
-  @MinLength(1)
-  @MaxLength(320)
+  @OptionalIdentifier('username')
   username?: string;
 
   @ApiPropertyOptional({ description: 'email address or username (either field works)' })
-  @IsOptional()
-  @Transform(toIdentifier)
-  @IsString()
-  @NoInvisibleCharacters('email')
-  @MinLength(1)
-  @MaxLength(320)
+  @OptionalIdentifier('email')
   email?: string;
 
   @ApiProperty({ example: 'your-password' })

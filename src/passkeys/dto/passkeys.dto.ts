@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsObject, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { toBool } from '../../common/dto/query';
-import { NoInvisibleCharacters, toIdentifier } from '../../common/identifiers';
+import { OptionalIdentifier } from '../../common/identifiers';
 
 const RESPONSE_DESCRIPTION =
   'The credential as the browser serialises it (`PublicKeyCredential.toJSON()`, or what @simplewebauthn/browser ' +
@@ -29,12 +29,7 @@ export class LoginOptionsDto {
     example: 'ada@example.org',
     description: 'the account to sign in to (an email or a username); without it any discoverable passkey may answer',
   })
-  @IsOptional()
-  @Transform(toIdentifier)
-  @IsString()
-  @NoInvisibleCharacters('email')
-  @MinLength(1)
-  @MaxLength(320)
+  @OptionalIdentifier('email')
   email?: string;
 }
 
