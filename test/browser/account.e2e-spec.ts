@@ -7,7 +7,7 @@ import { api, PASSWORD } from '../api';
 import type { TestApp } from '../harness';
 import { launchChromium, PHONE, screenshot, startPageApp, type BrowserHandle } from './browser';
 import { AuthenticatorApp } from './authenticator';
-import { alertText, expectSignedIn, fillPasswordSignIn, misbehaviour, recordRequests, type SeenRequest } from './page';
+import { alertText, expectSignedIn, fillPasswordSignIn, provePageManners } from './page';
 
 describe('the account page in a real browser (API.md 9)', () => {
   let b: BrowserHandle;
@@ -15,8 +15,7 @@ describe('the account page in a real browser (API.md 9)', () => {
   let origin: string;
   let a: ReturnType<typeof api>;
   let n = 0;
-  /** The requests of the pages opened by the running test. */
-  let recorders: { seen: SeenRequest[]; settle(): Promise<void> }[] = [];
+  const manners = provePageManners(() => b);
 
   beforeAll(async () => {
     ({ t, origin } = await startPageApp());
@@ -27,16 +26,6 @@ describe('the account page in a real browser (API.md 9)', () => {
     await b?.close();
     await t?.close();
   });
-  beforeEach(() => {
-    recorders = [];
-  });
-  // Every test also proves the page's manners: no console error, no page error, no CSP violation, only
-  // documented routes, and the CSRF header on every unsafe request made with the cookie.
-  afterEach(async () => {
-    for (const r of recorders) await r.settle();
-    expect(b.problems()).toEqual([]);
-    expect(recorders.flatMap((r) => misbehaviour(r.seen))).toEqual([]);
-  });
 
   const user = async (role = 'researcher') => {
     const email = `person${++n}@example.org`;
@@ -46,7 +35,7 @@ describe('the account page in a real browser (API.md 9)', () => {
 
   const open = async (path = '/account'): Promise<Page> => {
     const page = await b.newPage();
-    recorders.push(recordRequests(page, origin));
+    manners.record(page, origin);
     await page.goto(`${origin}${path}`);
     return page;
   };

@@ -8,7 +8,7 @@ import { PAGE_CSP } from '../../src/pages/pages';
 import { api, decodeJwt, PASSWORD } from '../api';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../harness';
 import { launchChromium, SCREENSHOTS, startPageApp, type BrowserHandle } from './browser';
-import { alertText, fillPasswordSignIn, misbehaviour, recordRequests, type SeenRequest } from './page';
+import { alertText, fillPasswordSignIn, provePageManners, type SeenRequest } from './page';
 
 /** A screenshot of one panel of the console, for the README. */
 async function shoot(panel: Locator, name: string): Promise<void> {
@@ -22,7 +22,7 @@ describe('the admin console in a real browser (API.md 9)', () => {
   let origin: string;
   let a: ReturnType<typeof api>;
   let n = 0;
-  let recorders: { seen: SeenRequest[]; settle(): Promise<void> }[] = [];
+  const manners = provePageManners(() => b);
 
   beforeAll(async () => {
     // ES256, so that the signing-keys panel has keys to list and rotate.
@@ -34,16 +34,6 @@ describe('the admin console in a real browser (API.md 9)', () => {
     await b?.close();
     await t?.close();
   });
-  beforeEach(() => {
-    recorders = [];
-  });
-  // Every test also proves the page's manners: no console error, no page error, no CSP violation, only
-  // documented routes, and the CSRF header on every unsafe request made with the cookie.
-  afterEach(async () => {
-    for (const r of recorders) await r.settle();
-    expect(b.problems()).toEqual([]);
-    expect(recorders.flatMap((r) => misbehaviour(r.seen))).toEqual([]);
-  });
 
   const user = async (role = 'viewer') => {
     const email = `person${++n}@console.example.org`;
@@ -52,8 +42,7 @@ describe('the admin console in a real browser (API.md 9)', () => {
 
   const open = async (): Promise<{ page: Page; seen: SeenRequest[] }> => {
     const page = await b.newPage();
-    const recorder = recordRequests(page, origin);
-    recorders.push(recorder);
+    const recorder = manners.record(page, origin);
     await page.goto(`${origin}/admin`);
     return { page, seen: recorder.seen };
   };

@@ -105,3 +105,29 @@ export async function alertText(within: Page | Locator): Promise<string> {
   await alert.waitFor();
   return (await alert.innerText()).trim();
 }
+
+/**
+ * Makes every test of the enclosing `describe` also prove the page's manners: no console error, no page
+ * error, no CSP violation, only documented routes, and the CSRF header on every unsafe request made with
+ * the cookie. Returns `record`, which records a page's requests to an origin for that check.
+ */
+export function provePageManners(browser: () => { problems(): string[] }): {
+  record(page: Page, origin: string): { seen: SeenRequest[]; settle(): Promise<void> };
+} {
+  let recorders: { seen: SeenRequest[]; settle(): Promise<void> }[] = [];
+  beforeEach(() => {
+    recorders = [];
+  });
+  afterEach(async () => {
+    for (const r of recorders) await r.settle();
+    expect(browser().problems()).toEqual([]);
+    expect(recorders.flatMap((r) => misbehaviour(r.seen))).toEqual([]);
+  });
+  return {
+    record(page, origin) {
+      const recorder = recordRequests(page, origin);
+      recorders.push(recorder);
+      return recorder;
+    },
+  };
+}

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { api, PASSWORD } from '../api';
 import type { TestApp } from '../harness';
 import { addVirtualAuthenticator, launchChromium, screenshot, startPageApp, type BrowserHandle } from './browser';
-import { alertText, expectSignedIn, fillPasswordSignIn, misbehaviour, recordRequests, type SeenRequest } from './page';
+import { alertText, expectSignedIn, fillPasswordSignIn, provePageManners } from './page';
 import { relay } from './proxy';
 
 /**
@@ -17,7 +17,7 @@ describe('passkeys through the account page in a real browser (API.md 8, 9)', ()
   let a: ReturnType<typeof api>;
   let elsewhere: Awaited<ReturnType<typeof relay>>;
   let n = 0;
-  let recorders: { seen: SeenRequest[]; settle(): Promise<void> }[] = [];
+  const manners = provePageManners(() => b);
 
   beforeAll(async () => {
     ({ t, origin } = await startPageApp());
@@ -30,21 +30,14 @@ describe('passkeys through the account page in a real browser (API.md 8, 9)', ()
     await elsewhere?.close();
     await t?.close();
   });
-  beforeEach(() => {
-    recorders = [];
-  });
-  afterEach(async () => {
-    for (const r of recorders) await r.settle();
-    expect(b.problems()).toEqual([]);
-    expect(recorders.flatMap((r) => misbehaviour(r.seen))).toEqual([]);
-  });
 
   /** A person with a password, on the page, signed in, with a device that can hold passkeys. */
   const signedIn = async ({ userVerification = true } = {}) => {
     const email = `keyholder${++n}@example.org`;
     await a.createUser(email, 'researcher');
     const page = await b.newPage();
-    recorders.push(recordRequests(page, origin), recordRequests(page, `http://localhost:${elsewhere.port}`));
+    manners.record(page, origin);
+    manners.record(page, `http://localhost:${elsewhere.port}`);
     const device = await addVirtualAuthenticator(page, { userVerification });
     await page.goto(`${origin}/account`);
     await fillPasswordSignIn(page, email, PASSWORD);

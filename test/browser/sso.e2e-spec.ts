@@ -4,7 +4,7 @@ import { CLIENT_ID, CLIENT_SECRET, control, startSsoStack, type SsoStack } from 
 import { AuthenticatorApp } from './authenticator';
 import { launchChromium, type BrowserHandle } from './browser';
 import { buildWebPages } from './build';
-import { alertText, expectSignedIn, misbehaviour, recordRequests, type SeenRequest } from './page';
+import { alertText, expectSignedIn, provePageManners } from './page';
 
 /**
  * "Sign in with your institution" on the account page (API.md 7, 9), against a real OpenID provider on
@@ -14,7 +14,7 @@ import { alertText, expectSignedIn, misbehaviour, recordRequests, type SeenReque
 describe('institution sign-in through the account page in a real browser (API.md 7, 9)', () => {
   let b: BrowserHandle;
   let s: SsoStack;
-  let recorders: { seen: SeenRequest[]; settle(): Promise<void> }[] = [];
+  const manners = provePageManners(() => b);
 
   const call = async (method: string, path: string, body?: unknown, token = s.adminToken) => {
     const res = await fetch(`${s.svc.url}${path}`, {
@@ -51,14 +51,6 @@ describe('institution sign-in through the account page in a real browser (API.md
     await b?.close();
     await s?.close();
   });
-  beforeEach(() => {
-    recorders = [];
-  });
-  afterEach(async () => {
-    for (const r of recorders) await r.settle();
-    expect(b.problems()).toEqual([]);
-    expect(recorders.flatMap((r) => misbehaviour(r.seen))).toEqual([]);
-  });
 
   const open = async (): Promise<Page> => {
     const context = await b.newContext();
@@ -68,7 +60,7 @@ describe('institution sign-in through the account page in a real browser (API.md
       r.fulfill({ status: 200, contentType: 'text/css', body: '' }),
     );
     const page = await b.newPage(context);
-    recorders.push(recordRequests(page, s.svc.url));
+    manners.record(page, s.svc.url);
     await page.goto(`${s.svc.url}/account`);
     return page;
   };

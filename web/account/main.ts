@@ -5,7 +5,7 @@
 import { api, ApiError } from '../shared/api';
 import { button, checkbox, field, formatDate, h, messageArea, replace, secretText, section } from '../shared/dom';
 import { createPasskey, optionsOf, type PublicKeyCredentialCreationOptionsJSON } from '../shared/passkeys';
-import { action, form } from '../shared/controls';
+import { action, form, guarded } from '../shared/controls';
 import { pageShell } from '../shared/shell';
 
 interface User {
@@ -331,16 +331,11 @@ function mfaSection(): HTMLElement {
                   { class: 'actions' },
                   action(
                     `Remove ${f.name ?? FACTOR_TYPES[f.type] ?? 'factor'}`,
-                    async () => {
-                      messages.clear();
-                      try {
-                        await api('DELETE', `/api/auth/mfa/factors/${encodeURIComponent(f.id)}`);
-                        messages.info('That factor is removed.');
-                        reloadAll();
-                      } catch (e) {
-                        fail(messages, e);
-                      }
-                    },
+                    guarded(messages, fail, async () => {
+                      await api('DELETE', `/api/auth/mfa/factors/${encodeURIComponent(f.id)}`);
+                      messages.info('That factor is removed.');
+                      reloadAll();
+                    }),
                     'danger',
                   ),
                 ),
@@ -355,17 +350,15 @@ function mfaSection(): HTMLElement {
               h(
                 'div',
                 { class: 'actions' },
-                action('Make new recovery codes', async () => {
-                  messages.clear();
-                  try {
+                action(
+                  'Make new recovery codes',
+                  guarded(messages, fail, async () => {
                     const r = await api<{ recovery_codes: string[] }>('POST', '/api/auth/mfa/recovery-codes');
                     recoveryCodes(once, r.recovery_codes);
                     messages.info('New recovery codes are made; the old ones no longer work.');
                     await load();
-                  } catch (e) {
-                    fail(messages, e);
-                  }
-                }),
+                  }),
+                ),
               ),
             ]
           : [],
@@ -379,9 +372,10 @@ function mfaSection(): HTMLElement {
   const confirmForm = (factorId: string, label: string, hint: string) => {
     const code = field(label, { autocomplete: 'one-time-code', inputmode: 'numeric', hint, required: true });
     const el = form(
-      async () => {
-        messages.clear();
-        try {
+      guarded(
+        messages,
+        fail,
+        async () => {
           const r = await api<{ factor: Factor; recovery_codes?: string[] }>(
             'POST',
             `/api/auth/mfa/factors/${encodeURIComponent(factorId)}/confirm`,
@@ -395,10 +389,9 @@ function mfaSection(): HTMLElement {
               : 'The new factor is confirmed.',
           );
           await load();
-        } catch (e) {
-          fail(messages, e, { INVALID_MFA_CODE: 'That code is not right. Check it and try again.' });
-        }
-      },
+        },
+        { INVALID_MFA_CODE: 'That code is not right. Check it and try again.' },
+      ),
       code.row,
       h(
         'div',
@@ -413,58 +406,44 @@ function mfaSection(): HTMLElement {
   const setupChoices = (): HTMLElement[] => {
     const appName = field('Name for the authenticator app', { placeholder: 'Phone', autocomplete: 'off' });
     const totp = form(
-      async () => {
-        messages.clear();
-        try {
-          const name = appName.input.value.trim();
-          const t = await api<{ factor_id: string; secret: string; otpauth_uri: string; qr_code: string }>(
-            'POST',
-            '/api/auth/mfa/totp',
-            name ? { name } : {},
-          );
-          const confirm = confirmForm(
-            t.factor_id,
-            'Code from your authenticator app',
-            'The 6 digits the app shows now.',
-          );
-          replace(
-            setup,
-            h('h3', null, 'Scan this code with your authenticator app'),
-            h('img', {
-              src: t.qr_code,
-              alt: 'QR code for your authenticator app',
-              class: 'qr',
-              width: 200,
-              height: 200,
-            }),
-            secretText('Or type this secret key into the app', t.secret),
-            confirm.el,
-          );
-          confirm.input.focus();
-        } catch (e) {
-          fail(messages, e);
-        }
-      },
+      guarded(messages, fail, async () => {
+        const name = appName.input.value.trim();
+        const t = await api<{ factor_id: string; secret: string; otpauth_uri: string; qr_code: string }>(
+          'POST',
+          '/api/auth/mfa/totp',
+          name ? { name } : {},
+        );
+        const confirm = confirmForm(t.factor_id, 'Code from your authenticator app', 'The 6 digits the app shows now.');
+        replace(
+          setup,
+          h('h3', null, 'Scan this code with your authenticator app'),
+          h('img', {
+            src: t.qr_code,
+            alt: 'QR code for your authenticator app',
+            class: 'qr',
+            width: 200,
+            height: 200,
+          }),
+          secretText('Or type this secret key into the app', t.secret),
+          confirm.el,
+        );
+        confirm.input.focus();
+      }),
       h('h3', null, 'An authenticator app'),
       appName.row,
       h('div', { class: 'actions' }, button('Set up an authenticator app')),
     );
     const byEmail = form(
-      async () => {
-        messages.clear();
-        try {
-          const r = await api<{ factor_id: string }>('POST', '/api/auth/mfa/email', {});
-          const confirm = confirmForm(
-            r.factor_id,
-            'Code from the email',
-            'We sent 6 digits to your email address; they work for 10 minutes.',
-          );
-          replace(setup, h('h3', null, 'Confirm your email address'), confirm.el);
-          confirm.input.focus();
-        } catch (e) {
-          fail(messages, e);
-        }
-      },
+      guarded(messages, fail, async () => {
+        const r = await api<{ factor_id: string }>('POST', '/api/auth/mfa/email', {});
+        const confirm = confirmForm(
+          r.factor_id,
+          'Code from the email',
+          'We sent 6 digits to your email address; they work for 10 minutes.',
+        );
+        replace(setup, h('h3', null, 'Confirm your email address'), confirm.el);
+        confirm.input.focus();
+      }),
       h('h3', null, 'Codes by email'),
       h('div', { class: 'actions' }, button('Use codes sent to my email')),
     );
@@ -544,16 +523,16 @@ function passkeysSection(): HTMLElement {
                   { class: 'actions' },
                   action(
                     `Remove passkey ${k.name ?? ''}`.trim(),
-                    async () => {
-                      messages.clear();
-                      try {
+                    guarded(
+                      messages,
+                      fail,
+                      async () => {
                         await api('DELETE', `/api/auth/passkeys/${encodeURIComponent(k.id)}`);
                         messages.info('That passkey is removed: it can no longer sign you in.');
                         reloadAll();
-                      } catch (e) {
-                        fail(messages, e, words);
-                      }
-                    },
+                      },
+                      words,
+                    ),
                     'danger',
                   ),
                 ),
@@ -573,9 +552,10 @@ function passkeysSection(): HTMLElement {
   };
   const name = field('Name for the new passkey', { placeholder: 'This laptop', autocomplete: 'off' });
   const add = form(
-    async () => {
-      messages.clear();
-      try {
+    guarded(
+      messages,
+      fail,
+      async () => {
         const options = await api('POST', '/api/auth/passkeys/register/options', {});
         const response = await createPasskey(optionsOf<PublicKeyCredentialCreationOptionsJSON>(options));
         const label = name.input.value.trim();
@@ -592,10 +572,9 @@ function passkeysSection(): HTMLElement {
             (created.recovery_codes ? ' Two-factor authentication is on: save your recovery codes now.' : ''),
         );
         reloadAll();
-      } catch (e) {
-        fail(messages, e, words);
-      }
-    },
+      },
+      words,
+    ),
     name.row,
     h('div', { class: 'actions' }, button('Add a passkey')),
   );
@@ -641,17 +620,12 @@ function apiKeysSection(): HTMLElement {
                   { class: 'actions' },
                   action(
                     `Delete key ${k.name}`,
-                    async () => {
-                      messages.clear();
-                      try {
-                        await api('DELETE', `/api/api-keys/${encodeURIComponent(k.id)}`);
-                        messages.info(`The key “${k.name}” is deleted: it no longer works.`);
-                        once.replaceChildren();
-                        await load();
-                      } catch (e) {
-                        fail(messages, e);
-                      }
-                    },
+                    guarded(messages, fail, async () => {
+                      await api('DELETE', `/api/api-keys/${encodeURIComponent(k.id)}`);
+                      messages.info(`The key “${k.name}” is deleted: it no longer works.`);
+                      once.replaceChildren();
+                      await load();
+                    }),
                     'danger',
                   ),
                 ),

@@ -5,7 +5,7 @@
  * do it, so a person who is not an admin is only told that the page is not for them.
  */
 import { api, describe } from '../shared/api';
-import { action, form, selectField } from '../shared/controls';
+import { action, form, guarded, selectField } from '../shared/controls';
 import { button, field, formatDate, h, messageArea, replace, section, uid, type Messages } from '../shared/dom';
 import { pageShell } from '../shared/shell';
 
@@ -338,55 +338,51 @@ async function openUser(
     user.role,
   );
   const roleForm = form(
-    async () => {
-      messages.clear();
-      try {
+    guarded(
+      messages,
+      fail,
+      async () => {
         const after = await api<User>('PATCH', `${path}/role`, { role: role.select.value });
         await reopen(
           after.role === user.role
             ? `The role stays ${after.role}.`
             : `The role is now ${after.role}. Every session of ${after.email} has ended: they sign in again to get it.`,
         );
-      } catch (e) {
-        fail(messages, e, { CONFLICT: LAST_ADMIN }, { role: 'New role' });
-      }
-    },
+      },
+      { CONFLICT: LAST_ADMIN },
+      { role: 'New role' },
+    ),
     role.row,
     h('div', { class: 'actions' }, button('Change role', undefined, 'primary')),
   );
 
   const activeButton = action(
     user.is_active ? 'Disable account' : 'Enable account',
-    async () => {
-      messages.clear();
-      try {
+    guarded(
+      messages,
+      fail,
+      async () => {
         const after = await api<User>('PATCH', path, { is_active: !user.is_active });
         await reopen(
           after.is_active
             ? `${after.email} is enabled and can sign in again.`
             : `${after.email} is disabled: every session and credential has ended.`,
         );
-      } catch (e) {
-        fail(messages, e, { CONFLICT: LAST_ADMIN });
-      }
-    },
+      },
+      { CONFLICT: LAST_ADMIN },
+    ),
     user.is_active ? 'danger' : 'primary',
   );
 
   const mfaButton = user.mfa.enabled
     ? action(
         'Reset two-factor authentication',
-        async () => {
-          messages.clear();
-          try {
-            await api('DELETE', `${path}/mfa`);
-            await reopen(
-              `Two-factor authentication of ${user.email} is reset: every factor and recovery code is gone, and so are the sessions.`,
-            );
-          } catch (e) {
-            fail(messages, e);
-          }
-        },
+        guarded(messages, fail, async () => {
+          await api('DELETE', `${path}/mfa`);
+          await reopen(
+            `Two-factor authentication of ${user.email} is reset: every factor and recovery code is gone, and so are the sessions.`,
+          );
+        }),
         'danger',
       )
     : null;
@@ -418,16 +414,16 @@ async function openUser(
                     { class: 'actions' },
                     action(
                       'End session',
-                      async () => {
-                        messages.clear();
-                        try {
+                      guarded(
+                        messages,
+                        fail,
+                        async () => {
                           await api('DELETE', `${path}/sessions/${encodeURIComponent(s.id)}`);
                           messages.info('That session has ended: it can no longer be used.');
                           await loadSessions();
-                        } catch (e) {
-                          fail(messages, e, { NOT_FOUND: 'That session had already ended.' });
-                        }
-                      },
+                        },
+                        { NOT_FOUND: 'That session had already ended.' },
+                      ),
                       'danger',
                     ),
                   ),
@@ -441,16 +437,11 @@ async function openUser(
               { class: 'actions' },
               action(
                 'End all their sessions',
-                async () => {
-                  messages.clear();
-                  try {
-                    await api('DELETE', `${path}/sessions`);
-                    messages.info(`Every session of ${user.email} has ended.`);
-                    await loadSessions();
-                  } catch (e) {
-                    fail(messages, e);
-                  }
-                },
+                guarded(messages, fail, async () => {
+                  await api('DELETE', `${path}/sessions`);
+                  messages.info(`Every session of ${user.email} has ended.`);
+                  await loadSessions();
+                }),
                 'danger',
               ),
             )
@@ -498,19 +489,20 @@ async function openUser(
     value: user.subscription_ends_at ? user.subscription_ends_at.slice(0, 10) : '',
   });
   const subscriptionForm = form(
-    async () => {
-      messages.clear();
-      try {
+    guarded(
+      messages,
+      fail,
+      async () => {
         const day = endsOn.input.value;
         const after = await api<User>('PATCH', `${path}/subscription`, {
           status: status.select.value,
           ends_at: day ? new Date(`${day}T23:59:59Z`).toISOString() : null,
         });
         await reopen(`The subscription is now ${after.subscription_status}.`);
-      } catch (e) {
-        fail(messages, e, {}, { status: 'Subscription status', ends_at: 'Ends on' });
-      }
-    },
+      },
+      {},
+      { status: 'Subscription status', ends_at: 'Ends on' },
+    ),
     h('div', { class: 'row' }, status.row, endsOn.row),
     h('div', { class: 'actions' }, button('Set subscription')),
   );
@@ -722,9 +714,10 @@ function clientsSection(): HTMLElement {
                 });
                 const activeButton = action(
                   c.active ? `Deactivate ${c.id}` : `Activate ${c.id}`,
-                  async () => {
-                    messages.clear();
-                    try {
+                  guarded(
+                    messages,
+                    fail,
+                    async () => {
                       const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
                         active: !c.active,
                       });
@@ -734,10 +727,10 @@ function clientsSection(): HTMLElement {
                           : `${after.id} is deactivated: its credentials can no longer sign in or refresh.`,
                       );
                       await load();
-                    } catch (e) {
-                      fail(messages, e, words, labels);
-                    }
-                  },
+                    },
+                    words,
+                    labels,
+                  ),
                   c.active ? 'danger' : 'secondary',
                 );
                 const ttlForm = form(
@@ -872,18 +865,18 @@ function ssoSection(): HTMLElement {
                     { class: 'actions' },
                     action(
                       `Remove ${p.id}`,
-                      async () => {
-                        messages.clear();
-                        try {
+                      guarded(
+                        messages,
+                        fail,
+                        async () => {
                           await api('DELETE', `/api/sso/providers/${encodeURIComponent(p.id)}`);
                           messages.info(
                             `${p.name} is removed, with its account links: its people sign in another way.`,
                           );
                           await load();
-                        } catch (e) {
-                          fail(messages, e, words);
-                        }
-                      },
+                        },
+                        words,
+                      ),
                       'danger',
                     ),
                   ),
@@ -1039,16 +1032,11 @@ function signingKeysSection(): HTMLElement {
           { class: 'actions' },
           action(
             'Rotate the signing key now',
-            async () => {
-              messages.clear();
-              try {
-                const r = await api<{ key: SigningKey }>('POST', '/api/admin/signing-keys/rotate');
-                messages.info(`Key ${r.key.kid} is published and signs from ${formatDate(r.key.activate_at)}.`);
-                await load();
-              } catch (e) {
-                fail(messages, e);
-              }
-            },
+            guarded(messages, fail, async () => {
+              const r = await api<{ key: SigningKey }>('POST', '/api/admin/signing-keys/rotate');
+              messages.info(`Key ${r.key.kid} is published and signs from ${formatDate(r.key.activate_at)}.`);
+              await load();
+            }),
             'danger',
           ),
         ),

@@ -83,3 +83,24 @@ export function failWith(handlers: FailureHandlers) {
     messages.error(describe(e, words, labels));
   };
 }
+
+/**
+ * The run of an action that reports in `messages`: clears them, runs, and tells a failure with `fail`
+ * (the page's own, of failWith), with the words and labels of that action.
+ */
+export function guarded(
+  messages: Messages,
+  fail: ReturnType<typeof failWith>,
+  run: () => Promise<void>,
+  words?: Record<string, string>,
+  labels?: Record<string, string>,
+): () => Promise<void> {
+  return async () => {
+    messages.clear();
+    try {
+      await run();
+    } catch (e) {
+      fail(messages, e, words, labels);
+    }
+  };
+}
