@@ -58,6 +58,30 @@ export interface SsoStack {
 }
 
 /**
+ * One request to the service as an API client would make it (no cookies, redirects not followed): the body
+ * parsed as JSON where it is JSON, else the text.
+ */
+export async function callApi(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json, headers: res.headers, text };
+}
+
+/**
  * `servesPage`: the service's own account page (/account, API.md 9) is where the browser comes back, so
  * the service's origin is one of SSO_REDIRECT_ORIGINS too (the browser suite).
  */

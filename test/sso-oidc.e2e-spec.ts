@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { workerDatabaseUrl } from './harness';
 import {
   Browser,
+  callApi,
   CLIENT_ID,
   CLIENT_SECRET,
   control,
@@ -20,25 +21,8 @@ import {
  */
 describe('single sign-on with OpenID Connect', () => {
   let s: SsoStack;
-  const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(`${s.svc.url}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: 'manual',
-    });
-    const text = await res.text();
-    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, body: json, headers: res.headers };
-  };
+  const call = (method: string, path: string, body?: unknown, token?: string) =>
+    callApi(s.svc.url, method, path, body, token);
   const admin = (method: string, path: string, body?: unknown) => call(method, path, body, s.adminToken);
   const register = (body: Record<string, unknown>) =>
     admin('POST', '/api/sso/providers', {

@@ -1,5 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
-import { Browser, control, parseForm, SsoStack, startSsoStack } from './sso-harness';
+import { Browser, callApi, control, parseForm, SsoStack, startSsoStack } from './sso-harness';
 
 /**
  * API.md 7 with SAML 2.0: the service provider (node-saml) against a real identity provider made with
@@ -8,25 +8,8 @@ import { Browser, control, parseForm, SsoStack, startSsoStack } from './sso-harn
 describe('single sign-on with SAML 2.0', () => {
   let s: SsoStack;
   let cert: string;
-  const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(`${s.svc.url}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: 'manual',
-    });
-    const text = await res.text();
-    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, body: json, headers: res.headers, text };
-  };
+  const call = (method: string, path: string, body?: unknown, token?: string) =>
+    callApi(s.svc.url, method, path, body, token);
   const admin = (method: string, path: string, body?: unknown) => call(method, path, body, s.adminToken);
   const saml = (body: Record<string, unknown>) => control(s.samlIdp, body);
   const start = (redirect = `${s.portal}/sso`) =>

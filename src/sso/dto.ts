@@ -1,10 +1,9 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsBoolean,
   IsIn,
   IsOptional,
   IsString,
@@ -12,7 +11,7 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
-import { toBool } from '../common/dto/query';
+import { LoginDto } from '../auth/dto/portal-auth.dto';
 import { ROLES, type Role } from '../users/roles';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -112,21 +111,10 @@ export class CreateSsoProviderDto {
 
 export class UpdateSsoProviderDto extends PartialType(CreateSsoProviderDto) {}
 
-export class SsoTokenDto {
+/** `remember` and `set_cookie` mean what they mean for the password login (LoginDto). */
+export class SsoTokenDto extends PickType(LoginDto, ['remember', 'set_cookie'] as const) {
   @ApiProperty({ description: 'the one-time code from `redirect_uri?code=`' })
   @IsString()
   @MaxLength(256)
   code!: string;
-
-  @ApiPropertyOptional({ description: 'a 30-day access token instead of 24 h' })
-  @IsOptional()
-  @Transform(toBool)
-  @IsBoolean()
-  remember?: boolean;
-
-  @ApiPropertyOptional({ description: 'also set the auth_token, refresh_token and csrf_token cookies' })
-  @IsOptional()
-  @Transform(toBool)
-  @IsBoolean()
-  set_cookie?: boolean;
 }

@@ -4,6 +4,7 @@ import type { SsoProvider } from './entities';
 import { SsoFailure } from './failure';
 import type { SsoIdentity } from './oidc.service';
 import { SsoFlowsService } from './flows.service';
+import { SsoProvidersService } from './providers.service';
 
 const EMAIL_ATTRIBUTES = [
   'email',
@@ -43,11 +44,15 @@ class OneRequest implements CacheProvider {
  */
 @Injectable()
 export class SamlService {
-  constructor(private readonly flows: SsoFlowsService) {}
+  constructor(
+    private readonly flows: SsoFlowsService,
+    private readonly providers: SsoProvidersService,
+  ) {}
 
-  private saml(p: SsoProvider, spEntityId: string, acsUrl: string, requests: CacheProvider): SAML {
+  private saml(p: SsoProvider, requests: CacheProvider): SAML {
+    const spEntityId = this.providers.spEntityId(p.id);
     return new SAML({
-      callbackUrl: acsUrl,
+      callbackUrl: this.providers.acsUrl(p.id),
       entryPoint: p.entryPoint ?? '',
       issuer: spEntityId,
       audience: spEntityId,
@@ -64,33 +69,22 @@ export class SamlService {
     });
   }
 
-  metadata(p: SsoProvider, spEntityId: string, acsUrl: string): string {
-    return this.saml(p, spEntityId, acsUrl, new OneRequest()).generateServiceProviderMetadata(null, null);
+  metadata(p: SsoProvider): string {
+    return this.saml(p, new OneRequest()).generateServiceProviderMetadata(null, null);
   }
 
   /** The HTTP-Redirect URL of a new AuthnRequest, and that request's id (kept with the attempt). */
-  async authorizeUrl(
-    p: SsoProvider,
-    spEntityId: string,
-    acsUrl: string,
-    relayState: string,
-  ): Promise<{ url: string; requestId: string }> {
+  async authorizeUrl(p: SsoProvider, relayState: string): Promise<{ url: string; requestId: string }> {
     const requests = new OneRequest();
-    const url = await this.saml(p, spEntityId, acsUrl, requests).getAuthorizeUrlAsync(relayState, undefined, {});
+    const url = await this.saml(p, requests).getAuthorizeUrlAsync(relayState, undefined, {});
     if (!requests.saved) throw new Error('node-saml made no request id');
     return { url, requestId: requests.saved };
   }
 
-  async acs(
-    p: SsoProvider,
-    spEntityId: string,
-    acsUrl: string,
-    samlResponse: string,
-    requestId: string,
-  ): Promise<SsoIdentity> {
+  async acs(p: SsoProvider, samlResponse: string, requestId: string): Promise<SsoIdentity> {
     let profile;
     try {
-      ({ profile } = await this.saml(p, spEntityId, acsUrl, new OneRequest(requestId)).validatePostResponseAsync({
+      ({ profile } = await this.saml(p, new OneRequest(requestId)).validatePostResponseAsync({
         SAMLResponse: samlResponse,
       }));
     } catch (e) {

@@ -101,12 +101,7 @@ export class SsoService {
     // The request id is known only once node-saml has made the request, and the RelayState goes in it:
     // the attempt is recorded with a state chosen first.
     const relayState = newSecret();
-    const { url, requestId } = await this.saml.authorizeUrl(
-      p,
-      this.providers.spEntityId(p.id),
-      this.providers.acsUrl(p.id),
-      relayState,
-    );
+    const { url, requestId } = await this.saml.authorizeUrl(p, relayState);
     await this.flows.startWithState(p.id, relayState, browser, target, { samlRequestId: requestId });
     return { location: url, browser };
   }
@@ -151,18 +146,12 @@ export class SsoService {
       if (typeof body.SAMLResponse !== 'string' || !body.SAMLResponse) {
         throw new SsoFailure('invalid_saml_response', 'no SAMLResponse');
       }
-      return this.saml.acs(
-        p,
-        this.providers.spEntityId(p.id),
-        this.providers.acsUrl(p.id),
-        body.SAMLResponse,
-        flow.samlRequestId ?? '',
-      );
+      return this.saml.acs(p, body.SAMLResponse, flow.samlRequestId ?? '');
     });
   }
 
   metadata(p: SsoProvider): string {
-    return this.saml.metadata(p, this.providers.spEntityId(p.id), this.providers.acsUrl(p.id));
+    return this.saml.metadata(p);
   }
 
   /** The token exchange's second half: the code's user signs in, or gets MFA_REQUIRED (API.md 6). */
