@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { hashSecret, newSecret } from '../common/secrets';
+import { sweepHourly } from '../common/sweeper';
 
 /** How long a sign-in at the provider may take, redirect to return (API.md 7). */
 export const FLOW_TTL_SEC = 600;
@@ -23,8 +24,28 @@ export interface Flow extends FlowSecrets {
  * the hash of what the browser carries (the state, the binding cookie, the code), never by a plain value.
  */
 @Injectable()
-export class SsoFlowsService {
+export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
+  private sweeper?: NodeJS.Timeout;
+
   constructor(private readonly db: DataSource) {}
+
+  onModuleInit(): void {
+    this.sweeper = sweepHourly(() => this.sweep());
+  }
+
+  onApplicationShutdown(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  /**
+   * Expired attempts, codes and replay keys are worth nothing (every lookup also checks `expires_at`), so
+   * they are cleared hourly rather than by a statement on every step of every sign-in.
+   */
+  async sweep(): Promise<void> {
+    await this.db.query(`DELETE FROM sso_flows WHERE expires_at < now() - interval '1 hour'`);
+    await this.db.query(`DELETE FROM sso_codes WHERE expires_at < now() - interval '1 hour'`);
+    await this.db.query(`DELETE FROM sso_saml_replay WHERE expires_at < now()`);
+  }
 
   /** Records an attempt bound to this browser; returns its `state` (the OIDC state, the SAML RelayState). */
   async start(providerId: string, browser: string, redirectUri: string, secrets: FlowSecrets): Promise<string> {
@@ -40,8 +61,6 @@ export class SsoFlowsService {
     redirectUri: string,
     secrets: FlowSecrets,
   ): Promise<void> {
-    // Expired attempts are worth nothing; clearing them here keeps the table small without a timer.
-    await this.db.query(`DELETE FROM sso_flows WHERE expires_at < now() - interval '1 hour'`);
     await this.db.query(
       `INSERT INTO sso_flows (provider_id, state_hash, browser_hash, nonce, code_verifier, saml_request_id, redirect_uri,
                               expires_at)
@@ -82,7 +101,6 @@ export class SsoFlowsService {
 
   async issueCode(userId: string, providerId: string): Promise<string> {
     const code = newSecret();
-    await this.db.query(`DELETE FROM sso_codes WHERE expires_at < now() - interval '1 hour'`);
     await this.db.query(
       `INSERT INTO sso_codes (code_hash, user_id, provider_id, expires_at)
        VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
@@ -103,7 +121,7 @@ export class SsoFlowsService {
 
   /** True the first time a SAML assertion id is seen for a provider; false ever after (until it expires). */
   async firstUseOfAssertion(providerId: string, assertionId: string, notOnOrAfter: Date): Promise<boolean> {
-    await this.db.query(`DELETE FROM sso_saml_replay WHERE expires_at < now()`);
+    // An expired key not yet swept still refuses its id: an assertion that old is refused anyway.
     const rows = (await this.db.query(
       `INSERT INTO sso_saml_replay (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
       [`${providerId}:${assertionId}`.slice(0, 300), notOnOrAfter],
