@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { ADMIN_EMAIL } from '../harness';
-import { CLIENT_ID, CLIENT_SECRET, control, startSsoStack, type SsoStack } from '../sso-harness';
+import { callApi, CLIENT_ID, CLIENT_SECRET, control, startSsoStack, type SsoStack } from '../sso-harness';
 import { AuthenticatorApp } from './authenticator';
 import { launchChromium, type BrowserHandle } from './browser';
 import { buildWebPages } from './build';
@@ -16,28 +16,25 @@ describe('institution sign-in through the account page in a real browser (API.md
   let s: SsoStack;
   const manners = provePageManners(() => b);
 
-  const call = async (method: string, path: string, body?: unknown, token = s.adminToken) => {
-    const res = await fetch(`${s.svc.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, unknown> };
-  };
-
   beforeAll(async () => {
     await buildWebPages();
     s = await startSsoStack({}, { servesPage: true });
-    const reg = await call('POST', '/api/sso/providers', {
-      id: 'generic',
-      type: 'oidc',
-      name: 'University of Example',
-      issuer: `${s.idp.url}/generic`,
-      client_id: CLIENT_ID,
-      client_secret: CLIENT_SECRET,
-      domains: ['uni.example'],
-      default_role: 'researcher',
-    });
+    const reg = await callApi(
+      s.svc.url,
+      'POST',
+      '/api/sso/providers',
+      {
+        id: 'generic',
+        type: 'oidc',
+        name: 'University of Example',
+        issuer: `${s.idp.url}/generic`,
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        domains: ['uni.example'],
+        default_role: 'researcher',
+      },
+      s.adminToken,
+    );
     if (reg.status !== 201) throw new Error(`provider registration: ${reg.status} ${JSON.stringify(reg.body)}`);
     await control(s.idp, {
       accounts: {
