@@ -77,7 +77,7 @@ describe('the service process with an embedded database', () => {
     } finally {
       svc.child.kill('SIGKILL');
     }
-  });
+  }, 120_000); // a first start runs initdb, which a machine busy with the other suites slows down
 
   it('reuses its data on the second start (no new admin, same JWT key)', async () => {
     const secret = readFileSync(join(dataDir, 'jwt-secret'), 'utf8');
