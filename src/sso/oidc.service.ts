@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import * as oidc from 'openid-client';
 import type { Configuration, IDToken, ServerMetadata } from 'openid-client';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { openIdClient, OpenIdClientLib } from './esm';
 import { SsoFailure } from './failure';
 import type { SsoProvider } from './entities';
 
@@ -48,8 +48,7 @@ export class OidcService {
    * the issuer is unusable.
    */
   async discover(client: OidcClient): Promise<ServerMetadata> {
-    const lib = await openIdClient();
-    return (await this.discoverConfiguration(lib, client)).serverMetadata();
+    return (await this.discoverConfiguration(client)).serverMetadata();
   }
 
   forget(providerId: string): void {
@@ -60,8 +59,7 @@ export class OidcService {
     client: OidcClient,
     params: { state: string; nonce: string; codeVerifier: string },
   ): Promise<URL> {
-    const lib = await openIdClient();
-    const config = await this.configuration(lib, client);
+    const config = await this.configuration(client);
     const p = client.provider;
     const scopes = new Set(['openid', 'email', 'profile', ...(p.scopes ?? [])]);
     const query: Record<string, string> = {
@@ -69,12 +67,12 @@ export class OidcService {
       scope: [...scopes].join(' '),
       state: params.state,
       nonce: params.nonce,
-      code_challenge: await lib.calculatePKCECodeChallenge(params.codeVerifier),
+      code_challenge: await oidc.calculatePKCECodeChallenge(params.codeVerifier),
       code_challenge_method: 'S256',
     };
     // Only a hint to Google's account chooser: the `hd` claim of the ID token is what is checked.
     if (p.kind === 'google') query.hd = p.domains.length === 1 ? p.domains[0] : '*';
-    return lib.buildAuthorizationUrl(config, query);
+    return oidc.buildAuthorizationUrl(config, query);
   }
 
   callbackUrl(providerId: string): string {
@@ -89,7 +87,6 @@ export class OidcService {
   ): Promise<SsoIdentity> {
     const p = client.provider;
     if (query.error) throw new SsoFailure('access_denied', `the provider answered ${query.error}`);
-    const lib = await openIdClient();
     const url = new URL(this.callbackUrl(p.id));
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const grantChecks = {
@@ -100,11 +97,11 @@ export class OidcService {
     };
     let claims: IDToken | undefined;
     try {
-      const base = await this.configuration(lib, client);
+      const base = await this.configuration(client);
       claims =
         p.kind === 'entra' && base.serverMetadata().issuer.includes(TENANT_TEMPLATE)
-          ? await this.entraMultiTenantGrant(lib, client, base, url, grantChecks)
-          : (await lib.authorizationCodeGrant(base, url, grantChecks)).claims();
+          ? await this.entraMultiTenantGrant(client, base, url, grantChecks)
+          : (await oidc.authorizationCodeGrant(base, url, grantChecks)).claims();
     } catch (e) {
       if (e instanceof SsoFailure) throw e;
       throw new SsoFailure('invalid_id_token', (e as Error).message);
@@ -122,7 +119,6 @@ export class OidcService {
    * the configuration of that tenant: signature, `iss` (which must hold that `tid`), `aud`, `exp`, nonce.
    */
   private async entraMultiTenantGrant(
-    lib: OpenIdClientLib,
     client: OidcClient,
     base: Configuration,
     url: URL,
@@ -140,25 +136,19 @@ export class OidcService {
       }
       return fetch(input, init);
     };
-    const first = this.withFetch(lib, client, metadata, metadata.issuer, replaying);
+    const first = this.withFetch(client, metadata, metadata.issuer, replaying);
     try {
-      await lib.authorizationCodeGrant(first, url, grantChecks);
+      await oidc.authorizationCodeGrant(first, url, grantChecks);
       throw new SsoFailure('invalid_id_token', 'an ID token whose issuer is the unfilled tenant template');
     } catch (e) {
       if (e instanceof SsoFailure || !recorded) throw e;
     }
     const tid = unverifiedTenant(recorded.body);
     if (!tid) throw new SsoFailure('invalid_id_token', 'the ID token names no tenant (tid)');
-    const tenantConfig = this.withFetch(
-      lib,
-      client,
-      metadata,
-      metadata.issuer.replace(TENANT_TEMPLATE, tid),
-      replaying,
-    );
-    this.shareJwks(lib, base, tenantConfig);
-    const result = await lib.authorizationCodeGrant(tenantConfig, url, grantChecks);
-    this.shareJwks(lib, tenantConfig, base);
+    const tenantConfig = this.withFetch(client, metadata, metadata.issuer.replace(TENANT_TEMPLATE, tid), replaying);
+    this.shareJwks(base, tenantConfig);
+    const result = await oidc.authorizationCodeGrant(tenantConfig, url, grantChecks);
+    this.shareJwks(tenantConfig, base);
     return result.claims();
   }
 
@@ -194,30 +184,30 @@ export class OidcService {
     };
   }
 
-  private configuration(lib: OpenIdClientLib, client: OidcClient): Promise<Configuration> {
+  private configuration(client: OidcClient): Promise<Configuration> {
     const key = `${client.provider.id}\n${client.provider.updatedAt.getTime()}`;
     let config = this.configs.get(key);
     if (!config) {
       this.forget(client.provider.id);
-      config = this.discoverConfiguration(lib, client);
+      config = this.discoverConfiguration(client);
       this.configs.set(key, config);
       config.catch(() => this.configs.delete(key));
     }
     return config;
   }
 
-  private async discoverConfiguration(lib: OpenIdClientLib, client: OidcClient): Promise<Configuration> {
+  private async discoverConfiguration(client: OidcClient): Promise<Configuration> {
     const p = client.provider;
     const issuer = new URL(p.issuer ?? '');
     const insecure = issuer.protocol === 'http:';
-    const options = { execute: insecure ? [lib.allowInsecureRequests] : [], timeout: HTTP_TIMEOUT_SEC };
-    const auth = lib.ClientSecretPost(client.clientSecret ?? undefined);
+    const options = { execute: insecure ? [oidc.allowInsecureRequests] : [], timeout: HTTP_TIMEOUT_SEC };
+    const auth = oidc.ClientSecretPost(client.clientSecret ?? undefined);
     if (p.kind !== 'entra')
-      return verifyingSignatures(lib, await lib.discovery(issuer, p.clientId ?? '', undefined, auth, options));
+      return verifyingSignatures(await oidc.discovery(issuer, p.clientId ?? '', undefined, auth, options));
     // Entra's multi-tenant document names an issuer that is not its URL ({tenantid}); the exact-match rule
     // of discovery is replaced by ours: the same origin, and the template where the tenant segment was.
     const wellKnown = new URL(`${issuer.href.replace(/\/+$/, '')}/.well-known/openid-configuration`);
-    const config = await lib.discovery(wellKnown, p.clientId ?? '', undefined, auth, options);
+    const config = await oidc.discovery(wellKnown, p.clientId ?? '', undefined, auth, options);
     const discovered = config.serverMetadata().issuer;
     if (discovered !== issuer.href.replace(/\/+$/, '') && discovered !== issuer.href) {
       const template = issuer.href.replace(/\/+$/, '').replace(/^(https?:\/\/[^/]+\/)[^/]+/, `$1${TENANT_TEMPLATE}`);
@@ -225,32 +215,31 @@ export class OidcService {
         throw new Error(`the discovery document names issuer ${discovered}, neither ${issuer.href} nor ${template}`);
       }
     }
-    return verifyingSignatures(lib, config);
+    return verifyingSignatures(config);
   }
 
   private withFetch(
-    lib: OpenIdClientLib,
     client: OidcClient,
     metadata: ServerMetadata,
     issuer: string,
     fetcher: (input: string, init: RequestInit) => Promise<Response>,
   ): Configuration {
-    const config = new lib.Configuration(
+    const config = new oidc.Configuration(
       { ...metadata, issuer },
       client.provider.clientId ?? '',
       undefined,
-      lib.ClientSecretPost(client.clientSecret ?? undefined),
+      oidc.ClientSecretPost(client.clientSecret ?? undefined),
     );
-    if (new URL(issuer.replace(TENANT_TEMPLATE, 'x')).protocol === 'http:') lib.allowInsecureRequests(config);
+    if (new URL(issuer.replace(TENANT_TEMPLATE, 'x')).protocol === 'http:') oidc.allowInsecureRequests(config);
     config.timeout = HTTP_TIMEOUT_SEC;
-    (config as unknown as Record<symbol, unknown>)[lib.customFetch] = fetcher;
-    return verifyingSignatures(lib, config);
+    (config as unknown as Record<symbol, unknown>)[oidc.customFetch] = fetcher;
+    return verifyingSignatures(config);
   }
 
   /** The per-tenant configurations of one Entra provider share its JWKS copy (one download a minute, not one a login). */
-  private shareJwks(lib: OpenIdClientLib, from: Configuration, to: Configuration): void {
-    const cache = lib.getJwksCache(from);
-    if (cache) lib.setJwksCache(to, cache);
+  private shareJwks(from: Configuration, to: Configuration): void {
+    const cache = oidc.getJwksCache(from);
+    if (cache) oidc.setJwksCache(to, cache);
   }
 }
 
@@ -259,8 +248,8 @@ export class OidcService {
  * TLS alone and skips its signature. API.md 7 asks for the signature by the provider's JWKS (a compromised or
  * spoofed endpoint, a plain-http loopback provider in development), so it is turned on for every configuration.
  */
-function verifyingSignatures(lib: OpenIdClientLib, config: Configuration): Configuration {
-  lib.enableNonRepudiationChecks(config);
+function verifyingSignatures(config: Configuration): Configuration {
+  oidc.enableNonRepudiationChecks(config);
   return config;
 }
 

@@ -7,7 +7,7 @@ import { newSecret } from '../common/secrets';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { UsersService } from '../users/users.service';
 import { SsoAccountsService } from './accounts.service';
-import { openIdClient } from './esm';
+import { randomNonce, randomPKCECodeVerifier } from 'openid-client';
 import type { SsoProvider } from './entities';
 import { SsoFailure } from './failure';
 import { Flow, SsoFlowsService } from './flows.service';
@@ -87,9 +87,8 @@ export class SsoService {
     if (p.type === 'oidc') {
       let url: URL;
       try {
-        const lib = await openIdClient();
-        const nonce = lib.randomNonce();
-        const codeVerifier = lib.randomPKCECodeVerifier();
+        const nonce = randomNonce();
+        const codeVerifier = randomPKCECodeVerifier();
         const state = await this.flows.start(p.id, browser, target, { nonce, codeVerifier });
         url = await this.oidc.authorizationUrl(client, { state, nonce, codeVerifier });
       } catch (e) {
