@@ -2,10 +2,9 @@
 # Build: docker build -t identity-service .
 # Run:   docker run -p 3000:3000 -e DATABASE_URL=postgres://... -e JWT_SECRET=$(openssl rand -base64 48) identity-service
 
-# Node 22 LTS: Node 20 left support in April 2026. The service is tested on 20.19+ and 22.12+ (package.json
-# engines), the releases where require() loads an ES module without a flag. Another release for a trial:
-# docker build --build-arg NODE_IMAGE=node:24-bookworm-slim .
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node 24 LTS, the release CI runs every suite on (package.json engines: 24.9+ or 26). Node 26 for a trial:
+# docker build --build-arg NODE_IMAGE=node:26-bookworm-slim .
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
