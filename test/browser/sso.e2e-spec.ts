@@ -8,8 +8,7 @@ import { alertText, expectSignedIn, provePageManners } from './page';
 
 /**
  * "Sign in with your institution" on the account page (API.md 7, 9), against a real OpenID provider on
- * loopback (oidc-provider, test/idp/oidc-idp.mjs) and the built service (openid-client is ESM-only, so
- * SSO runs in `node dist/main.js`, as the SSO suites do).
+ * loopback (oidc-provider, test/idp/oidc-idp.mjs) and the service in-process, as the SSO suites run it.
  */
 describe('institution sign-in through the account page in a real browser (API.md 7, 9)', () => {
   let b: BrowserHandle;
