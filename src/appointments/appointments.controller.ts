@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsDateString, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import { AuthUser } from '../auth/auth-user';
+import { type AuthUser } from '../auth/auth-user';
 import { CurrentUser, Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { RequiresSubscription } from '../auth/subscription.guard';

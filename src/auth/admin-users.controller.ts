@@ -13,11 +13,11 @@ import { IsBoolean, IsDateString, IsIn, IsOptional, IsString, MaxLength, Validat
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from './access-revoker.service';
-import { AuthUser } from './auth-user';
+import { type AuthUser } from './auth-user';
 import { CurrentUser, Roles } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery, toBool } from '../common/dto/query';
-import { ROLES, Role, SUBSCRIPTION_STATUSES, SubscriptionStatus } from '../users/roles';
+import { ROLES, type Role, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../users/roles';
 import { isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { DomainError } from '../common/errors/domain-error';
 import { MfaService, MfaStatus } from '../mfa/mfa.service';

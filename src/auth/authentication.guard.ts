@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Reflector } from '@nestjs/core';
 import type { AuthedRequest, AuthScheme, AuthUser } from './auth-user';
 import { csrfMatches } from './cookies';

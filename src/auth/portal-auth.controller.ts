@@ -17,9 +17,9 @@ import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles } from './decorat
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PublicUser } from '../users/users.service';
-import { AuthUser } from './auth-user';
+import { type AuthUser } from './auth-user';
 import { clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from './cookies';
 import { LoginDto, RefreshDto, RegisterUserDto } from './dto/portal-auth.dto';
 import { LiveSession, LoginSessionsService } from './login-sessions.service';

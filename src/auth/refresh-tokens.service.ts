@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { deriveKey, deriveSecret, hashSecret } from '../common/secrets';
 
 /** Two tabs refreshing at once both present the old token; within this window both get the same new one. */

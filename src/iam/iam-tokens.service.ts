@@ -5,7 +5,7 @@ import { AuthUser } from '../auth/auth-user';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { Role } from '../users/roles';
 

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { SecretBox } from '../common/secret-box';
 import { newSecret } from '../common/secrets';
-import { APP_CONFIG, AppConfig, JwtAlgorithm } from '../config/config';
+import { APP_CONFIG, type AppConfig, JwtAlgorithm } from '../config/config';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { BroadcastService } from '../redis/broadcast.service';
 import {

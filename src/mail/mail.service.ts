@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import nodemailer, { Transporter } from 'nodemailer';
 import { makePrivateDir, publishPrivateFile, writePrivateFile } from '../common/private-files';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 
 export interface MailMessage {
   to: string;

@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { SecretBox } from '../common/secret-box';
 import { CounterStorage } from '../common/throttle/counter-storage';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { isE164 } from '../sms/e164';
 import { SmsService } from '../sms/sms.service';

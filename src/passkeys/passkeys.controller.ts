@@ -18,7 +18,7 @@ import { clientInfo } from '../auth/portal-auth.controller';
 import type { LoginBody } from '../auth/session-issuer.service';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { LoginOptionsDto, LoginVerifyDto, RegisterVerifyDto } from './dto/passkeys.dto';
 import { PasskeySignInService } from './passkey-sign-in.service';
 import { LoginOptions, NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';

@@ -14,7 +14,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { deriveSecret, hashSecret } from '../common/secrets';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MfaService, Proven } from '../mfa/mfa.service';
 import { User } from '../users/entities/user.entity';
 import { isUuid, normalizeEmail, UsersService } from '../users/users.service';

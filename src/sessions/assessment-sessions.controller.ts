@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { IsArray, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthUser } from '../auth/auth-user';
+import { type AuthUser } from '../auth/auth-user';
 import { CurrentUser, Public, Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ShallowBody } from '../common/validation';

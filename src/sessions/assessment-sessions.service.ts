@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 
 export const SESSION_ID = new RegExp(`^sess_${SECRET_PATTERN.source.slice(1)}`);
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { makePrivateDir, publishPrivateFile } from '../common/private-files';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { isE164, maskPhone } from './e164';
 
 export interface SmsMessage {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as oidc from 'openid-client';
 import type { Configuration, IDToken, ServerMetadata } from 'openid-client';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SsoFailure } from './failure';
 import type { SsoProvider } from './entities';
 

@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';
 import { DomainError, FieldError } from '../common/errors/domain-error';
 import { SecretBox } from '../common/secret-box';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { CreateSsoProviderDto, UpdateSsoProviderDto } from './dto';
 import { SsoProvider } from './entities';
 import { OidcClient, OidcService } from './oidc.service';

@@ -20,7 +20,7 @@ import { LoginBody } from '../auth/session-issuer.service';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SsoTokenDto } from './dto';
 import { FLOW_TTL_SEC } from './flows.service';
 import { SsoProvidersService } from './providers.service';

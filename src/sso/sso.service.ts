@@ -4,7 +4,7 @@ import { ClientInfo } from '../auth/portal-auth.service';
 import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
 import { newSecret } from '../common/secrets';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { UsersService } from '../users/users.service';
 import { SsoAccountsService } from './accounts.service';
 import { randomNonce, randomPKCECodeVerifier } from 'openid-client';

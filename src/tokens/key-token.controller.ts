@@ -13,7 +13,7 @@ import {
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import { AuthUser } from '../auth/auth-user';
+import { type AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
 import { PortalAuthService } from '../auth/portal-auth.service';
 import { AuthSchemes, CurrentUser, Public } from '../auth/decorators';

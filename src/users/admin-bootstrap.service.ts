@@ -3,7 +3,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig, ConfigError } from '../config/config';
+import { APP_CONFIG, type AppConfig, ConfigError } from '../config/config';
 import { makePrivateDir, writePrivateFile } from '../common/private-files';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { PasswordHasher } from './password-hasher';

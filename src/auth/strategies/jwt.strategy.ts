@@ -10,7 +10,7 @@ import {
 } from 'jsonwebtoken';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { Strategy } from 'passport-jwt';
-import { APP_CONFIG, AppConfig } from '../../config/config';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { DomainError } from '../../common/errors/domain-error';
 import { CredentialCache } from '../../common/credential-cache';
 import { ROLES, Role } from '../../users/roles';
