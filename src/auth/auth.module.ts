@@ -24,8 +24,8 @@ import { AdminUsersController } from './admin-users.controller';
 import { AuditController } from './audit.controller';
 import { MfaController } from './mfa.controller';
 import { MfaSignInService } from './mfa-sign-in.service';
-import { StepUpGuard } from './mfa-policy.guards';
 import { StrategyRunner } from './passport';
+import { SensitiveActions } from './sensitive-actions.service';
 import { CALLER_OF, CallerOf, LOGIN_ACCOUNT_OF } from '../common/throttle/caller';
 import type { LoginAccountResolver } from '../common/throttle/trackers';
 import { UsersService } from '../users/users.service';
@@ -60,7 +60,7 @@ import { UsersService } from '../users/users.service';
     JwtStrategy,
     StrategyRunner,
     MfaSignInService,
-    StepUpGuard,
+    SensitiveActions,
     // The per-caller rate limit runs before authentication: it asks the JWT strategy whose token it is.
     {
       provide: CALLER_OF,
@@ -94,7 +94,7 @@ import { UsersService } from '../users/users.service';
     AccessRevoker,
     PortalAuthService,
     StrategyRunner,
-    StepUpGuard,
+    SensitiveActions,
     CALLER_OF,
     LOGIN_ACCOUNT_OF,
   ],

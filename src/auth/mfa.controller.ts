@@ -22,9 +22,8 @@ import { E164_PATTERN } from '../sms/e164';
 import { isUuid } from '../users/users.service';
 import { AuthUser } from './auth-user';
 import { setAuthCookies } from './cookies';
-import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public } from './decorators';
+import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public, Sensitive } from './decorators';
 import { MfaSignInService } from './mfa-sign-in.service';
-import { RequiresAal2 } from './mfa-policy.guards';
 import { clientInfo } from './portal-auth.controller';
 import { PortalAuthService } from './portal-auth.service';
 
@@ -140,7 +139,7 @@ export class MfaController {
 
   @Post('totp')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'an authenticator app was being set up as a second factor' })
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Start enrolling an authenticator app: the secret, its otpauth:// URI and a QR code, shown this once',
@@ -153,7 +152,7 @@ export class MfaController {
 
   @Post('email')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'your email address was being set up as a second factor' })
   @ApiBearerAuth()
   @ApiOperation({ summary: "Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes)" })
   @ApiCreatedResponse({ description: '{factor_id}' })
@@ -163,7 +162,7 @@ export class MfaController {
 
   @Post('sms')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'a phone was being set up as a second factor' })
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes)' })
   @ApiCreatedResponse({ description: '{factor_id}' })
@@ -173,6 +172,7 @@ export class MfaController {
 
   @Post('factors/:id/confirm')
   @AuthSchemes(['jwt'])
+  @Sensitive({ action: 'a second factor was confirmed' })
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
@@ -192,7 +192,7 @@ export class MfaController {
 
   @Delete('factors/:id')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'a second factor was removed' })
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({
@@ -207,7 +207,7 @@ export class MfaController {
 
   @Post('recovery-codes')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'new recovery codes were made (the old ones stopped working)' })
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Ten new recovery codes, shown this once; the old ones stop working' })

@@ -13,7 +13,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles } from './decorators';
+import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles, Sensitive } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
@@ -183,6 +183,10 @@ export class PortalAuthController {
 
   @Post('register')
   @Roles(['admin', 'coordinator'])
+  @Sensitive({
+    action: 'a user with the admin role was created',
+    when: { describe: 'role admin', applies: (req) => (req.body as { role?: unknown } | undefined)?.role === 'admin' },
+  })
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Create a user (admin: any role; coordinator: patient or caregiver)',

@@ -116,7 +116,11 @@ export class PortalAuthService {
         rotation.sessionId,
         ttl,
         // A refresh keeps the assurance of the sign-in (API.md 6), never raises it.
-        { amr: rotation.amr, aal: rotation.aal === 2 ? 2 : 1 },
+        {
+          amr: rotation.amr,
+          aal: rotation.aal === 2 ? 2 : 1,
+          authTime: Math.floor(rotation.signedInAt.getTime() / 1000),
+        },
         rotation.method === 'clinical' ? { userId: user.id } : {},
       ),
       refresh_token: rotation.token,

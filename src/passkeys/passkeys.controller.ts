@@ -12,8 +12,7 @@ import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/ser
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { setAuthCookies } from '../auth/cookies';
-import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public } from '../auth/decorators';
-import { RequiresAal2 } from '../auth/mfa-policy.guards';
+import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public, Sensitive } from '../auth/decorators';
 import { clientInfo } from '../auth/portal-auth.controller';
 import type { LoginBody } from '../auth/session-issuer.service';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
@@ -47,9 +46,9 @@ export class PasskeysController {
   ) {}
 
   @Post('register/options')
+  @Sensitive({ action: 'a passkey registration was started' })
   @AuthSchemes(['jwt'])
   @AllowedBeforeMfaEnrolment()
-  @RequiresAal2()
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
@@ -66,9 +65,9 @@ export class PasskeysController {
   }
 
   @Post('register/verify')
+  @Sensitive({ action: 'a passkey was added' })
   @AuthSchemes(['jwt'])
   @AllowedBeforeMfaEnrolment()
-  @RequiresAal2()
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Finish adding a passkey; it is also an MFA factor of type passkey',
@@ -118,8 +117,8 @@ export class PasskeysController {
   }
 
   @Delete(':id')
+  @Sensitive({ action: 'a passkey was removed' })
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({

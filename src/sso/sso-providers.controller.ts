@@ -10,8 +10,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../auth/decorators';
-import { RequiresAal2 } from '../auth/mfa-policy.guards';
+import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { CreateSsoProviderDto, UpdateSsoProviderDto } from './dto';
 import { SsoProvidersService, SsoProviderView } from './providers.service';
@@ -50,7 +49,7 @@ export class SsoProvidersController {
   }
 
   @Post()
-  @RequiresAal2()
+  @Sensitive({ action: 'a single sign-on provider was added' })
   @ApiOperation({
     summary: 'Register an identity provider (admin, aal2 when the admin has MFA on)',
     description:
@@ -79,7 +78,7 @@ export class SsoProvidersController {
   }
 
   @Patch(':id')
-  @RequiresAal2()
+  @Sensitive({ action: 'a single sign-on provider was changed' })
   @ApiOperation({
     summary: 'Change an identity provider (admin, aal2 when MFA is on)',
     description: 'Any field of the registration but `id` and `type`; a new issuer is discovered again.',
@@ -101,7 +100,7 @@ export class SsoProvidersController {
   }
 
   @Delete(':id')
-  @RequiresAal2()
+  @Sensitive({ action: 'a single sign-on provider was removed' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove an identity provider and its account links (admin, aal2 when MFA is on)' })
   @ApiNoContentResponse()

@@ -16,7 +16,7 @@ import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
 import { PortalAuthService } from '../auth/portal-auth.service';
-import { AuthSchemes, CurrentUser, Public } from '../auth/decorators';
+import { AuthSchemes, CurrentUser, Public, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
@@ -164,6 +164,13 @@ export class KeyTokenController {
   }
 
   @Patch()
+  @Sensitive({
+    action: (req) =>
+      (req.body as { email?: unknown } | undefined)?.email !== undefined
+        ? 'a change of your email address was asked for'
+        : 'your password was changed',
+    delegated: 'allowed',
+  })
   @ApiBasicAuth('basic')
   @ApiOperation({ summary: 'Change the email (must be free; becomes unverified) or the password (policy applies)' })
   @ApiOkResponse({ description: 'the user' })

@@ -172,6 +172,7 @@ export class KeyTokensService {
       id: entry.userId,
       role: entry.role,
       scheme: 'basic',
+      kind: 'delegated',
       aal: 'aal1',
       credentialId: entry.pairId,
       clientId: entry.clientId,

@@ -20,6 +20,8 @@ const IAM_CODES: Partial<Record<ErrorCode, number>> = {
 };
 
 export const KEY_TOKEN_LOGIN_REQUIRED = 'You must be logged in to access this area';
+/** The key:token surface's words for a delegated credential refused a sensitive action (API.md 12). */
+export const KEY_TOKEN_SIGN_IN_REQUIRED = 'Sign in to change this';
 
 export function renderError(dialect: Dialect, e: NormalizedError): unknown {
   switch (dialect) {
@@ -38,6 +40,7 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
         // The documented message first, then the reason (an expired credential is told apart from an invalid one).
         return { errors: [KEY_TOKEN_LOGIN_REQUIRED, e.message] };
       }
+      if (e.code === 'SIGN_IN_REQUIRED') return { errors: [KEY_TOKEN_SIGN_IN_REQUIRED] };
       return { errors: e.fields.length ? e.fields.map((f) => `${f.name}: ${f.message}`) : [e.message] };
     }
     case 'iam': {
