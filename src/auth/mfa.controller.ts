@@ -20,6 +20,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { FactorView, MfaService, MfaStatus, TotpEnrolment } from '../mfa/mfa.service';
 import { E164_PATTERN } from '../sms/e164';
 import { isUuid } from '../users/users.service';
+import { AccessRevoker } from './access-revoker.service';
 import { AuthUser } from './auth-user';
 import { setAuthCookies } from './cookies';
 import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public, Sensitive } from './decorators';
@@ -126,6 +127,7 @@ export class MfaController {
     private readonly mfa: MfaService,
     private readonly secondStep: MfaSignInService,
     private readonly auth: PortalAuthService,
+    private readonly revoker: AccessRevoker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -180,14 +182,16 @@ export class MfaController {
     description: 'When MFA turns on the answer holds the ten recovery codes, shown this once. Wrong code: 401.',
   })
   @ApiOkResponse({ description: '{factor, recovery_codes?}' })
-  confirm(
+  async confirm(
     @CurrentUser() caller: AuthUser,
     @Param('id') id: string,
     @Body() body: ConfirmDto,
     @Req() req: FastifyRequest,
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
     if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'Factor not found');
-    return this.mfa.confirm(caller.id, id, body.code, req.ip);
+    const confirmed = await this.mfa.confirm(caller.id, id, body.code, req.ip);
+    if (confirmed.recovery_codes) await this.revoker.mfaTurnedOn(caller.id, caller.sessionId);
+    return confirmed;
   }
 
   @Delete('factors/:id')

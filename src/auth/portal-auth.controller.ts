@@ -21,7 +21,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { PublicUser } from '../users/users.service';
 import { AuthUser } from './auth-user';
 import { clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from './cookies';
-import { LoginDto, RefreshDto, RegisterUserDto } from './dto/portal-auth.dto';
+import { LoginDto, LogoutAllDto, RefreshDto, RegisterUserDto } from './dto/portal-auth.dto';
 import { LiveSession, LoginSessionsService } from './login-sessions.service';
 import { ClientInfo, PortalAuthService } from './portal-auth.service';
 import { LoginBody } from './session-issuer.service';
@@ -143,14 +143,21 @@ export class PortalAuthController {
   @AllowedBeforeMfaEnrolment()
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke every login session of the caller' })
+  @ApiBody({ type: LogoutAllDto, required: false })
+  @ApiOperation({
+    summary: 'End every login session, refresh token, key:token pair and temporary IAM token of the caller',
+    description:
+      'The credential making the request ends too. With `{"include_keys": true}`, API keys and permanent IAM ' +
+      'tokens end as well. Every other credential is refused at once on every instance.',
+  })
   @ApiNoContentResponse()
   async logoutAll(
     @CurrentUser() user: AuthUser,
+    @Body() body: LogoutAllDto,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logoutAll(user, clientInfo(req));
+    await this.auth.logoutAll(user, clientInfo(req), body?.include_keys === true);
     clearAuthCookies(reply);
   }
 

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessRevoker } from '../auth/access-revoker.service';
 import type { AuthUser } from '../auth/auth-user';
 import { setAuthCookies } from '../auth/cookies';
 import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public, Sensitive } from '../auth/decorators';
@@ -42,6 +43,7 @@ export class PasskeysController {
   constructor(
     private readonly passkeys: PasskeysService,
     private readonly signIns: PasskeySignInService,
+    private readonly revoker: AccessRevoker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -84,12 +86,14 @@ export class PasskeysController {
     },
   })
   @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
-  register(
+  async register(
     @CurrentUser() caller: AuthUser,
     @Body() body: RegisterVerifyDto,
     @Req() req: FastifyRequest,
   ): Promise<NewPasskey> {
-    return this.passkeys.register(caller.id, body.response, body.name, req.ip);
+    const added = await this.passkeys.register(caller.id, body.response, body.name, req.ip);
+    if (added.recovery_codes) await this.revoker.mfaTurnedOn(caller.id, caller.sessionId);
+    return added;
   }
 
   @Get()
