@@ -35,13 +35,25 @@ describe('single sign-on with OpenID Connect', () => {
   const accounts = (a: Record<string, Record<string, unknown>>) => control(s.idp, { accounts: a });
 
   /** The whole dance: the portal's link, the provider's login form, back to the portal with ?code or ?error. */
+  /** The browser each code came back to: only that browser can exchange it (API.md 12). */
+  const browserOf = new Map<string, Browser>();
   const signIn = async (provider: string, login: string, browser = new Browser(), redirect = `${s.portal}/sso`) => {
     const start = `${s.svc.url}/api/sso/${provider}/login?redirect_uri=${encodeURIComponent(redirect)}`;
     const back = await browser.signIn(start, [s.portal, s.otherPortal], login);
-    return { back, code: back.searchParams.get('code'), error: back.searchParams.get('error'), browser };
+    const code = back.searchParams.get('code');
+    if (code) browserOf.set(code, browser);
+    return { back, code, error: back.searchParams.get('error'), browser };
   };
-  const exchange = (code: string | null, extra: Record<string, unknown> = {}) =>
-    call('POST', '/api/sso/token', { code, ...extra });
+  /** The portal page exchanges the code from the browser it came back to (the binding cookie goes along). */
+  const exchange = (code: string | null, extra: Record<string, unknown> = {}, browser = browserOf.get(code ?? '')) =>
+    callApi(
+      s.svc.url,
+      'POST',
+      '/api/sso/token',
+      { code, ...extra },
+      undefined,
+      browser?.cookieHeader(new URL(`${s.svc.url}/api/sso/token`)),
+    );
 
   beforeAll(async () => {
     s = await startSsoStack();
@@ -290,11 +302,27 @@ describe('single sign-on with OpenID Connect', () => {
       expect(missing.body.error.code).toBe('VALIDATION_ERROR');
     });
 
-    it('sets the auth cookies with set_cookie, as POST /api/auth/login does', async () => {
+    it('refuses a code exchanged from another browser than the one that signed in (login CSRF), without spending it', async () => {
+      // The attacker signs in at the provider, then plants their code in the victim's browser (/account?code=).
       const { code } = await signIn('generic', 'ada@uni.example');
+      const victim = new Browser();
+      const planted = await exchange(code, {}, victim);
+      expect(planted.status).toBe(401);
+      expect(planted.body.error.code).toBe('INVALID_TOKEN');
+      const bare = await call('POST', '/api/sso/token', { code });
+      expect(bare.status).toBe(401);
+      // The browser that started the sign-in still can.
+      expect((await exchange(code)).status).toBe(200);
+    });
+
+    it('sets the auth cookies with set_cookie, as POST /api/auth/login does', async () => {
+      const { code, browser } = await signIn('generic', 'ada@uni.example');
       const res = await fetch(`${s.svc.url}/api/sso/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          cookie: browser.cookieHeader(new URL(`${s.svc.url}/api/sso/token`)),
+        },
         body: JSON.stringify({ code, set_cookie: true }),
       });
       expect(res.status).toBe(200);

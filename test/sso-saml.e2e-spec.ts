@@ -14,11 +14,23 @@ describe('single sign-on with SAML 2.0', () => {
   const saml = (body: Record<string, unknown>) => control(s.samlIdp, body);
   const start = (redirect = `${s.portal}/sso`) =>
     `${s.svc.url}/api/sso/saml/login?redirect_uri=${encodeURIComponent(redirect)}`;
+  const browserOf = new Map<string, Browser>();
   const signIn = async (browser = new Browser()) => {
     const back = await browser.signIn(start(), [s.portal]);
-    return { code: back.searchParams.get('code'), error: back.searchParams.get('error'), browser };
+    const code = back.searchParams.get('code');
+    if (code) browserOf.set(code, browser);
+    return { code, error: back.searchParams.get('error'), browser };
   };
-  const exchange = (code: string | null) => call('POST', '/api/sso/token', { code });
+  /** Only the browser that started the sign-in can exchange its code (API.md 12): its binding cookie goes along. */
+  const exchange = (code: string | null) =>
+    callApi(
+      s.svc.url,
+      'POST',
+      '/api/sso/token',
+      { code },
+      undefined,
+      browserOf.get(code ?? '')?.cookieHeader(new URL(`${s.svc.url}/api/sso/token`)),
+    );
 
   beforeAll(async () => {
     s = await startSsoStack();
