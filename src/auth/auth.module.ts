@@ -26,6 +26,8 @@ import { MfaController } from './mfa.controller';
 import { MfaSignInService } from './mfa-sign-in.service';
 import { StrategyRunner } from './passport';
 import { SensitiveActions } from './sensitive-actions.service';
+import { AccountChangesController } from './account-changes.controller';
+import { AccountChangesService } from './account-changes.service';
 import { CALLER_OF, CallerOf, LOGIN_ACCOUNT_OF } from '../common/throttle/caller';
 import type { LoginAccountResolver } from '../common/throttle/trackers';
 import { UsersService } from '../users/users.service';
@@ -61,6 +63,7 @@ import { UsersService } from '../users/users.service';
     StrategyRunner,
     MfaSignInService,
     SensitiveActions,
+    AccountChangesService,
     // The per-caller rate limit runs before authentication: it asks the JWT strategy whose token it is.
     {
       provide: CALLER_OF,
@@ -85,7 +88,14 @@ import { UsersService } from '../users/users.service';
     PortalAuthService,
     ClinicalAuthService,
   ],
-  controllers: [PortalAuthController, ClinicalAuthController, AdminUsersController, AuditController, MfaController],
+  controllers: [
+    PortalAuthController,
+    ClinicalAuthController,
+    AdminUsersController,
+    AuditController,
+    MfaController,
+    AccountChangesController,
+  ],
   exports: [
     AccessTokensService,
     LoginSessionsService,
@@ -95,6 +105,7 @@ import { UsersService } from '../users/users.service';
     PortalAuthService,
     StrategyRunner,
     SensitiveActions,
+    AccountChangesService,
     CALLER_OF,
     LOGIN_ACCOUNT_OF,
   ],

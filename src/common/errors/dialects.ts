@@ -36,7 +36,7 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
         ...(e.details ?? {}),
       };
     case 'key-token': {
-      if (e.status === 401 && e.message !== KEY_TOKEN_LOGIN_REQUIRED) {
+      if (e.status === 401 && e.code !== 'INVALID_CREDENTIALS' && e.message !== KEY_TOKEN_LOGIN_REQUIRED) {
         // The documented message first, then the reason (an expired credential is told apart from an invalid one).
         return { errors: [KEY_TOKEN_LOGIN_REQUIRED, e.message] };
       }
