@@ -20,7 +20,7 @@ import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { PublicUser } from '../users/users.service';
 import { AuthUser } from './auth-user';
-import { clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from './cookies';
+import { assertLoginOrigin, clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from './cookies';
 import { LoginDto, LogoutAllDto, RefreshDto, RegisterUserDto } from './dto/portal-auth.dto';
 import { LiveSession, LoginSessionsService } from './login-sessions.service';
 import { ClientInfo, PortalAuthService } from './portal-auth.service';
@@ -73,6 +73,7 @@ export class PortalAuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginBody> {
+    assertLoginOrigin(req, this.config);
     const identifier = body.username ?? body.email;
     if (!identifier) {
       throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [

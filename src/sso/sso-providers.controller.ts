@@ -12,7 +12,8 @@ import { AuditService } from '../audit/audit.service';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { CreateSsoProviderDto, UpdateSsoProviderDto } from './dto';
+import { CreateSsoProviderDto, emptyUpdateFields, UpdateSsoProviderDto } from './dto';
+import { DomainError } from '../common/errors/domain-error';
 import { SsoProvidersService, SsoProviderView } from './providers.service';
 
 const EXAMPLE = {
@@ -90,6 +91,8 @@ export class SsoProvidersController {
     @CurrentUser() actor: AuthUser,
     @Req() req: FastifyRequest,
   ): Promise<SsoProviderView> {
+    const empty = emptyUpdateFields(body ?? {});
+    if (empty.length) throw new DomainError('VALIDATION_ERROR', 'Invalid input data', empty);
     const view = await this.providers.update(id, body);
     await this.audit.record('sso_provider_updated', {
       actorId: actor.id,
