@@ -221,8 +221,8 @@ export class MfaService {
     if (!target) return 'not_a_code_factor';
     // SMS pumping and mail bombing (API.md 12): sends are bounded per account and per destination, counted
     // before the send, so that parallel requests cannot get past the bound.
-    await this.boundSend(`code-sends:user:${userId}`, this.config.mfa.sends);
     await this.boundSend(`code-sends:to:${target.phone ?? target.email}`, this.config.mfa.sendsTo);
+    await this.boundSend(`code-sends:user:${userId}`, this.config.mfa.sends);
     const code = newSixDigitCode();
     const [rows] = (await this.dataSource.query(
       `UPDATE mfa_factors f SET code_hash = $3, code_expires_at = now() + make_interval(secs => $4)
