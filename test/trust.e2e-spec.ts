@@ -74,15 +74,6 @@ describe('who may change an account (API.md 12)', () => {
     return done.body.recovery_codes as string[];
   }
 
-  /** Signs in with the password and then a recovery code: an aal2 token. */
-  async function aal2(email: string, recovery: string) {
-    const first = await post('/api/auth/login').send({ username: email, password: PASSWORD }).expect(401);
-    const res = await post('/api/auth/mfa/verify')
-      .send({ mfa_token: first.body.error.details.mfa_token, recovery_code: recovery })
-      .expect(200);
-    return res.body.access_token as string;
-  }
-
   describe('1. a delegated credential cannot take over an account', () => {
     it('refuses PATCH /users with an API key, an IAM token or a Basic pair once MFA is on (403, key:token words)', async () => {
       const email = fresh('researcher');
