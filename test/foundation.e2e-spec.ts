@@ -17,7 +17,10 @@ describe('foundation: health, JWT machinery, error dialect, admin bootstrap', ()
     const session = await t.app
       .get(LoginSessionsService)
       .open({ userId, method: 'password', ttlMs: ttlSec * 1000, ...assurance });
-    const { token } = t.app.get(AccessTokensService).issue({ id: userId, role }, session.id, ttlSec, assurance);
+    const { token } = t.app.get(AccessTokensService).issue({ id: userId, role }, session.id, ttlSec, {
+      ...assurance,
+      authTime: Math.floor(Date.now() / 1000),
+    });
     return { token, sessionId: session.id };
   }
 

@@ -173,7 +173,7 @@ describe('key:token surface', () => {
   });
 
   describe('PATCH /users', () => {
-    it('changes the email (then unverified) and the password', async () => {
+    it('changes the email once the link mailed to the new address is opened, and the password with the current one', async () => {
       const pair = (await signUp('patch@test.example.org').expect(201)).body as Pair;
       const auth = basic(pair.key, pair.token);
       const res = await request(t.url)
@@ -181,11 +181,24 @@ describe('key:token surface', () => {
         .set('Authorization', auth)
         .send({ email: 'patched@test.example.org', role: 'admin' })
         .expect(200);
-      expect(res.body).toMatchObject({ email: 'patched@test.example.org', email_verified: false, role: 'viewer' });
+      // API.md 12: the change waits for the link to the new address.
+      expect(res.body).toMatchObject({
+        email: 'patch@test.example.org',
+        pending_email: 'patched@test.example.org',
+        role: 'viewer',
+      });
+      const mail = await t.smtp.waitFor(
+        'patched@test.example.org',
+        (m) => m.subject === 'Confirm your new email address',
+      );
+      const token = /token=([A-Za-z0-9_-]{43})/.exec(mail.text)![1];
+      await request(t.url).get(`/api/auth/email/confirm?token=${token}`).expect(200);
+      const me = await request(t.url).get('/users').set('Authorization', auth).expect(200);
+      expect(me.body).toMatchObject({ email: 'patched@test.example.org', email_verified: true, role: 'viewer' });
       await request(t.url)
         .patch('/users')
         .set('Authorization', auth)
-        .send({ password: 'New-Quartz-Meadow-77' })
+        .send({ password: 'New-Quartz-Meadow-77', current_password: PASSWORD })
         .expect(200);
       await logIn('patched@test.example.org', 'New-Quartz-Meadow-77').expect(200);
       await logIn('patched@test.example.org', PASSWORD).expect(400);
@@ -208,7 +221,7 @@ describe('key:token surface', () => {
       const weak = await request(t.url)
         .patch('/users')
         .set('Authorization', auth)
-        .send({ password: 'password' })
+        .send({ password: 'password', current_password: 'New-Quartz-Meadow-77' })
         .expect(400);
       expect(weak.body.errors[0]).toMatch(/upper-case/);
       const none = await request(t.url).patch('/users').send({ email: 'x@test.example.org' }).expect(401);

@@ -145,7 +145,8 @@ describe('no two accounts that look alike (API.md section 0)', () => {
         { errors: [`email: ${INVISIBLE_MESSAGE}`] },
       ]);
     }
-    expect((await patch('Ｍoved@Example.com').expect(200)).body.email).toBe('moved@example.com');
+    // The new address waits for its link (API.md 12), stored normalised.
+    expect((await patch('Ｍoved@Example.com').expect(200)).body.pending_email).toBe('moved@example.com');
   });
 
   it('finds the account under any spelling of its address, on every login', async () => {

@@ -127,11 +127,21 @@ describe('two-factor authentication (API.md 6)', () => {
       const otherToken = (await a.login(other, PASSWORD)).access_token;
       await post(`/api/auth/mfa/factors/${u.factorId}/confirm`, otherToken).send({ code: '123456' }).expect(404);
       await post('/api/auth/mfa/factors/not-a-uuid/confirm', otherToken).send({ code: '123456' }).expect(404);
-      const malformed = await post(`/api/auth/mfa/factors/${u.factorId}/confirm`, u.enrolToken)
+      // MFA is on now: confirming (even again) is a sensitive action that needs aal2 (API.md 12).
+      const stepUp = await post(`/api/auth/mfa/factors/${u.factorId}/confirm`, u.enrolToken)
+        .send({ code: 'abc' })
+        .expect(403);
+      expect(stepUp.body.error.code).toBe('MFA_STEP_UP_REQUIRED');
+      const aal2 = (
+        await post('/api/auth/mfa/verify')
+          .send({ mfa_token: await firstStep(u.email), recovery_code: u.recoveryCodes[0] })
+          .expect(200)
+      ).body.access_token as string;
+      const malformed = await post(`/api/auth/mfa/factors/${u.factorId}/confirm`, aal2)
         .send({ code: 'abc' })
         .expect(401);
       expect(malformed.body.error.code).toBe('INVALID_MFA_CODE');
-      await post(`/api/auth/mfa/factors/${u.factorId}/confirm`, u.enrolToken).send({ code: 123456 }).expect(400);
+      await post(`/api/auth/mfa/factors/${u.factorId}/confirm`, aal2).send({ code: 123456 }).expect(400);
     });
 
     it('needs a credential: 401 without one, and only a JWT of a sign-in manages factors', async () => {
@@ -329,10 +339,10 @@ describe('two-factor authentication (API.md 6)', () => {
       const mfaToken = await firstStep(u.email);
       t.smtp.messages.length = 0;
       await post('/api/auth/mfa/challenge').send({ mfa_token: mfaToken, factor_id: enrol.body.factor_id }).expect(202);
-      const older = codeIn((await t.smtp.waitFor(u.email)).text);
+      const older = codeIn((await t.smtp.waitFor(u.email, (m) => m.subject === 'Your sign-in code')).text);
       t.smtp.messages.length = 0;
       await post('/api/auth/mfa/challenge').send({ mfa_token: mfaToken, factor_id: enrol.body.factor_id }).expect(202);
-      const newer = codeIn((await t.smtp.waitFor(u.email)).text);
+      const newer = codeIn((await t.smtp.waitFor(u.email, (m) => m.subject === 'Your sign-in code')).text);
       if (older !== newer) {
         await post('/api/auth/mfa/verify')
           .send({ mfa_token: mfaToken, code: older, factor_id: enrol.body.factor_id })
@@ -373,7 +383,16 @@ describe('two-factor authentication (API.md 6)', () => {
 
     it('lets an admin reset a user’s MFA: factors and codes gone, sessions ended, an audit event', async () => {
       const u = await enrolledUser();
-      const admin = await a.adminToken();
+      // An admin acting on an account with MFA on needs aal2 whatever its own MFA state (API.md 12).
+      const aal1Admin = await a.adminToken();
+      const refused = await request(t.url).delete(`/api/users/${u.id}/mfa`).set(a.bearer(aal1Admin)).expect(403);
+      expect(refused.body.error.code).toBe('MFA_STEP_UP_REQUIRED');
+      const boss = await enrolledUser('admin');
+      const admin = (
+        await post('/api/auth/mfa/verify')
+          .send({ mfa_token: await firstStep(boss.email), code: boss.app.code(1) })
+          .expect(200)
+      ).body.access_token as string;
       await request(t.url)
         .delete(`/api/users/00000000-0000-4000-8000-000000000000/mfa`)
         .set(a.bearer(admin))

@@ -62,7 +62,7 @@ describe('portal: password login, refresh, logout, sessions', () => {
       expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt' });
       const claims = decodeJwt(access_token);
       expect(Object.keys(claims).sort()).toEqual(
-        ['aal', 'amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub'].sort(),
+        ['aal', 'amr', 'aud', 'auth_time', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub'].sort(),
       );
       // A password alone is one factor (RFC 8176 `pwd`, NIST AAL1).
       expect(claims).toMatchObject({ amr: ['pwd'], aal: 'aal1' });

@@ -62,7 +62,8 @@ const EXPECTED: Record<string, RegExp[]> = {
   'key-token': [
     /"role":"viewer","key":"kt_[\w-]+","token":"[\w-]+","refresh":"[\w-]+","expires":"/,
     /"email":"u@example\.org"/,
-    /"email":"new@example\.org"/,
+    /"pending_email":"new@example\.org"/,
+    /"message":"Your email address is now new@example\.org","email":"new@example\.org"/,
     /^401\n204$/m,
   ],
   sso: [

@@ -1,9 +1,8 @@
 import { RequestMethod } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
-import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Roles } from '../src/auth/decorators';
-import { StepUpGuard } from '../src/auth/mfa-policy.guards';
+import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Roles, Sensitive } from '../src/auth/decorators';
 import { PagesController } from '../src/pages/pages.controller';
 import { ErrorDialect } from '../src/common/decorators/error-dialect.decorator';
 import { RateLimited, SkipDefaultRateLimit } from '../src/common/throttle/rate-limit.decorators';
@@ -16,12 +15,26 @@ interface RouteRow {
   schemes: string;
   dialect: string;
   limits: string;
-  /** `aal2`: needs a sign-in with the second factor once the caller has MFA on (API.md 6). */
-  assurance: string;
+  /**
+   * `sensitive` (API.md 12): refused to delegated credentials (unless `delegated allowed`), needs `aal2` once
+   * the caller has MFA on, and `aal2` when the account it names (`target`) has MFA on; `when` narrows it.
+   */
+  sensitive: string;
   /** Reached by a role of MFA_REQUIRED_ROLES before it has a second factor. */
   beforeEnrolment: boolean;
   /** An HTML page of API.md 9 (src/pages), not an API route: it only serves the page's HTML. */
   page: boolean;
+}
+
+function sensitiveMark(policy: ReturnType<Reflector['get']> | undefined): string {
+  if (!policy) return '';
+  const p = policy as { delegated?: string; target?: string; when?: { describe: string } };
+  const parts = [
+    p.when ? `when ${p.when.describe}` : '',
+    p.delegated === 'allowed' ? 'delegated allowed' : '',
+    p.target ? `target=:${p.target}` : '',
+  ].filter(Boolean);
+  return `sensitive${parts.length ? `(${parts.join('; ')})` : ''}`;
 }
 
 /** Every route with who may reach it, read from the running application's metadata. */
@@ -53,9 +66,7 @@ function routeTable(t: TestApp): RouteRow[] {
           ...(reflector.getAllAndOverride(SkipDefaultRateLimit, targets) ? [] : ['default']),
           ...(reflector.getAllAndOverride(RateLimited, targets) ?? []),
         ].join(', '),
-        assurance: ((Reflect.getMetadata(GUARDS_METADATA, handler) ?? []) as unknown[]).includes(StepUpGuard)
-          ? 'aal2'
-          : '',
+        sensitive: sensitiveMark(reflector.getAllAndOverride(Sensitive, targets)),
         beforeEnrolment: reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_MFA_ENROLMENT, targets) === true,
         page: metatype === PagesController,
       });
@@ -76,7 +87,7 @@ describe('who may reach what', () => {
       .map(
         (r) =>
           `${r.route.padEnd(42)} ${r.public ? 'PUBLIC' : 'auth  '} roles=[${r.roles}] schemes=[${r.schemes}] dialect=${r.dialect} limits=[${r.limits}]` +
-          (r.assurance ? ` mfa=${r.assurance}` : '') +
+          (r.sensitive ? ` ${r.sensitive}` : '') +
           (r.beforeEnrolment ? ' before-mfa-enrolment' : '') +
           (r.page ? ' page (HTML, not an API route)' : ''),
       )

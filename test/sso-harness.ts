@@ -53,6 +53,8 @@ export interface SsoStack {
   /** An origin of SSO_REDIRECT_ORIGINS. */
   otherPortal: string;
   adminToken: string;
+  /** The service's DATA_DIR: without SMTP_URL its mail is written to `mail/*.txt` there. */
+  dataDir: string;
   close(): Promise<void>;
 }
 
@@ -60,12 +62,20 @@ export interface SsoStack {
  * One request to the service as an API client would make it (no cookies, redirects not followed): the body
  * parsed as JSON where it is JSON, else the text.
  */
-export async function callApi(base: string, method: string, path: string, body?: unknown, token?: string) {
+export async function callApi(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+  cookie?: string,
+) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(cookie ? { cookie } : {}),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
     redirect: 'manual',
@@ -117,6 +127,8 @@ export async function startSsoStack(
       PORTAL_URL: portal,
       SSO_REDIRECT_ORIGINS: servesPage ? `${otherPortal},${svcUrl}` : otherPortal,
       LOG_LEVEL: 'warn',
+      // No SMTP server: the service writes its mail to DATA_DIR/mail/*.txt, which the suites read.
+      SMTP_URL: '',
       ...env,
     });
   } catch (e) {
@@ -137,6 +149,7 @@ export async function startSsoStack(
     portal,
     otherPortal,
     adminToken,
+    dataDir: svc.dataDir,
     close: async () => {
       idp.child.kill('SIGTERM');
       samlIdp.child.kill('SIGTERM');

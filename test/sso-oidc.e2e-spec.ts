@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import { Client } from 'pg';
 import { workerDatabaseUrl } from './harness';
@@ -35,13 +37,45 @@ describe('single sign-on with OpenID Connect', () => {
   const accounts = (a: Record<string, Record<string, unknown>>) => control(s.idp, { accounts: a });
 
   /** The whole dance: the portal's link, the provider's login form, back to the portal with ?code or ?error. */
+  /** The browser each code came back to: only that browser can exchange it (API.md 12). */
+  const browserOf = new Map<string, Browser>();
   const signIn = async (provider: string, login: string, browser = new Browser(), redirect = `${s.portal}/sso`) => {
     const start = `${s.svc.url}/api/sso/${provider}/login?redirect_uri=${encodeURIComponent(redirect)}`;
     const back = await browser.signIn(start, [s.portal, s.otherPortal], login);
-    return { back, code: back.searchParams.get('code'), error: back.searchParams.get('error'), browser };
+    const code = back.searchParams.get('code');
+    if (code) browserOf.set(code, browser);
+    return { back, code, error: back.searchParams.get('error'), browser };
   };
-  const exchange = (code: string | null, extra: Record<string, unknown> = {}) =>
-    call('POST', '/api/sso/token', { code, ...extra });
+  /** The portal page exchanges the code from the browser it came back to (the binding cookie goes along). */
+  const exchange = (code: string | null, extra: Record<string, unknown> = {}, browser = browserOf.get(code ?? '')) =>
+    callApi(
+      s.svc.url,
+      'POST',
+      '/api/sso/token',
+      { code, ...extra },
+      undefined,
+      browser?.cookieHeader(new URL(`${s.svc.url}/api/sso/token`)),
+    );
+
+  /** The mail the service wrote for an address (no SMTP_URL: DATA_DIR/mail/*.txt), the newest first. */
+  const mailedText = async (to: string, containing: string): Promise<string> => {
+    for (let i = 0; i < 50; i++) {
+      const dir = join(s.dataDir, 'mail');
+      const texts = existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => f.endsWith('.txt'))
+            .sort()
+            .reverse()
+            .map((f) => readFileSync(join(dir, f), 'utf8'))
+        : [];
+      const found = texts.find((m) => m.startsWith(`To: ${to}\n`) && m.includes(containing));
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no mail to ${to} with ${containing}`);
+  };
+  const mailedToken = async (to: string, path: string) =>
+    new RegExp(`${path}\\?token=([A-Za-z0-9_-]{43})`).exec(await mailedText(to, `${path}?token=`))![1];
 
   beforeAll(async () => {
     s = await startSsoStack();
@@ -290,11 +324,27 @@ describe('single sign-on with OpenID Connect', () => {
       expect(missing.body.error.code).toBe('VALIDATION_ERROR');
     });
 
-    it('sets the auth cookies with set_cookie, as POST /api/auth/login does', async () => {
+    it('refuses a code exchanged from another browser than the one that signed in (login CSRF), without spending it', async () => {
+      // The attacker signs in at the provider, then plants their code in the victim's browser (/account?code=).
       const { code } = await signIn('generic', 'ada@uni.example');
+      const victim = new Browser();
+      const planted = await exchange(code, {}, victim);
+      expect(planted.status).toBe(401);
+      expect(planted.body.error.code).toBe('INVALID_TOKEN');
+      const bare = await call('POST', '/api/sso/token', { code });
+      expect(bare.status).toBe(401);
+      // The browser that started the sign-in still can.
+      expect((await exchange(code)).status).toBe(200);
+    });
+
+    it('sets the auth cookies with set_cookie, as POST /api/auth/login does', async () => {
+      const { code, browser } = await signIn('generic', 'ada@uni.example');
       const res = await fetch(`${s.svc.url}/api/sso/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          cookie: browser.cookieHeader(new URL(`${s.svc.url}/api/sso/token`)),
+        },
         body: JSON.stringify({ code, set_cookie: true }),
       });
       expect(res.status).toBe(200);
@@ -311,6 +361,13 @@ describe('single sign-on with OpenID Connect', () => {
         role: 'viewer',
       });
       expect(made.status).toBe(201);
+      // API.md 12: only an account whose own address is verified is linked. Grace proves her mailbox by
+      // resetting her password with the link mailed to her (the service writes mail to DATA_DIR/mail here).
+      expect((await call('POST', '/api/auth/password/forgot', { email: 'grace@uni.example' })).status).toBe(202);
+      const token = await mailedToken('grace@uni.example', '/reset');
+      expect((await call('POST', '/api/auth/password/reset', { token, password: 'Quartz-Meadow-2932' })).status).toBe(
+        204,
+      );
       await accounts({ 'grace-sub': { email: 'grace@uni.example', email_verified: true } });
       const before = await userCount();
       const { code } = await signIn('generic', 'grace-sub');
@@ -319,6 +376,26 @@ describe('single sign-on with OpenID Connect', () => {
       expect(res.body.user).toMatchObject({ id: made.body.id, role: 'viewer' });
       expect(await userCount()).toBe(before);
       expect((await auditEvents('sso_linked')).some((e) => e.user_id === made.body.id)).toBe(true);
+    });
+
+    it('refuses to link to an account whose own address was never verified (pre-account takeover), and tells its owner', async () => {
+      // Anyone signs up with the professor's address before the professor ever signs in.
+      const squat = await call('POST', '/users', {
+        client: 'web',
+        email: 'newprof@uni.example',
+        password: 'Squatter-Passw0rd1',
+      });
+      expect(squat.status).toBe(201);
+      await accounts({ 'newprof-sub': { email: 'newprof@uni.example', email_verified: true } });
+      const before = await userCount();
+      const { code, error } = await signIn('generic', 'newprof-sub');
+      expect(code).toBeNull();
+      expect(error).toBe('account_exists_unverified');
+      expect(await userCount()).toBe(before);
+      const links = (await admin('GET', '/api/audit?event=sso_link_refused&limit=10')).body.items as unknown[];
+      expect(links.length).toBe(1);
+      const told = await mailedText('newprof@uni.example', 'was refused');
+      expect(told).toMatch(/never confirmed/);
     });
 
     it('does not link to an existing account when the provider did not verify the email', async () => {

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { Browser, callApi, control, parseForm, SsoStack, startSsoStack } from './sso-harness';
 
@@ -14,11 +16,23 @@ describe('single sign-on with SAML 2.0', () => {
   const saml = (body: Record<string, unknown>) => control(s.samlIdp, body);
   const start = (redirect = `${s.portal}/sso`) =>
     `${s.svc.url}/api/sso/saml/login?redirect_uri=${encodeURIComponent(redirect)}`;
+  const browserOf = new Map<string, Browser>();
   const signIn = async (browser = new Browser()) => {
     const back = await browser.signIn(start(), [s.portal]);
-    return { code: back.searchParams.get('code'), error: back.searchParams.get('error'), browser };
+    const code = back.searchParams.get('code');
+    if (code) browserOf.set(code, browser);
+    return { code, error: back.searchParams.get('error'), browser };
   };
-  const exchange = (code: string | null) => call('POST', '/api/sso/token', { code });
+  /** Only the browser that started the sign-in can exchange its code (API.md 12): its binding cookie goes along. */
+  const exchange = (code: string | null) =>
+    callApi(
+      s.svc.url,
+      'POST',
+      '/api/sso/token',
+      { code },
+      undefined,
+      browserOf.get(code ?? '')?.cookieHeader(new URL(`${s.svc.url}/api/sso/token`)),
+    );
 
   beforeAll(async () => {
     s = await startSsoStack();
@@ -122,6 +136,23 @@ describe('single sign-on with SAML 2.0', () => {
         password: 'Quartz-Meadow-2931',
         role: 'researcher',
       });
+      // API.md 12: only an account whose own address is verified is linked; Olga proves her mailbox by a
+      // password reset (without SMTP_URL the service writes its mail to DATA_DIR/mail/*.txt).
+      expect((await call('POST', '/api/auth/password/forgot', { email: 'olga@college.example' })).status).toBe(202);
+      let token: string | undefined;
+      for (let i = 0; i < 50 && !token; i++) {
+        const dir = join(s.dataDir, 'mail');
+        token = (existsSync(dir) ? readdirSync(dir) : [])
+          .filter((f) => f.endsWith('.txt'))
+          .map((f) => readFileSync(join(dir, f), 'utf8'))
+          .filter((m) => m.startsWith('To: olga@college.example\n'))
+          .map((m) => /\/reset\?token=([A-Za-z0-9_-]{43})/.exec(m)?.[1])
+          .find(Boolean);
+        if (!token) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await call('POST', '/api/auth/password/reset', { token, password: 'Quartz-Meadow-2932' })).status).toBe(
+        204,
+      );
       await saml({ mode: 'assertion', user: { email: 'olga@college.example' } });
       const res = await exchange((await signIn()).code);
       expect(res.status).toBe(200);

@@ -28,16 +28,26 @@ describe('single sign-on state in PostgreSQL', () => {
   const flows = (t: TestApp) => t.app.get(SsoFlowsService);
 
   it('gives a one-time code to exactly one of two instances exchanging it at once', async () => {
-    const code = await flows(a).issueCode(userId, 'p');
-    const results = await Promise.all([flows(a).consumeCode(code), flows(b).consumeCode(code)]);
+    const code = await flows(a).issueCode(userId, 'p', 'browser-secret');
+    const results = await Promise.all([
+      flows(a).consumeCode(code, 'browser-secret'),
+      flows(b).consumeCode(code, 'browser-secret'),
+    ]);
     expect(results.filter(Boolean)).toEqual([{ userId, providerId: 'p' }]);
-    expect(await flows(a).consumeCode(code)).toBeNull();
+    expect(await flows(a).consumeCode(code, 'browser-secret')).toBeNull();
+  });
+
+  it('spends a code only for the browser that started its sign-in; another browser neither uses nor spends it', async () => {
+    const code = await flows(a).issueCode(userId, 'p', 'browser-secret');
+    expect(await flows(a).consumeCode(code, 'another-browser')).toBeNull();
+    expect(await flows(b).consumeCode(code, undefined)).toBeNull();
+    expect(await flows(b).consumeCode(code, 'browser-secret')).toEqual({ userId, providerId: 'p' });
   });
 
   it('refuses a code past its 60 seconds', async () => {
-    const code = await flows(a).issueCode(userId, 'p');
+    const code = await flows(a).issueCode(userId, 'p', 'browser-secret');
     await a.db.query(`UPDATE sso_codes SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
-    expect(await flows(a).consumeCode(code)).toBeNull();
+    expect(await flows(a).consumeCode(code, 'browser-secret')).toBeNull();
   });
 
   it('uses a sign-in attempt once, only from its browser and for its provider', async () => {
@@ -57,9 +67,11 @@ describe('single sign-on state in PostgreSQL', () => {
     expect(await flows(a).consume('p', state, 'browser-secret')).toBeNull();
   });
 
-  it('keeps neither state nor code in plain text', async () => {
-    const state = await flows(a).start('p', 'browser-secret', 'https://portal.example/sso', {});
-    const code = await flows(a).issueCode(userId, 'p');
+  it('keeps neither state, code, nonce nor PKCE verifier in plain text (the last two sealed, and read back)', async () => {
+    const nonce = 'nonce-0123456789abcdefghijklmnopqrstuvwxyz';
+    const codeVerifier = 'verifier-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
+    const state = await flows(a).start('p', 'browser-secret', 'https://portal.example/sso', { nonce, codeVerifier });
+    const code = await flows(a).issueCode(userId, 'p', 'browser-secret');
     const dump = JSON.stringify([
       await a.db.query(`SELECT * FROM sso_flows`),
       await a.db.query(`SELECT * FROM sso_codes`),
@@ -67,6 +79,22 @@ describe('single sign-on state in PostgreSQL', () => {
     expect(dump).not.toContain(state);
     expect(dump).not.toContain(code);
     expect(dump).not.toContain('browser-secret');
+    const [row] = (await a.db.query(
+      `SELECT nonce_enc, code_verifier_enc FROM sso_flows WHERE code_verifier_enc IS NOT NULL`,
+    )) as {
+      nonce_enc: Buffer;
+      code_verifier_enc: Buffer;
+    }[];
+    for (const sealed of [row.nonce_enc, row.code_verifier_enc]) {
+      expect(sealed.toString('latin1')).not.toContain('nonce-0123');
+      expect(sealed.toString('latin1')).not.toContain('verifier-0123');
+      expect(sealed.toString('base64')).not.toContain(Buffer.from(nonce).toString('base64').slice(0, 12));
+    }
+    expect(await flows(b).consume('p', state, 'browser-secret')).toEqual({
+      redirectUri: 'https://portal.example/sso',
+      nonce,
+      codeVerifier,
+    });
   });
 
   it('accepts a SAML assertion once across instances (the replay cache is shared)', async () => {

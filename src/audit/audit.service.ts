@@ -38,7 +38,14 @@ export type AuditEventName =
   | 'sso_failed'
   | 'sso_provider_created'
   | 'sso_provider_updated'
-  | 'sso_provider_deleted';
+  | 'sso_provider_deleted'
+  | 'sso_link_refused'
+  | 'sensitive_action_refused'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'credentials_ended';
 
 export interface AuditInput {
   userId?: string | null;

@@ -52,23 +52,50 @@ export class AccessRevoker {
     userId: string,
     keep: { sessionId?: string; pairId?: string; iamTokenId?: string },
   ): Promise<void> {
-    await this.sessions.revoke({ userId, exceptSessionId: keep.sessionId }, 'password_change');
+    await this.endCredentials(userId, 'password_change', { keep, keys: true });
+  }
+
+  /**
+   * Ends credentials of a user (API.md 12), in the database and in every cache of verified credentials:
+   * every login session (and with it its refresh tokens), key:token pair and temporary IAM token; with
+   * `keys`, API keys and permanent IAM tokens too. `keep` names the credentials of the request that stay.
+   */
+  async endCredentials(
+    userId: string,
+    reason: string,
+    opts: { keep?: { sessionId?: string; pairId?: string; iamTokenId?: string }; keys?: boolean },
+  ): Promise<{ sessions: number; pairs: number; iamTokens: number; apiKeys: number }> {
+    const keep = opts.keep ?? {};
+    const sessions = await this.sessions.revoke({ userId, exceptSessionId: keep.sessionId }, reason);
     const [pairs] = (await this.dataSource.query(
       `UPDATE key_tokens SET revoked_at = now()
         WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid) RETURNING key`,
       [userId, keep.pairId ?? null],
     )) as [{ key: string }[], number];
     const [tokens] = (await this.dataSource.query(
-      `DELETE FROM iam_tokens WHERE user_id = $1 AND ($2::bigint IS NULL OR id <> $2::bigint) RETURNING key_hash`,
-      [userId, keep.iamTokenId ?? null],
+      `DELETE FROM iam_tokens
+        WHERE user_id = $1 AND ($2::bigint IS NULL OR id <> $2::bigint) AND ($3 OR NOT permanent)
+        RETURNING key_hash`,
+      [userId, keep.iamTokenId ?? null, opts.keys === true],
     )) as [{ key_hash: string }[], number];
-    const [keys] = (await this.dataSource.query(
-      `UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING key_hash`,
-      [userId],
-    )) as [{ key_hash: string }[], number];
+    const [keys] = opts.keys
+      ? ((await this.dataSource.query(
+          `UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING key_hash`,
+          [userId],
+        )) as [{ key_hash: string }[], number])
+      : [[] as { key_hash: string }[]];
     for (const k of keys) this.credentialRevoked(k.key_hash);
     for (const p of pairs) this.credentialRevoked(p.key);
     for (const t of tokens) this.credentialRevoked(t.key_hash);
+    return { sessions, pairs: pairs.length, iamTokens: tokens.length, apiKeys: keys.length };
+  }
+
+  /**
+   * MFA has just turned on (API.md 12): every sign-in credential opened before it ends, but the one in use,
+   * so that a session somebody else opened with the password alone cannot outlive the new protection.
+   */
+  async mfaTurnedOn(userId: string, keepSessionId: string | undefined): Promise<void> {
+    await this.sessions.revoke({ userId, exceptSessionId: keepSessionId }, 'mfa_enabled');
   }
 
   credentialRevoked(hash: string): void {

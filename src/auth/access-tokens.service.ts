@@ -15,6 +15,8 @@ export type Aal = 'aal1' | 'aal2';
 export interface Assurance {
   amr: string[];
   aal: 1 | 2;
+  /** When the person proved who they are (seconds since the epoch): the sign-in's time, kept by refreshes. */
+  authTime: number;
 }
 
 export interface AccessTokenClaims {
@@ -26,6 +28,8 @@ export interface AccessTokenClaims {
   amr: string[];
   /** NIST SP 800-63B authenticator assurance: `aal2` after a second factor. */
   aal: Aal;
+  /** OIDC Core's auth_time: when the person last proved who they are; a refresh keeps it (API.md 12). */
+  auth_time: number;
   iat: number;
   exp: number;
   iss: string;
@@ -56,6 +60,7 @@ export class AccessTokensService {
       role: user.role,
       amr: assurance.amr,
       aal: `aal${assurance.aal}`,
+      auth_time: assurance.authTime,
     };
     const options = {
       expiresIn: ttlSec,

@@ -14,7 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from './access-revoker.service';
 import { type AuthUser } from './auth-user';
-import { CurrentUser, Roles } from './decorators';
+import { CurrentUser, Roles, Sensitive } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery, toBool } from '../common/dto/query';
 import { ROLES, type Role, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../users/roles';
@@ -23,7 +23,6 @@ import { DomainError } from '../common/errors/domain-error';
 import { MfaService, MfaStatus } from '../mfa/mfa.service';
 import { trim } from '../common/dto/query';
 import { LiveSession, LoginSessionsService } from './login-sessions.service';
-import { RequiresAal2 } from './mfa-policy.guards';
 
 class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES })
@@ -89,7 +88,7 @@ export class AdminUsersController {
   ) {}
 
   @Delete(':id/mfa')
-  @RequiresAal2()
+  @Sensitive({ action: 'two-factor authentication was reset by an administrator', target: 'id' })
   @HttpCode(204)
   @ApiOperation({
     summary: "Reset a user's two-factor authentication (admin): every factor and recovery code goes, and the sessions",
@@ -143,6 +142,7 @@ export class AdminUsersController {
   }
 
   @Delete(':id/sessions')
+  @Sensitive({ action: 'every session was ended by an administrator', target: 'id' })
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiOperation({
@@ -160,6 +160,7 @@ export class AdminUsersController {
   }
 
   @Delete(':id/sessions/:sessionId')
+  @Sensitive({ action: 'a session was ended by an administrator', target: 'id' })
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiOperation({
@@ -181,6 +182,15 @@ export class AdminUsersController {
   }
 
   @Patch(':id/role')
+  @Sensitive({
+    action: 'a role was changed by an administrator',
+    target: 'id',
+    when: {
+      describe: 'to or from admin',
+      applies: (req, target) =>
+        (req.body as { role?: unknown } | undefined)?.role === 'admin' || target?.role === 'admin',
+    },
+  })
   @ApiOperation({
     summary:
       "Change a user's role (admin). The user's sessions are revoked at once; the last active admin cannot be demoted (409).",
@@ -223,6 +233,14 @@ export class AdminUsersController {
   }
 
   @Patch(':id')
+  @Sensitive({
+    action: 'the account was disabled by an administrator',
+    target: 'id',
+    when: {
+      describe: 'disabling',
+      applies: (req) => (req.body as { is_active?: unknown } | undefined)?.is_active === false,
+    },
+  })
   @ApiOperation({
     summary:
       'Enable or disable a user (admin). Disabling revokes every session and credential at once; the last active admin cannot be disabled (409).',

@@ -4,11 +4,23 @@ import type { Aal } from './access-tokens.service';
 
 export type AuthScheme = 'jwt' | 'basic' | 'token' | 'api-key';
 
+/**
+ * What a credential may do (API.md 12). `sign-in`: an access JWT or the `auth_token` cookie, issued when the
+ * person proved who they are (it carries `auth_time` and `aal`). `delegated`: an API key, an IAM token or a
+ * key:token pair, which act for the user on data but never change who the user is or how the account is
+ * protected. Each strategy says the kind of what it accepted; the authentication guard holds the rule.
+ */
+export type CredentialKind = 'sign-in' | 'delegated';
+
 /** What every strategy turns a valid credential into. */
 export interface AuthUser {
   id: string;
   role: Role;
   scheme: AuthScheme;
+  /** Sign-in or delegated: what the credential may change (API.md 12). */
+  kind: CredentialKind;
+  /** For a sign-in credential: when the person last proved who they are (seconds since the epoch). */
+  authTime?: number;
   /** The login session of a JWT (its `sid`). */
   sessionId?: string;
   /** The JWT id, for the routes that act on the token itself. */

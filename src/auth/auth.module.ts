@@ -24,8 +24,10 @@ import { AdminUsersController } from './admin-users.controller';
 import { AuditController } from './audit.controller';
 import { MfaController } from './mfa.controller';
 import { MfaSignInService } from './mfa-sign-in.service';
-import { StepUpGuard } from './mfa-policy.guards';
 import { StrategyRunner } from './passport';
+import { SensitiveActions } from './sensitive-actions.service';
+import { AccountChangesController } from './account-changes.controller';
+import { AccountChangesService } from './account-changes.service';
 import { CALLER_OF, CallerOf, LOGIN_ACCOUNT_OF } from '../common/throttle/caller';
 import type { LoginAccountResolver } from '../common/throttle/trackers';
 import { UsersService } from '../users/users.service';
@@ -60,7 +62,8 @@ import { UsersService } from '../users/users.service';
     JwtStrategy,
     StrategyRunner,
     MfaSignInService,
-    StepUpGuard,
+    SensitiveActions,
+    AccountChangesService,
     // The per-caller rate limit runs before authentication: it asks the JWT strategy whose token it is.
     {
       provide: CALLER_OF,
@@ -85,7 +88,14 @@ import { UsersService } from '../users/users.service';
     PortalAuthService,
     ClinicalAuthService,
   ],
-  controllers: [PortalAuthController, ClinicalAuthController, AdminUsersController, AuditController, MfaController],
+  controllers: [
+    PortalAuthController,
+    ClinicalAuthController,
+    AdminUsersController,
+    AuditController,
+    MfaController,
+    AccountChangesController,
+  ],
   exports: [
     AccessTokensService,
     LoginSessionsService,
@@ -94,7 +104,8 @@ import { UsersService } from '../users/users.service';
     AccessRevoker,
     PortalAuthService,
     StrategyRunner,
-    StepUpGuard,
+    SensitiveActions,
+    AccountChangesService,
     CALLER_OF,
     LOGIN_ACCOUNT_OF,
   ],

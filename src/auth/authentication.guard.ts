@@ -3,7 +3,8 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Reflector } from '@nestjs/core';
 import type { AuthedRequest, AuthScheme, AuthUser } from './auth-user';
 import { csrfMatches } from './cookies';
-import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC } from './decorators';
+import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Sensitive, SensitivePolicy } from './decorators';
+import { SensitiveActions } from './sensitive-actions.service';
 import { DomainError } from '../common/errors/domain-error';
 import { StrategyRunner } from './passport';
 
@@ -31,12 +32,15 @@ interface RoutePolicy {
   schemes?: AuthScheme[];
   /** Reached by a role of MFA_REQUIRED_ROLES before it has a second factor (@AllowedBeforeMfaEnrolment). */
   beforeEnrolment: boolean;
+  /** @Sensitive(): who may take this action (API.md 12). */
+  sensitive?: SensitivePolicy;
 }
 
 /**
  * Every route is closed unless it is marked @Public(). The credential's scheme names the one Passport
  * strategy that checks it (the strategies live in the features that own the credentials); routes may
- * narrow the schemes they take with @AuthSchemes(). Then the CSRF rule for cookies, and MFA_REQUIRED_ROLES.
+ * narrow the schemes they take with @AuthSchemes(). Then the CSRF rule for cookies, MFA_REQUIRED_ROLES, and
+ * for routes marked @Sensitive() the credential rule of API.md 12 (SensitiveActions).
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -48,6 +52,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly strategies: StrategyRunner,
+    private readonly sensitiveActions: SensitiveActions,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.mfaRoles = new Set(config.mfa.requiredRoles);
@@ -62,6 +67,7 @@ export class AuthenticationGuard implements CanActivate {
         isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
         schemes: this.reflector.getAllAndOverride(AuthSchemes, targets),
         beforeEnrolment: this.reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_MFA_ENROLMENT, targets) === true,
+        sensitive: this.reflector.getAllAndOverride(Sensitive, targets),
       };
       this.policies.set(handler, policy);
     }
@@ -93,6 +99,8 @@ export class AuthenticationGuard implements CanActivate {
         'Your role requires two-factor authentication: set up a second factor, then sign in again with it',
       );
     }
+    // Who may change an account (API.md 12): only routes that declare it pay for the check.
+    if (policy.sensitive) await this.sensitiveActions.check(user, policy.sensitive, req);
     return true;
   }
 }

@@ -1,4 +1,6 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { assertLoginOrigin } from './cookies';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -25,6 +27,7 @@ export class ClinicalAuthController {
   constructor(
     private readonly clinical: ClinicalAuthService,
     private readonly verification: EmailVerificationService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('register')
@@ -78,6 +81,7 @@ export class ClinicalAuthController {
     schema: { example: { success: false, error: 'Email verification required', code: 'EMAIL_NOT_VERIFIED' } },
   })
   login(@Body() body: ClinicalLoginDto, @Req() req: FastifyRequest): Promise<ClinicalLoginBody> {
+    assertLoginOrigin(req, this.config);
     return this.clinical.login(body, clientInfo(req));
   }
 

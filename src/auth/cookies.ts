@@ -1,3 +1,4 @@
+import { DomainError } from '../common/errors/domain-error';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/config';
@@ -57,4 +58,25 @@ export function clearAuthCookies(reply: FastifyReply): void {
   reply.clearCookie('auth_token', { path: '/' });
   reply.clearCookie('refresh_token', { path: REFRESH_COOKIE_PATH });
   reply.clearCookie('csrf_token', { path: '/' });
+}
+
+/** Bodies that a cross-site HTML form can send without a CORS preflight. */
+const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+
+/**
+ * Login CSRF (API.md 12): a cross-site form that posts an attacker's username and password to a login route
+ * would sign the victim's browser in as the attacker. A form-encoded login whose `Origin` is present and is
+ * neither this service's (APP_URL, or the host it was reached at) nor one of CORS_ORIGINS is refused with
+ * 403, before any password is checked or cookie set. JSON logins need a CORS preflight, which CORS_ORIGINS
+ * already decides.
+ */
+export function assertLoginOrigin(req: FastifyRequest, config: AppConfig): void {
+  const type = req.headers['content-type'];
+  const origin = req.headers.origin;
+  if (typeof type !== 'string' || !FORM_TYPES.test(type) || typeof origin !== 'string') return;
+  const own = new Set<string>([new URL(config.appUrl).origin, ...config.corsOrigins]);
+  if (typeof req.headers.host === 'string') own.add(`${req.protocol}://${req.headers.host}`);
+  if (!own.has(origin)) {
+    throw new DomainError('FORBIDDEN', 'A sign-in form of another site cannot sign in here');
+  }
 }

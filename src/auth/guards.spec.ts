@@ -61,6 +61,7 @@ describe('AuthenticationGuard', () => {
     return new AuthenticationGuard(
       reflectorReturning(metadata),
       runner,
+      {} as never,
       loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) }),
     );
   };

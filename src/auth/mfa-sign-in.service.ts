@@ -59,6 +59,7 @@ export class MfaSignInService {
 
   async verify(step: SecondStep, client: ClientInfo): Promise<SecondStepResult> {
     const challenge = await this.challenges.open(step.mfa_token);
+    await this.challenges.countGuess(challenge.id);
     const proven = step.webauthn
       ? await this.mfa.proveWith(
           challenge.userId,
@@ -74,10 +75,7 @@ export class MfaSignInService {
           { code: step.code, recoveryCode: step.recovery_code, factorId: step.factor_id },
           client.ip,
         );
-    if (!proven) {
-      await this.challenges.fail(challenge.id);
-      throw new DomainError('INVALID_MFA_CODE', WRONG_CODE);
-    }
+    if (!proven) throw new DomainError('INVALID_MFA_CODE', WRONG_CODE);
     await this.challenges.finish(challenge.id);
     const user = await this.users.findById(challenge.userId);
     if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'This account can no longer sign in');

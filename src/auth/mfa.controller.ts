@@ -20,11 +20,11 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { FactorView, MfaService, MfaStatus, TotpEnrolment } from '../mfa/mfa.service';
 import { E164_PATTERN } from '../sms/e164';
 import { isUuid } from '../users/users.service';
+import { AccessRevoker } from './access-revoker.service';
 import { type AuthUser } from './auth-user';
 import { setAuthCookies } from './cookies';
-import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public } from './decorators';
+import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public, Sensitive } from './decorators';
 import { MfaSignInService } from './mfa-sign-in.service';
-import { RequiresAal2 } from './mfa-policy.guards';
 import { clientInfo } from './portal-auth.controller';
 import { PortalAuthService } from './portal-auth.service';
 
@@ -127,6 +127,7 @@ export class MfaController {
     private readonly mfa: MfaService,
     private readonly secondStep: MfaSignInService,
     private readonly auth: PortalAuthService,
+    private readonly revoker: AccessRevoker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -140,7 +141,7 @@ export class MfaController {
 
   @Post('totp')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'an authenticator app was being set up as a second factor' })
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Start enrolling an authenticator app: the secret, its otpauth:// URI and a QR code, shown this once',
@@ -153,7 +154,7 @@ export class MfaController {
 
   @Post('email')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'your email address was being set up as a second factor' })
   @ApiBearerAuth()
   @ApiOperation({ summary: "Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes)" })
   @ApiCreatedResponse({ description: '{factor_id}' })
@@ -163,7 +164,7 @@ export class MfaController {
 
   @Post('sms')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'a phone was being set up as a second factor' })
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes)' })
   @ApiCreatedResponse({ description: '{factor_id}' })
@@ -173,6 +174,7 @@ export class MfaController {
 
   @Post('factors/:id/confirm')
   @AuthSchemes(['jwt'])
+  @Sensitive({ action: 'a second factor was confirmed' })
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
@@ -180,19 +182,21 @@ export class MfaController {
     description: 'When MFA turns on the answer holds the ten recovery codes, shown this once. Wrong code: 401.',
   })
   @ApiOkResponse({ description: '{factor, recovery_codes?}' })
-  confirm(
+  async confirm(
     @CurrentUser() caller: AuthUser,
     @Param('id') id: string,
     @Body() body: ConfirmDto,
     @Req() req: FastifyRequest,
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
     if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'Factor not found');
-    return this.mfa.confirm(caller.id, id, body.code, req.ip);
+    const confirmed = await this.mfa.confirm(caller.id, id, body.code, req.ip);
+    if (confirmed.recovery_codes) await this.revoker.mfaTurnedOn(caller.id, caller.sessionId);
+    return confirmed;
   }
 
   @Delete('factors/:id')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'a second factor was removed' })
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({
@@ -207,7 +211,7 @@ export class MfaController {
 
   @Post('recovery-codes')
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
+  @Sensitive({ action: 'new recovery codes were made (the old ones stopped working)' })
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Ten new recovery codes, shown this once; the old ones stop working' })

@@ -13,15 +13,15 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles } from './decorators';
+import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles, Sensitive } from './decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PublicUser } from '../users/users.service';
 import { type AuthUser } from './auth-user';
-import { clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from './cookies';
-import { LoginDto, RefreshDto, RegisterUserDto } from './dto/portal-auth.dto';
+import { assertLoginOrigin, clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from './cookies';
+import { LoginDto, LogoutAllDto, RefreshDto, RegisterUserDto } from './dto/portal-auth.dto';
 import { LiveSession, LoginSessionsService } from './login-sessions.service';
 import { ClientInfo, PortalAuthService } from './portal-auth.service';
 import { LoginBody } from './session-issuer.service';
@@ -73,6 +73,7 @@ export class PortalAuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginBody> {
+    assertLoginOrigin(req, this.config);
     const identifier = body.username ?? body.email;
     if (!identifier) {
       throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
@@ -143,14 +144,21 @@ export class PortalAuthController {
   @AllowedBeforeMfaEnrolment()
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke every login session of the caller' })
+  @ApiBody({ type: LogoutAllDto, required: false })
+  @ApiOperation({
+    summary: 'End every login session, refresh token, key:token pair and temporary IAM token of the caller',
+    description:
+      'The credential making the request ends too. With `{"include_keys": true}`, API keys and permanent IAM ' +
+      'tokens end as well. Every other credential is refused at once on every instance.',
+  })
   @ApiNoContentResponse()
   async logoutAll(
     @CurrentUser() user: AuthUser,
+    @Body() body: LogoutAllDto,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logoutAll(user, clientInfo(req));
+    await this.auth.logoutAll(user, clientInfo(req), body?.include_keys === true);
     clearAuthCookies(reply);
   }
 
@@ -183,6 +191,10 @@ export class PortalAuthController {
 
   @Post('register')
   @Roles(['admin', 'coordinator'])
+  @Sensitive({
+    action: 'a user with the admin role was created',
+    when: { describe: 'role admin', applies: (req) => (req.body as { role?: unknown } | undefined)?.role === 'admin' },
+  })
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Create a user (admin: any role; coordinator: patient or caregiver)',

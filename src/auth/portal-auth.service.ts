@@ -5,6 +5,7 @@ import { User } from '../users/entities/user.entity';
 import { PasswordHasher } from '../users/password-hasher';
 import { Role } from '../users/roles';
 import { cachedPublicUser, isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { AccessRevoker } from './access-revoker.service';
 import { AuthUser } from './auth-user';
 import { LoginSessionsService } from './login-sessions.service';
 import { RefreshTokensService } from './refresh-tokens.service';
@@ -28,6 +29,7 @@ export class PortalAuthService {
     private readonly refreshTokens: RefreshTokensService,
     private readonly sessions: LoginSessionsService,
     private readonly audit: AuditService,
+    private readonly revoker: AccessRevoker,
   ) {}
 
   /**
@@ -116,7 +118,11 @@ export class PortalAuthService {
         rotation.sessionId,
         ttl,
         // A refresh keeps the assurance of the sign-in (API.md 6), never raises it.
-        { amr: rotation.amr, aal: rotation.aal === 2 ? 2 : 1 },
+        {
+          amr: rotation.amr,
+          aal: rotation.aal === 2 ? 2 : 1,
+          authTime: Math.floor(rotation.signedInAt.getTime() / 1000),
+        },
         rotation.method === 'clinical' ? { userId: user.id } : {},
       ),
       refresh_token: rotation.token,
@@ -134,9 +140,23 @@ export class PortalAuthService {
     await this.audit.record('logout', { userId: caller.id, ip: client.ip, details: { session_id: caller.sessionId } });
   }
 
-  async logoutAll(caller: AuthUser, client: ClientInfo): Promise<void> {
-    const n = await this.sessions.revoke({ userId: caller.id }, 'logout_all');
-    await this.audit.record('logout_all', { userId: caller.id, ip: client.ip, details: { sessions: n } });
+  /**
+   * Ends every login session (with its refresh tokens), key:token pair and temporary IAM token of the caller,
+   * the one in use included; with `includeKeys`, API keys and permanent IAM tokens too (API.md 12).
+   */
+  async logoutAll(caller: AuthUser, client: ClientInfo, includeKeys = false): Promise<void> {
+    const ended = await this.revoker.endCredentials(caller.id, 'logout_all', { keys: includeKeys });
+    await this.audit.record('logout_all', {
+      userId: caller.id,
+      ip: client.ip,
+      details: {
+        include_keys: includeKeys,
+        sessions: ended.sessions,
+        key_token_pairs: ended.pairs,
+        iam_tokens: ended.iamTokens,
+        api_keys: ended.apiKeys,
+      },
+    });
   }
 
   async revokeSession(caller: AuthUser, sessionId: string, client: ClientInfo): Promise<void> {

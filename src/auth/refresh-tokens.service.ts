@@ -20,6 +20,8 @@ export type Rotation =
       /** The assurance of the sign-in, which every refresh keeps. */
       amr: string[];
       aal: number;
+      /** When the session's sign-in happened (its auth_time, which every refresh keeps). */
+      signedInAt: Date;
     }
   | { kind: 'reused'; sessionId: string; userId: string }
   | { kind: 'invalid' };
@@ -32,6 +34,7 @@ interface SessionOfToken {
   method: string;
   amr: string[];
   aal: number;
+  created_at: Date;
 }
 
 /** The successor token, handed over with what the new access token needs to know of its session. */
@@ -46,6 +49,7 @@ function handOver(kind: 'rotated' | 'grace', row: SessionOfToken, successor: str
     method: row.method,
     amr: row.amr,
     aal: row.aal,
+    signedInAt: new Date(row.created_at),
   };
 }
 
@@ -79,19 +83,19 @@ export class RefreshTokensService {
            FROM login_sessions s
           WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.expires_at > now()
             AND s.id = r.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
-          RETURNING r.id, r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.amr, s.aal
+          RETURNING r.id, r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.amr, s.aal, s.created_at
        ), successor AS (
          INSERT INTO refresh_tokens (session_id, token_hash, parent_id, expires_at)
          SELECT session_id, $2, id, expires_at FROM won
        )
-       SELECT session_id, expires_at, user_id, remember, method, amr, aal FROM won`,
+       SELECT session_id, expires_at, user_id, remember, method, amr, aal, created_at FROM won`,
       [hash, hashSecret(successor)],
     )) as SessionOfToken[];
     if (won.length) return handOver('rotated', won[0], successor);
     // Lost: the token is unknown, expired, of a revoked session, or already rotated. Within the grace
     // window a rotated token whose successor is still unused gets that same successor again.
     const [row] = (await this.dataSource.query(
-      `SELECT r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.amr, s.aal,
+      `SELECT r.session_id, r.expires_at, s.user_id, s.remember, s.method, s.amr, s.aal, s.created_at,
               s.revoked_at IS NOT NULL AS revoked,
               r.expires_at <= now() AS expired,
               r.rotated_at > now() - make_interval(secs => $2) AS in_grace,

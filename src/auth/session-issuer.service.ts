@@ -97,11 +97,12 @@ export class SessionIssuer {
       const factors = (await this.mfa.confirmedFactors(user.id, manager)).filter((f) => f.id !== how.firstFactorId);
       if (factors.length || how.firstFactorId) return this.challenge(user, how, first, factors, manager);
     }
+    const authTime = Math.floor(Date.now() / 1000);
     const assurance: Assurance = how.secondStep
-      ? { amr: [...new Set([...first, how.secondStep.proven.amr, 'mfa'])], aal: 2 }
+      ? { amr: [...new Set([...first, how.secondStep.proven.amr, 'mfa'])], aal: 2, authTime }
       : how.bothFactors
-        ? { amr: [...first, 'mfa'], aal: 2 }
-        : { amr: first, aal: 1 };
+        ? { amr: [...first, 'mfa'], aal: 2, authTime }
+        : { amr: first, aal: 1, authTime };
     const accessTtl = this.accessTtlSec(how.remember ?? false);
     const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
     const refresh = newSecret();
@@ -114,7 +115,8 @@ export class SessionIssuer {
         audit: how.audit && { ...how.audit, amr: assurance.amr },
         userId: user.id,
         ttlMs,
-        ...assurance,
+        amr: assurance.amr,
+        aal: assurance.aal,
         // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
         refresh: { tokenHash: hashSecret(refresh), ttlMs: this.config.ttlMs.refresh },
       },

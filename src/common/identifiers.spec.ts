@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsString, validateSync } from 'class-validator';
 import fc from 'fast-check';
 import { hasInvisibleCharacters, NoInvisibleCharacters, normalizeIdentifier, toIdentifier } from './identifiers';
+import { hasMixedScriptLocalPart, mixesScripts } from './identifiers';
 
 class Probe {
   @Transform(toIdentifier)
@@ -98,5 +99,19 @@ describe('toIdentifier with NoInvisibleCharacters on a DTO', () => {
 
   it('leaves other types to the type check', () => {
     expect(check(42).errors).not.toContain('email must not contain invisible or formatting characters');
+  });
+});
+
+describe('mixesScripts (the single-script test of UTS #39, API.md 12)', () => {
+  it.each(['pat', 'ivan.petrov-2', 'pàt', 'иван', 'δοκιμή', '山田たろう', '김철수', 'yamada', 'user+tag_1'])(
+    'takes %s as written in one script',
+    (text) => expect(mixesScripts(text)).toBe(false),
+  );
+  it.each(['p\u0430t', '\u03c0at', 'pay\u0440al', 'yamada山田', 'ivan\u0438'])('refuses %s as mixed', (text) =>
+    expect(mixesScripts(text)).toBe(true),
+  );
+  it('looks at the local part of an address only', () => {
+    expect(hasMixedScriptLocalPart('p\u0430t@example.org')).toBe(true);
+    expect(hasMixedScriptLocalPart('pat@пример.рф')).toBe(false);
   });
 });

@@ -73,3 +73,63 @@ export const OptionalIdentifier = (field: string): PropertyDecorator =>
     Transform(toIdentifier),
     IsOptional(),
   );
+
+/**
+ * The scripts told apart by the single-script test below. Common and Inherited characters (digits, dots,
+ * hyphens, combining marks) belong to every script and are left out, as UTS #39 section 5.1 does.
+ */
+const SCRIPTS: [string, RegExp][] = [
+  'Latin',
+  'Cyrillic',
+  'Greek',
+  'Armenian',
+  'Georgian',
+  'Cherokee',
+  'Hebrew',
+  'Arabic',
+  'Devanagari',
+  'Bengali',
+  'Thai',
+  'Han',
+  'Hiragana',
+  'Katakana',
+  'Hangul',
+  'Bopomofo',
+].map((name) => [name, new RegExp(`\\p{Script_Extensions=${name}}`, 'u')]);
+const COMMON_OR_INHERITED = /[\p{Script=Common}\p{Script=Inherited}]/u;
+
+/** Scripts that are written together (UTS #39's Han with Hiragana and Katakana, with Hangul, with Bopomofo). */
+const WRITTEN_TOGETHER: string[][] = [
+  ['Han', 'Hiragana', 'Katakana'],
+  ['Han', 'Hangul'],
+  ['Han', 'Bopomofo'],
+];
+
+/**
+ * Whether a text mixes scripts, after UTS #39's "single script" test over the resolved script set: each
+ * character narrows the set of scripts the whole could be written in (by its Script_Extensions); an empty
+ * set means mixed. `pаt` with a Cyrillic `а` is Latin and Cyrillic: mixed. Scripts outside the list
+ * count as one "other" script each.
+ */
+export function mixesScripts(text: string): boolean {
+  let resolved = null as Set<string> | null;
+  for (const ch of text) {
+    if (COMMON_OR_INHERITED.test(ch)) continue;
+    const own = new Set(SCRIPTS.filter(([, re]) => re.test(ch)).map(([name]) => name));
+    if (own.size === 0) own.add(`other:${ch.codePointAt(0)! >> 7}`);
+    // Japanese and Korean text: a kana or hangul character also accepts Han, so the set stays non-empty.
+    for (const group of WRITTEN_TOGETHER) if (group.some((g) => own.has(g))) group.forEach((g) => own.add(g));
+    resolved = resolved === null ? own : new Set([...resolved].filter((s: string) => own.has(s)));
+    if (resolved.size === 0) return true;
+  }
+  return false;
+}
+
+/** An address whose local part mixes scripts (Latin with Cyrillic or Greek, ...) is refused (API.md 12). */
+export function hasMixedScriptLocalPart(email: string): boolean {
+  const at = email.lastIndexOf('@');
+  return mixesScripts(at < 0 ? email : email.slice(0, at));
+}
+
+export const mixedScriptMessage = (field: string): string =>
+  `${field} must not mix alphabets (such as Latin with Cyrillic or Greek look-alike letters)`;

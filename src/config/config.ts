@@ -69,6 +69,9 @@ export interface AppConfig {
     issuer: string;
     /** Wrong second-factor codes per account and window (RATE_LIMIT_MFA); null when off. */
     failures: RateLimit | null;
+    /** Email and SMS codes sent per account (RATE_LIMIT_MFA_SEND) and per address or number (RATE_LIMIT_MFA_SEND_TO). */
+    sends: RateLimit | null;
+    sendsTo: RateLimit | null;
   };
   /** Passkeys (API.md 8): the relying party that credentials are bound to, and the pages that may use them. */
   webauthn: {
@@ -460,6 +463,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         'RATE_LIMIT_MFA',
         () => parseRateLimit(get('RATE_LIMIT_MFA', '10/15m')),
         parseRateLimit('10/15m'),
+      ),
+      sends: attempt(
+        'RATE_LIMIT_MFA_SEND',
+        () => parseRateLimit(get('RATE_LIMIT_MFA_SEND', '5/15m')),
+        parseRateLimit('5/15m'),
+      ),
+      sendsTo: attempt(
+        'RATE_LIMIT_MFA_SEND_TO',
+        () => parseRateLimit(get('RATE_LIMIT_MFA_SEND_TO', '3/15m')),
+        parseRateLimit('3/15m'),
       ),
     },
     webauthn: { rpId: '', origins: [] },

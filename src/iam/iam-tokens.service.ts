@@ -167,6 +167,7 @@ export class IamTokensService {
       id: entry.userId,
       role: entry.role,
       scheme: 'token',
+      kind: 'delegated',
       aal: 'aal1',
       credentialId: entry.tokenId,
       spaceId: entry.spaceId,

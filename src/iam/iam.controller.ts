@@ -16,7 +16,7 @@ import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength 
 import type { FastifyRequest } from 'fastify';
 import { type AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
-import { CurrentUser, Public } from '../auth/decorators';
+import { CurrentUser, Public, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { toBool, toInt, trim } from '../common/dto/query';
@@ -188,6 +188,7 @@ export class IamController {
   }
 
   @Post('auth/password/change')
+  @Sensitive({ action: 'your password was changed', delegated: 'allowed' })
   @HttpCode(204)
   @ApiOperation({
     summary: 'Change the password',

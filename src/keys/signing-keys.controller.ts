@@ -3,8 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../auth/decorators';
-import { RequiresAal2 } from '../auth/mfa-policy.guards';
+import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SigningKeysService, SigningKeyView } from './signing-keys.service';
 
@@ -44,7 +43,7 @@ export class SigningKeysController {
   }
 
   @Post('rotate')
-  @RequiresAal2()
+  @Sensitive({ action: 'the signing key was rotated' })
   @ApiOperation({
     summary: 'Rotate the signing key now (admin, aal2 when the admin has MFA on)',
     description:

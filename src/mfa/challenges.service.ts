@@ -71,9 +71,18 @@ export class MfaChallenges implements OnModuleInit, OnApplicationShutdown {
     return { id: row.id, userId: row.user_id, flow: row.flow };
   }
 
-  /** Counts a wrong code against the token; the fifth ends it. */
-  async fail(id: string): Promise<void> {
-    await this.dataSource.query(`UPDATE mfa_challenges SET failures = failures + 1 WHERE id = $1`, [id]);
+  /**
+   * Counts a guess against the token before it is checked (API.md 12): one conditional UPDATE, so that of any
+   * number of parallel guesses at most MFA_TOKEN_MAX_FAILURES are ever compared; the others find the token
+   * dead (INVALID_TOKEN). The right code ends the token anyway (`finish`), so only wrong ones can add up.
+   */
+  async countGuess(id: string): Promise<void> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE mfa_challenges SET failures = failures + 1
+        WHERE id = $1 AND failures < $2 AND used_at IS NULL AND expires_at > now() RETURNING id`,
+      [id, MFA_TOKEN_MAX_FAILURES],
+    )) as [unknown[], number];
+    if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID);
   }
 
   /**

@@ -28,6 +28,8 @@ import { FactorType } from './entities';
 const CODE_TTL_SEC = 600;
 /** Enough for an authenticator on a phone and one on a laptop, a few passkeys, an email and a phone. */
 const MAX_FACTORS = 10;
+/** Factors started and not confirmed, per account (API.md 12): a pending factor costs a send each time. */
+const MAX_PENDING_FACTORS = 3;
 const INVALID_CODE = 'The code is not right, or has expired';
 
 export interface FactorView {
@@ -143,7 +145,7 @@ export class MfaService {
 
   /** A pending TOTP factor: the secret, its otpauth:// URI and a QR code of it, shown this once. */
   async enrolTotp(user: { id: string; email: string }, name?: string): Promise<TotpEnrolment> {
-    await this.roomForAnother(user.id);
+    await this.roomForAnother(user.id, 'totp');
     const seed = newTotpSeed();
     const factorName = name?.trim() || 'Authenticator app';
     const id = await this.dataSource.transaction(async (m) => {
@@ -193,7 +195,7 @@ export class MfaService {
       `SELECT id FROM mfa_factors WHERE user_id = $1 AND type = $2 AND phone IS NOT DISTINCT FROM $3`,
       [userId, type, phone],
     )) as { id: string }[];
-    if (!existing) await this.roomForAnother(userId);
+    if (!existing) await this.roomForAnother(userId, null);
     const id =
       existing?.id ??
       (
@@ -211,6 +213,16 @@ export class MfaService {
    * same for a factor that is not the user's, so a challenge cannot probe factor ids.
    */
   async sendCode(userId: string, factorId: string): Promise<'sent' | 'not_a_code_factor'> {
+    const [target] = (await this.dataSource.query(
+      `SELECT f.type, f.phone, u.email FROM mfa_factors f JOIN users u ON u.id = f.user_id
+        WHERE f.id = $1 AND f.user_id = $2 AND f.type IN ('email', 'sms')`,
+      [factorId, userId],
+    )) as { type: FactorType; phone: string | null; email: string }[];
+    if (!target) return 'not_a_code_factor';
+    // SMS pumping and mail bombing (API.md 12): sends are bounded per account and per destination, counted
+    // before the send, so that parallel requests cannot get past the bound.
+    await this.boundSend(`code-sends:to:${target.phone ?? target.email}`, this.config.mfa.sendsTo);
+    await this.boundSend(`code-sends:user:${userId}`, this.config.mfa.sends);
     const code = newSixDigitCode();
     const [rows] = (await this.dataSource.query(
       `UPDATE mfa_factors f SET code_hash = $3, code_expires_at = now() + make_interval(secs => $4)
@@ -264,9 +276,9 @@ export class MfaService {
     code: unknown,
     ip?: string | null,
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
-    await this.assertNotLocked(userId);
+    await this.reserveGuess(userId);
     if (!isSixDigits(code)) return this.wrongCode(userId, ip);
-    return this.dataSource.transaction(async (m) => {
+    const confirmed = await this.dataSource.transaction(async (m) => {
       // One confirmation per user at a time: two factors confirmed together must not both issue codes.
       const [{ mfa_enabled: wasEnabled }] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [
         userId,
@@ -288,6 +300,8 @@ export class MfaService {
       }
       return { factor: view(factor), ...(recovery ? { recovery_codes: recovery } : {}) };
     });
+    await this.releaseGuess(userId);
+    return confirmed;
   }
 
   /**
@@ -302,7 +316,7 @@ export class MfaService {
     attach: (m: EntityManager, factorId: string) => Promise<void>,
     ip?: string | null,
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
-    await this.roomForAnother(userId);
+    await this.roomForAnother(userId, 'confirmed');
     const result = await this.dataSource.transaction(async (m) => {
       const [{ mfa_enabled: wasEnabled }] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [
         userId,
@@ -332,8 +346,11 @@ export class MfaService {
     check: () => Promise<Proven | null>,
     ip?: string | null,
   ): Promise<Proven | null> {
-    await this.assertNotLocked(userId);
-    return (await check()) ?? this.failed(userId, ip, kind);
+    await this.reserveGuess(userId);
+    const proven = await check();
+    if (!proven) return this.failed(userId, ip, kind);
+    await this.releaseGuess(userId);
+    return proven;
   }
 
   /** Removes a factor; the last confirmed one turns MFA off and takes the recovery codes with it. */
@@ -410,7 +427,7 @@ export class MfaService {
    * hold, counted against the account. The same queries run whether or not the named factor exists.
    */
   async prove(userId: string, proof: Proof, ip?: string | null): Promise<Proven | null> {
-    await this.assertNotLocked(userId);
+    await this.reserveGuess(userId);
     if (proof.recoveryCode !== undefined) {
       const normalized = normalizeRecoveryCode(proof.recoveryCode);
       const [rows] = (await this.dataSource.query(
@@ -419,6 +436,7 @@ export class MfaService {
         [userId, this.codes.hash(userId, normalized)],
       )) as [unknown[], number];
       if (!rows.length) return this.failed(userId, ip, 'recovery_code');
+      await this.releaseGuess(userId);
       await this.audit.record('recovery_code_used', { userId, ip });
       return { amr: 'otp', factorId: null, type: 'recovery_code' };
     }
@@ -435,6 +453,7 @@ export class MfaService {
     if (isSixDigits(code)) {
       for (const factor of factors) {
         const used = await this.useCode(factor, code);
+        if (used) await this.releaseGuess(userId);
         if (used === 'replayed') return null;
         if (used) return { amr: factor.type === 'sms' ? 'sms' : 'otp', factorId: factor.id, type: factor.type };
       }
@@ -479,29 +498,72 @@ export class MfaService {
     return codes;
   }
 
-  private async roomForAnother(userId: string): Promise<void> {
-    const [{ n }] = (await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL`,
-      [userId],
-    )) as { n: number }[];
+  /**
+   * Room for one more factor: at most MAX_FACTORS confirmed, and (for a factor that starts pending) at most
+   * MAX_PENDING_FACTORS pending, 429 beyond (API.md 12). `pending`: 'totp' for a TOTP enrolment (which
+   * replaces an unconfirmed TOTP factor, so that one does not count), 'confirmed' for a factor that never
+   * waits (a passkey), null for an email or SMS factor.
+   */
+  private async roomForAnother(userId: string, pending: 'totp' | 'confirmed' | null): Promise<void> {
+    const [{ n, p }] = (await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE confirmed_at IS NOT NULL)::int AS n,
+              count(*) FILTER (WHERE confirmed_at IS NULL AND ($2::text IS NULL OR type::text <> $2))::int AS p
+         FROM mfa_factors WHERE user_id = $1`,
+      [userId, pending === 'totp' ? 'totp' : null],
+    )) as { n: number; p: number }[];
     if (n >= MAX_FACTORS) throw new DomainError('CONFLICT', `At most ${MAX_FACTORS} second factors per account`);
+    if (pending !== 'confirmed' && p >= MAX_PENDING_FACTORS) {
+      throw new DomainError(
+        'RATE_LIMIT_EXCEEDED',
+        `At most ${MAX_PENDING_FACTORS} factors may wait for confirmation: confirm or remove one first`,
+      );
+    }
+  }
+
+  private async boundSend(key: string, limit: { limit: number; ttlMs: number } | null): Promise<void> {
+    if (!limit) return;
+    const record = await this.counters.increment(key, limit.ttlMs, limit.limit);
+    if (record.isBlocked) {
+      throw new DomainError(
+        'RATE_LIMIT_EXCEEDED',
+        'Too many codes were sent just now; try again later',
+        [],
+        undefined,
+        record.timeToExpire,
+      );
+    }
   }
 
   private failureKey(userId: string): string {
     return `mfa-failures:${userId}`;
   }
 
-  /** 429 once the account has had RATE_LIMIT_MFA wrong codes in the window, whatever the code now. */
-  private async assertNotLocked(userId: string): Promise<void> {
+  /**
+   * Counts a guess against the account before it is checked (API.md 12): one atomic increment (in memory, or
+   * INCR in Redis), and the guess is only compared when the count is within RATE_LIMIT_MFA, so that parallel
+   * guesses cannot get past the limit. 429 with Retry-After beyond it. A guess that turns out right is given
+   * back (`releaseGuess`), so the limit counts wrong codes.
+   */
+  private async reserveGuess(userId: string): Promise<void> {
     const limit = this.config.mfa.failures;
-    if (limit && (await this.counters.peek(this.failureKey(userId))) >= limit.limit) {
-      throw new DomainError('RATE_LIMIT_EXCEEDED', 'Too many wrong codes for this account; try again later');
+    if (!limit) return;
+    const record = await this.counters.increment(this.failureKey(userId), limit.ttlMs, limit.limit);
+    if (record.isBlocked) {
+      throw new DomainError(
+        'RATE_LIMIT_EXCEEDED',
+        'Too many wrong codes for this account; try again later',
+        [],
+        undefined,
+        record.timeToExpire,
+      );
     }
   }
 
+  private async releaseGuess(userId: string): Promise<void> {
+    if (this.config.mfa.failures) await this.counters.decrement(this.failureKey(userId));
+  }
+
   private async failed(userId: string, ip: string | null | undefined, kind: string): Promise<null> {
-    const limit = this.config.mfa.failures;
-    if (limit) await this.counters.increment(this.failureKey(userId), limit.ttlMs, limit.limit);
     await this.audit.record('mfa_failed', { userId, ip, details: { kind } });
     return null;
   }

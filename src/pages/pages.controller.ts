@@ -29,6 +29,13 @@ export class PagesController {
     return this.page('admin', reply);
   }
 
+  /** Where the link of a "Forgot your password?" mail lands (API.md 12) when PORTAL_URL is this service. */
+  @Get('reset')
+  @Public()
+  reset(@Res({ passthrough: true }) reply: FastifyReply): Buffer {
+    return this.page('reset', reply);
+  }
+
   private page(name: PageName, reply: FastifyReply): Buffer {
     const html = this.pages.get(name);
     if (!html) throw new DomainError('SERVICE_UNAVAILABLE', 'The web pages were not built: run `npm run build`');

@@ -7,7 +7,7 @@ import { securityHeaders } from '../common/security-headers';
  * `dist/web/<page>.html` and `dist/web/assets/`. A page is a client of the documented API and nothing
  * more, so it needs no route of its own beyond its HTML.
  */
-export const PAGES = ['account', 'admin'] as const;
+export const PAGES = ['account', 'admin', 'reset'] as const;
 export type PageName = (typeof PAGES)[number];
 
 export const ASSETS_PREFIX = '/assets/';

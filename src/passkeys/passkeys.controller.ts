@@ -10,10 +10,10 @@ import {
 } from '@nestjs/swagger';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessRevoker } from '../auth/access-revoker.service';
 import type { AuthUser } from '../auth/auth-user';
 import { setAuthCookies } from '../auth/cookies';
-import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public } from '../auth/decorators';
-import { RequiresAal2 } from '../auth/mfa-policy.guards';
+import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public, Sensitive } from '../auth/decorators';
 import { clientInfo } from '../auth/portal-auth.controller';
 import type { LoginBody } from '../auth/session-issuer.service';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
@@ -43,13 +43,14 @@ export class PasskeysController {
   constructor(
     private readonly passkeys: PasskeysService,
     private readonly signIns: PasskeySignInService,
+    private readonly revoker: AccessRevoker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('register/options')
+  @Sensitive({ action: 'a passkey registration was started' })
   @AuthSchemes(['jwt'])
   @AllowedBeforeMfaEnrolment()
-  @RequiresAal2()
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
@@ -66,9 +67,9 @@ export class PasskeysController {
   }
 
   @Post('register/verify')
+  @Sensitive({ action: 'a passkey was added' })
   @AuthSchemes(['jwt'])
   @AllowedBeforeMfaEnrolment()
-  @RequiresAal2()
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Finish adding a passkey; it is also an MFA factor of type passkey',
@@ -85,12 +86,14 @@ export class PasskeysController {
     },
   })
   @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
-  register(
+  async register(
     @CurrentUser() caller: AuthUser,
     @Body() body: RegisterVerifyDto,
     @Req() req: FastifyRequest,
   ): Promise<NewPasskey> {
-    return this.passkeys.register(caller.id, body.response, body.name, req.ip);
+    const added = await this.passkeys.register(caller.id, body.response, body.name, req.ip);
+    if (added.recovery_codes) await this.revoker.mfaTurnedOn(caller.id, caller.sessionId);
+    return added;
   }
 
   @Get()
@@ -118,8 +121,8 @@ export class PasskeysController {
   }
 
   @Delete(':id')
+  @Sensitive({ action: 'a passkey was removed' })
   @AuthSchemes(['jwt'])
-  @RequiresAal2()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({

@@ -234,7 +234,9 @@ export class PasskeysService {
       )) as { credential_id: string }[];
       allow = ids.length
         ? ids.map((r) => ({ id: r.credential_id }))
-        : [{ id: deriveSecret(this.config.jwt.secret, 'passkey decoy', normalizeEmail(email)) }];
+        : // A decoy with the shape of a real id (20 bytes, 27 characters, as most authenticators make), stable
+          // per address: the answer for an address without passkeys looks like one for an address with one.
+          [{ id: decoyCredentialId(this.config.jwt.secret, normalizeEmail(email)) }];
     }
     const options = await generateAuthenticationOptions({
       rpID: this.config.webauthn.rpId,
@@ -432,3 +434,10 @@ const challengeMatcher =
     const b = Buffer.from(taken.challengeHash);
     return a.length === b.length && timingSafeEqual(a, b);
   };
+
+/** 20 bytes of an HMAC of the address, base64url: the length and alphabet of a real credential id. */
+export function decoyCredentialId(secret: Buffer, email: string): string {
+  return Buffer.from(deriveSecret(secret, 'passkey decoy', email), 'base64url')
+    .subarray(0, 20)
+    .toString('base64url');
+}

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
+import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
 import { UsersService } from '../users/users.service';
 import type { SsoProvider } from './entities';
@@ -23,7 +24,8 @@ export interface SsoLinkView {
 /**
  * Turns a proven identity at a provider into one of our users (API.md 7): by its link (provider, subject)
  * when it has one; on a first sign-in, by linking to the account with that address only when the provider
- * vouches for the address, else by creating a user with the provider's default role. The role is never
+ * vouches for the address and that account's own address is verified (else it is refused, and the owner
+ * told), else by creating a user with the provider's default role. The role is never
  * touched afterwards: the provider says who someone is, our admins say what they may do.
  */
 @Injectable()
@@ -32,6 +34,7 @@ export class SsoAccountsService {
     private readonly db: DataSource,
     private readonly users: UsersService,
     private readonly audit: AuditService,
+    private readonly mail: MailService,
   ) {}
 
   async resolve(p: SsoProvider, identity: SsoIdentity, ip: string | null): Promise<User> {
@@ -69,6 +72,31 @@ export class SsoAccountsService {
         throw new SsoFailure(
           'email_not_verified',
           'an account with this address exists and the provider did not verify it',
+        );
+      }
+      // An account whose own address was never verified may have been made by somebody else before the real
+      // owner arrived (a pre-account takeover): linking would give that person the owner's identity (API.md 12).
+      if (!existing.emailVerified) {
+        await this.audit.record('sso_link_refused', {
+          userId: existing.id,
+          ip,
+          details: { provider: p.id, reason: 'account_exists_unverified' },
+        });
+        await this.mail
+          .send({
+            to: existing.email,
+            subject: `A sign-in with ${p.name} was refused`,
+            text:
+              `Someone signed in with ${p.name} as ${existing.email}. An account with this address exists here, ` +
+              `but its address was never confirmed, so the sign-in was not linked to it.\n\n` +
+              `If that was you and you did not open this account, tell your administrator: someone else may have ` +
+              `opened it with your address. If you did open it, confirm your address from the mail we sent then, ` +
+              `or sign in with your password.\n`,
+          })
+          .catch(() => undefined);
+        throw new SsoFailure(
+          'account_exists_unverified',
+          'an account with this address exists and its own address was never verified',
         );
       }
       await this.link(p.id, subject, existing.id);

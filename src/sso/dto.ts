@@ -111,6 +111,17 @@ export class CreateSsoProviderDto {
 
 export class UpdateSsoProviderDto extends PartialType(CreateSsoProviderDto) {}
 
+/**
+ * A field of an update is either absent (unchanged) or a value: `null`, an empty string and an empty list are
+ * not values (IsOptional would let null through, and `{"domains": null}` would leave a provider serving no
+ * domain). The failing fields, for a 400 VALIDATION_ERROR.
+ */
+export function emptyUpdateFields(body: object): { name: string; message: string }[] {
+  return Object.entries(body)
+    .filter(([, v]) => v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0))
+    .map(([name]) => ({ name, message: `${name} must have a value (leave it out to keep the current one)` }));
+}
+
 /** `remember` and `set_cookie` mean what they mean for the password login (LoginDto). */
 export class SsoTokenDto extends PickType(LoginDto, ['remember', 'set_cookie'] as const) {
   @ApiProperty({ description: 'the one-time code from `redirect_uri?code=`' })

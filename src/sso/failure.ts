@@ -12,6 +12,7 @@ export type SsoFailureCode =
   | 'domain_not_allowed'
   | 'email_missing'
   | 'email_not_verified'
+  | 'account_exists_unverified'
   | 'account_disabled'
   | 'server_error';
 

@@ -1,10 +1,14 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { SecretBox } from '../common/secret-box';
 import { hashSecret, newSecret } from '../common/secrets';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { sweepHourly } from '../common/sweeper';
 
 /** How long a sign-in at the provider may take, redirect to return (API.md 7). */
 export const FLOW_TTL_SEC = 600;
+/** The cookie that binds a sign-in attempt, and the code that ends it, to the browser that started it. */
+export const BROWSER_COOKIE = 'sso_browser';
 /** How long the one-time code that brings the browser back lives. */
 export const CODE_TTL_SEC = 60;
 
@@ -22,12 +26,30 @@ export interface Flow extends FlowSecrets {
  * The sign-in attempts in flight and the one-time codes that end them. Both are single use by one
  * conditional UPDATE ... RETURNING, so that two racing requests cannot both win, and both are looked up by
  * the hash of what the browser carries (the state, the binding cookie, the code), never by a plain value.
+ * The nonce and the PKCE verifier must be read back, so they are sealed (AES-256-GCM under a key derived
+ * from the server's secret, bound to the attempt's state hash), never stored in clear (API.md 12). A code
+ * is bound to the browser of its attempt: exchanged without that browser's cookie, it is refused.
  */
 @Injectable()
 export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
   private sweeper?: NodeJS.Timeout;
 
-  constructor(private readonly db: DataSource) {}
+  private readonly box: SecretBox;
+
+  constructor(
+    private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.box = new SecretBox(config.jwt.secret, 'sso flow secret');
+  }
+
+  private seal(value: string | undefined, stateHash: string, what: string): Buffer | null {
+    return value === undefined ? null : this.box.seal(Buffer.from(value, 'utf8'), `${what}:${stateHash}`);
+  }
+
+  private unseal(value: Buffer | null, stateHash: string, what: string): string | undefined {
+    return value === null ? undefined : this.box.open(value, `${what}:${stateHash}`).toString('utf8');
+  }
 
   onModuleInit(): void {
     this.sweeper = sweepHourly(() => this.sweep());
@@ -61,16 +83,17 @@ export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
     redirectUri: string,
     secrets: FlowSecrets,
   ): Promise<void> {
+    const stateHash = hashSecret(state);
     await this.db.query(
-      `INSERT INTO sso_flows (provider_id, state_hash, browser_hash, nonce, code_verifier, saml_request_id, redirect_uri,
-                              expires_at)
+      `INSERT INTO sso_flows (provider_id, state_hash, browser_hash, nonce_enc, code_verifier_enc, saml_request_id,
+                              redirect_uri, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
       [
         providerId,
-        hashSecret(state),
+        stateHash,
         hashSecret(browser),
-        secrets.nonce ?? null,
-        secrets.codeVerifier ?? null,
+        this.seal(secrets.nonce, stateHash, 'nonce'),
+        this.seal(secrets.codeVerifier, stateHash, 'code_verifier'),
         secrets.samlRequestId ?? null,
         redirectUri,
         FLOW_TTL_SEC,
@@ -81,40 +104,52 @@ export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
   /** Uses the attempt up: null when the state is unknown, expired, used, of another provider or another browser. */
   async consume(providerId: string, state: string, browser: string | undefined): Promise<Flow | null> {
     if (!state || !browser || state.length > 128 || browser.length > 128) return null;
+    const stateHash = hashSecret(state);
     const [rows] = (await this.db.query(
       `UPDATE sso_flows SET used_at = now()
         WHERE state_hash = $1 AND provider_id = $2 AND browser_hash = $3 AND used_at IS NULL AND expires_at > now()
-        RETURNING nonce, code_verifier, saml_request_id, redirect_uri`,
-      [hashSecret(state), providerId, hashSecret(browser)],
+        RETURNING nonce_enc, code_verifier_enc, saml_request_id, redirect_uri`,
+      [stateHash, providerId, hashSecret(browser)],
     )) as [
-      { nonce: string | null; code_verifier: string | null; saml_request_id: string | null; redirect_uri: string }[],
+      {
+        nonce_enc: Buffer | null;
+        code_verifier_enc: Buffer | null;
+        saml_request_id: string | null;
+        redirect_uri: string;
+      }[],
     ];
     const row = rows[0];
     if (!row) return null;
     return {
       redirectUri: row.redirect_uri,
-      nonce: row.nonce ?? undefined,
-      codeVerifier: row.code_verifier ?? undefined,
+      nonce: this.unseal(row.nonce_enc, stateHash, 'nonce'),
+      codeVerifier: this.unseal(row.code_verifier_enc, stateHash, 'code_verifier'),
       samlRequestId: row.saml_request_id ?? undefined,
     };
   }
 
-  async issueCode(userId: string, providerId: string): Promise<string> {
+  /** A one-time code for the browser that started the attempt (its binding cookie, `browser`). */
+  async issueCode(userId: string, providerId: string, browser: string): Promise<string> {
     const code = newSecret();
     await this.db.query(
-      `INSERT INTO sso_codes (code_hash, user_id, provider_id, expires_at)
-       VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [hashSecret(code), userId, providerId, CODE_TTL_SEC],
+      `INSERT INTO sso_codes (code_hash, user_id, provider_id, browser_hash, expires_at)
+       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
+      [hashSecret(code), userId, providerId, hashSecret(browser), CODE_TTL_SEC],
     );
     return code;
   }
 
-  async consumeCode(code: string): Promise<{ userId: string; providerId: string } | null> {
+  /**
+   * Spends a code, only from the browser that started its sign-in (API.md 12): a code opened in another
+   * browser (login CSRF: an attacker's code in the victim's browser) finds no row, and is not spent.
+   */
+  async consumeCode(code: string, browser: string | undefined): Promise<{ userId: string; providerId: string } | null> {
+    if (!browser || browser.length > 128) return null;
     const [rows] = (await this.db.query(
       `UPDATE sso_codes SET used_at = now()
-        WHERE code_hash = $1 AND used_at IS NULL AND expires_at > now()
+        WHERE code_hash = $1 AND browser_hash = $2 AND used_at IS NULL AND expires_at > now()
         RETURNING user_id, provider_id`,
-      [hashSecret(code)],
+      [hashSecret(code), hashSecret(browser)],
     )) as [{ user_id: string; provider_id: string }[]];
     return rows[0] ? { userId: rows[0].user_id, providerId: rows[0].provider_id } : null;
   }

@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import { AppStrategy, SchemeStrategy, StrategyGuard } from '../auth/passport';
 import { DomainError } from '../common/errors/domain-error';
-import { SsoFlowsService } from './flows.service';
+import { cookieOf } from '../auth/cookies';
+import { BROWSER_COOKIE, SsoFlowsService } from './flows.service';
 
 /** What the sso-code strategy vouches for: a provider proved this user within the last minute. */
 export interface SsoPrincipal {
@@ -14,7 +15,9 @@ export interface SsoPrincipal {
 /**
  * The credential of `POST /api/sso/token` is the one-time code that the callback or ACS handed the
  * browser: one more Passport strategy beside the magic-link token, and like it the code is spent here, by
- * one conditional UPDATE, so that two racing exchanges cannot both sign in.
+ * one conditional UPDATE, so that two racing exchanges cannot both sign in. Only the browser that started
+ * the sign-in can spend it (its HttpOnly binding cookie, API.md 12): a code carried to another browser
+ * (login CSRF) is refused as unknown.
  */
 @Injectable()
 @SchemeStrategy('sso-code')
@@ -31,7 +34,7 @@ export class SsoCodeStrategy extends AppStrategy(Strategy) {
         { name: 'code', message: 'code must be a string' },
       ]);
     }
-    const principal = await this.flows.consumeCode(code);
+    const principal = await this.flows.consumeCode(code, cookieOf(req, BROWSER_COOKIE));
     if (!principal) throw new DomainError('INVALID_TOKEN', 'This code is invalid, expired or already used');
     return principal;
   }

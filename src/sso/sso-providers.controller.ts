@@ -10,10 +10,10 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../auth/decorators';
-import { RequiresAal2 } from '../auth/mfa-policy.guards';
+import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { CreateSsoProviderDto, UpdateSsoProviderDto } from './dto';
+import { CreateSsoProviderDto, emptyUpdateFields, UpdateSsoProviderDto } from './dto';
+import { DomainError } from '../common/errors/domain-error';
 import { SsoProvidersService, SsoProviderView } from './providers.service';
 
 const EXAMPLE = {
@@ -50,7 +50,7 @@ export class SsoProvidersController {
   }
 
   @Post()
-  @RequiresAal2()
+  @Sensitive({ action: 'a single sign-on provider was added' })
   @ApiOperation({
     summary: 'Register an identity provider (admin, aal2 when the admin has MFA on)',
     description:
@@ -79,7 +79,7 @@ export class SsoProvidersController {
   }
 
   @Patch(':id')
-  @RequiresAal2()
+  @Sensitive({ action: 'a single sign-on provider was changed' })
   @ApiOperation({
     summary: 'Change an identity provider (admin, aal2 when MFA is on)',
     description: 'Any field of the registration but `id` and `type`; a new issuer is discovered again.',
@@ -91,6 +91,8 @@ export class SsoProvidersController {
     @CurrentUser() actor: AuthUser,
     @Req() req: FastifyRequest,
   ): Promise<SsoProviderView> {
+    const empty = emptyUpdateFields(body ?? {});
+    if (empty.length) throw new DomainError('VALIDATION_ERROR', 'Invalid input data', empty);
     const view = await this.providers.update(id, body);
     await this.audit.record('sso_provider_updated', {
       actorId: actor.id,
@@ -101,7 +103,7 @@ export class SsoProvidersController {
   }
 
   @Delete(':id')
-  @RequiresAal2()
+  @Sensitive({ action: 'a single sign-on provider was removed' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove an identity provider and its account links (admin, aal2 when MFA is on)' })
   @ApiNoContentResponse()

@@ -22,15 +22,14 @@ import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SsoTokenDto } from './dto';
-import { FLOW_TTL_SEC } from './flows.service';
+import { BROWSER_COOKIE, FLOW_TTL_SEC } from './flows.service';
 import { SsoProvidersService } from './providers.service';
 import { SsoCodeGuard, SsoPrincipal } from './sso-code.strategy';
 import { Redirect, SsoService } from './sso.service';
 import { Transform } from 'class-transformer';
 import { toIdentifier } from '../common/identifiers';
 
-/** The cookie that binds a sign-in attempt to the browser that started it. */
-export const BROWSER_COOKIE = 'sso_browser';
+export { BROWSER_COOKIE };
 
 class DiscoverQuery {
   @Transform(toIdentifier)

@@ -118,7 +118,7 @@ export class SsoService {
       await this.failed(id, 'invalid_state', 'unknown, used, expired or foreign state', client);
       throw UNKNOWN_ATTEMPT;
     }
-    return this.finish(oidc.provider, flow, client, () =>
+    return this.finish(oidc.provider, flow, browser!, client, () =>
       this.oidc.callback(oidc, query, {
         state: query.state,
         nonce: flow.nonce ?? '',
@@ -141,7 +141,7 @@ export class SsoService {
       await this.failed(id, 'invalid_state', 'unknown, used, expired or foreign RelayState', client);
       throw UNKNOWN_ATTEMPT;
     }
-    return this.finish(p, flow, client, () => {
+    return this.finish(p, flow, browser!, client, () => {
       if (typeof body.SAMLResponse !== 'string' || !body.SAMLResponse) {
         throw new SsoFailure('invalid_saml_response', 'no SAMLResponse');
       }
@@ -175,13 +175,14 @@ export class SsoService {
   private async finish(
     p: SsoProvider,
     flow: Flow,
+    browser: string,
     client: ClientInfo,
     prove: () => Promise<SsoIdentity>,
   ): Promise<Redirect> {
     try {
       const identity = await prove();
       const user = await this.accounts.resolve(p, identity, client.ip ?? null);
-      const code = await this.flows.issueCode(user.id, p.id);
+      const code = await this.flows.issueCode(user.id, p.id, browser);
       await this.audit.record('sso_login', { userId: user.id, ip: client.ip, details: { provider: p.id } });
       return { location: withParam(flow.redirectUri, 'code', code) };
     } catch (e) {

@@ -106,7 +106,7 @@ export class ApiKeysService {
   /** The answer from the cache of verified keys alone, or undefined when the key must be looked up. */
   cachedUser(presented: unknown): AuthUser | undefined {
     const entry = this.cache.get(this.hashOf(presented));
-    return entry && { id: entry.userId, role: entry.role, scheme: 'api-key', aal: 'aal1' };
+    return entry && { id: entry.userId, role: entry.role, scheme: 'api-key', kind: 'delegated', aal: 'aal1' };
   }
 
   private hashOf(presented: unknown): string {
@@ -132,7 +132,7 @@ export class ApiKeysService {
       this.cache.set(hash, entry, row.expires_at?.getTime());
       this.touch(row.id);
     }
-    return { id: entry.userId, role: entry.role, scheme: 'api-key', aal: 'aal1' };
+    return { id: entry.userId, role: entry.role, scheme: 'api-key', kind: 'delegated', aal: 'aal1' };
   }
 
   /** Records use at most once a minute per key, off the request's path. */

@@ -16,7 +16,7 @@ import type { FastifyRequest } from 'fastify';
 import { type AuthUser } from '../auth/auth-user';
 import { clientInfo } from '../auth/portal-auth.controller';
 import { PortalAuthService } from '../auth/portal-auth.service';
-import { AuthSchemes, CurrentUser, Public } from '../auth/decorators';
+import { AuthSchemes, CurrentUser, Public, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
@@ -88,11 +88,17 @@ class UpdateMeDto {
   @MaxLength(320)
   email?: string;
 
-  @ApiPropertyOptional({ description: 'the password policy applies' })
+  @ApiPropertyOptional({ description: 'the password policy applies; needs current_password' })
   @unlessAbsent
   @IsString()
   @MaxLength(1024)
   password?: string;
+
+  @ApiPropertyOptional({ description: 'the current password: required with password' })
+  @unlessAbsent
+  @IsString()
+  @MaxLength(1024)
+  current_password?: string;
 }
 
 const PAIR_EXAMPLE = { key: 'kt_…', token: '…', refresh: '…', expires: '2026-12-07T10:00:00.000Z' };
@@ -164,10 +170,40 @@ export class KeyTokenController {
   }
 
   @Patch()
+  @Sensitive({
+    action: (req) => {
+      const body = (req.body ?? {}) as { email?: unknown; password?: unknown };
+      const what = [
+        body.email != null ? 'a change of your email address was asked for' : '',
+        body.password != null ? 'your password was changed' : '',
+      ].filter(Boolean);
+      return what.join(', and ');
+    },
+    when: {
+      describe: 'email or password given',
+      applies: (req) => {
+        const body = (req.body ?? {}) as { email?: unknown; password?: unknown };
+        return body.email != null || body.password != null;
+      },
+    },
+    delegated: 'allowed',
+  })
   @ApiBasicAuth('basic')
-  @ApiOperation({ summary: 'Change the email (must be free; becomes unverified) or the password (policy applies)' })
-  @ApiOkResponse({ description: 'the user' })
-  updateMe(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<PublicUser> {
-    return this.pairs.updateMe(user, body);
+  @ApiOperation({
+    summary: 'Ask for a new email address, or change the password (with current_password)',
+    description:
+      '`{email}`: 200 the user with `pending_email`; the address changes only when the link mailed to the new ' +
+      'address is opened (once, within 24 hours), and the old address is told at once. 409 That email is already ' +
+      'taken. `{password, current_password}`: the policy applies; without current_password 400 ' +
+      '`current_password is required`, a wrong one 401. For a user with MFA on, a Basic pair, API key or IAM ' +
+      'token changes neither: 403 `Sign in to change this` (API.md 12).',
+  })
+  @ApiOkResponse({ description: 'the user, with pending_email' })
+  updateMe(
+    @CurrentUser() user: AuthUser,
+    @Body() body: UpdateMeDto,
+    @Req() req: FastifyRequest,
+  ): Promise<PublicUser & { pending_email: string | null }> {
+    return this.pairs.updateMe(user, body, clientInfo(req));
   }
 }

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from '../auth/access-revoker.service';
+import { AccountChangesService } from '../auth/account-changes.service';
 import { AuthUser } from '../auth/auth-user';
 import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
 import { CredentialCache } from '../common/credential-cache';
@@ -55,6 +56,7 @@ export class KeyTokensService {
     private readonly portal: PortalAuthService,
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
+    private readonly changes: AccountChangesService,
   ) {
     revoker.onUserChanged((userId) => this.cache.deleteUser(userId));
     revoker.onCredentialRevoked((key) => this.cache.delete(key));
@@ -172,6 +174,7 @@ export class KeyTokensService {
       id: entry.userId,
       role: entry.role,
       scheme: 'basic',
+      kind: 'delegated',
       aal: 'aal1',
       credentialId: entry.pairId,
       clientId: entry.clientId,
@@ -248,39 +251,63 @@ export class KeyTokensService {
     for (const r of rows) this.revoker.credentialRevoked(r.key);
   }
 
-  async updateMe(caller: AuthUser, change: { email?: string; password?: string }): Promise<PublicUser> {
+  /**
+   * The seed's profile change, as API.md 12 allows it: a new password needs the current one; a new email
+   * waits for the link mailed to it (the old address is told at once, by the security notice). A delegated
+   * credential of a user with MFA on changes neither (403): only a sign-in with the second factor may.
+   */
+  async updateMe(
+    caller: AuthUser,
+    change: { email?: string; password?: string; current_password?: string },
+    client: ClientInfo,
+  ): Promise<PublicUser & { pending_email: string | null }> {
     const user = await this.users.getById(caller.id);
-    const patch: Record<string, unknown> = {};
-    if (change.email != null) {
-      const email = this.users.acceptableEmail(change.email);
-      if (email !== user.email) {
-        patch.email = email;
-        patch.emailVerified = false;
-      }
+    if (change.email == null && change.password == null) {
+      return { ...toPublicUser(user), pending_email: await this.changes.pendingEmail(user.id) };
+    }
+    if (user.mfaEnabled && caller.kind !== 'sign-in') {
+      await this.audit.record('sensitive_action_refused', {
+        userId: user.id,
+        ip: client.ip,
+        details: { action: 'PATCH /users', reason: 'mfa_on_delegated_credential', scheme: caller.scheme },
+      });
+      throw new DomainError('SIGN_IN_REQUIRED', 'Sign in to change this');
     }
     if (change.password != null) {
-      const problems = passwordProblems(change.password, {
-        email: (patch.email as string) ?? user.email,
-        username: user.username,
-      });
+      if (typeof change.current_password !== 'string' || change.current_password.length === 0) {
+        throw new DomainError('BAD_REQUEST', 'current_password is required');
+      }
+      const [row] = (await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [user.id])) as {
+        password_hash: string | null;
+      }[];
+      if (!(await this.hasher.verify(row?.password_hash, change.current_password)).ok) {
+        throw new DomainError('INVALID_CREDENTIALS', 'current_password is incorrect');
+      }
+      const problems = passwordProblems(change.password, { email: user.email, username: user.username });
       if (problems.length) {
         throw new DomainError('VALIDATION_ERROR', describePasswordProblems(problems), [
           { name: 'password', message: describePasswordProblems(problems) },
         ]);
       }
-      patch.passwordHash = await this.hasher.hash(change.password);
     }
-    if (Object.keys(patch).length) {
-      try {
-        await this.users.update(user.id, patch);
-      } catch (e) {
-        const translated = this.users.translateUnique(e);
-        if (translated instanceof DomainError && translated.code === 'EMAIL_EXISTS') {
-          throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
-        }
-        throw translated;
-      }
+    // The address is checked (free, well formed) before anything changes, so a refused request changes nothing.
+    const email = change.email != null ? this.users.acceptableEmail(change.email) : null;
+    if (email !== null && email !== user.email) {
+      const [taken] = (await this.dataSource.query(`SELECT 1 FROM users WHERE email = $1`, [email])) as unknown[];
+      if (taken) throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
     }
-    return toPublicUser(await this.users.getById(user.id));
+    if (change.password != null) {
+      await this.users.update(user.id, { passwordHash: await this.hasher.hash(change.password) });
+      await this.audit.record('password_changed', {
+        userId: user.id,
+        ip: client.ip,
+        details: { surface: 'key-token' },
+      });
+    }
+    if (email !== null && email !== user.email) await this.changes.requestEmailChange(user.id, email, client);
+    return {
+      ...toPublicUser(await this.users.getById(user.id)),
+      pending_email: await this.changes.pendingEmail(user.id),
+    };
   }
 }

@@ -3,7 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOptionsWhere, ILike, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { Page } from '../common/dto/query';
-import { hasInvisibleCharacters, invisibleCharactersMessage, normalizeEmail } from '../common/identifiers';
+import {
+  hasInvisibleCharacters,
+  hasMixedScriptLocalPart,
+  invisibleCharactersMessage,
+  mixedScriptMessage,
+  normalizeEmail,
+} from '../common/identifiers';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
@@ -213,6 +219,12 @@ export class UsersService {
     if (hasInvisibleCharacters(normalized)) {
       throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
         { name: 'email', message: invisibleCharactersMessage('email') },
+      ]);
+    }
+    // A local part that mixes scripts looks like another address (API.md 12): `pаt@` with a Cyrillic `а`.
+    if (hasMixedScriptLocalPart(normalized)) {
+      throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
+        { name: 'email', message: mixedScriptMessage('email') },
       ]);
     }
     return normalized;

@@ -448,7 +448,11 @@ describe('the account page in a real browser (API.md 9)', () => {
     const fresh = `renamed${n}@example.org`;
     await profile.getByLabel('New email address').fill(fresh);
     await profile.getByRole('button', { name: 'Change email address' }).click();
-    await profile.getByText(`Your email address is now ${fresh}.`).waitFor();
+    // API.md 12: the address changes when the link mailed to it is opened.
+    await profile.getByText(`We sent a link to ${fresh}: your email address changes when you open it.`).waitFor();
+    const mail = await t.smtp.waitFor(fresh, (m) => m.subject === 'Confirm your new email address');
+    const token = /token=([A-Za-z0-9_-]{43})/.exec(mail.text)![1];
+    await request(t.url).get(`/api/auth/email/confirm?token=${token}`).expect(200);
     await request(t.url).post('/api/auth/login').send({ username: fresh, password: PASSWORD }).expect(200);
   });
 

@@ -16,7 +16,8 @@ const opts = JSON.parse(process.argv[2]);
 const base = `http://127.0.0.1:${opts.port}`;
 saml.setSchemaValidator({ validate: () => Promise.resolve('skipped') });
 
-const make = () => selfsigned.generate([{ name: 'commonName', value: 'test-idp' }], { keySize: 2048, days: 2, algorithm: 'sha256' });
+const make = () =>
+  selfsigned.generate([{ name: 'commonName', value: 'test-idp' }], { keySize: 2048, days: 2, algorithm: 'sha256' });
 const [good, evil] = await Promise.all([make(), make()]);
 
 const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
@@ -64,7 +65,8 @@ async function respond(query) {
       ? spFor('https://another-service.example/metadata')
       : spFor(opts.spEntityId, { assertion: mode !== 'response', message: mode === 'response' });
   const parsed = await idp.parseLoginRequest(sp, 'redirect', { query });
-  const requestInfo = mode === 'other-request' ? { extract: { request: { id: '_not_a_request_of_the_service' } } } : parsed;
+  const requestInfo =
+    mode === 'other-request' ? { extract: { request: { id: '_not_a_request_of_the_service' } } } : parsed;
   const signer = mode === 'other-key' ? evilIdp : idp;
   if (mode === 'expired') globalThis.Date = HourAgo;
   let context;

@@ -114,11 +114,17 @@ function profileSection(me: User): HTMLElement {
     async () => {
       messages.clear();
       try {
-        await api('PATCH', '/users', { email: email.input.value.trim() });
-        const updated = await api<User>('GET', '/api/auth/me');
+        // API.md 12: the address changes when the link mailed to it is opened; the old address is told at once.
+        const updated = await api<User & { pending_email: string | null }>('PATCH', '/users', {
+          email: email.input.value.trim(),
+        });
         show(updated);
         email.input.value = '';
-        messages.info(`Your email address is now ${updated.email}.`);
+        messages.info(
+          updated.pending_email
+            ? `We sent a link to ${updated.pending_email}: your email address changes when you open it.`
+            : `Your email address is ${updated.email}.`,
+        );
       } catch (e) {
         fail(messages, e, {
           CONFLICT: 'That email address belongs to another account.',

@@ -127,6 +127,7 @@ const WORDS: Record<string, string> = {
   NOT_FOUND: 'That item does not exist any more. Reload the page to see the current list.',
   CONFLICT: 'That is already taken or was changed meanwhile.',
   PAYLOAD_TOO_LARGE: 'That is too large to send.',
+  SIGN_IN_REQUIRED: 'Sign in with your password (and your second factor) to change this.',
   INTERNAL_ERROR: 'Something went wrong on our side. Try again in a moment.',
   SERVICE_UNAVAILABLE: 'The service is not available right now. Try again in a moment.',
 };

@@ -145,6 +145,34 @@ export function signInView(opts: SignInOptions): HTMLElement {
     }
   });
 
+  // Forgot password (API.md 12): always the same answer, whether or not the address has an account.
+  const forgotEmail = field('Email address of your account', { type: 'email', autocomplete: 'email' });
+  const forgotMessages = messageArea();
+  const forgotForm = h(
+    'form',
+    { class: 'stack', novalidate: true, hidden: true },
+    forgotEmail.row,
+    h('div', { class: 'actions' }, button('Email me a reset link')),
+    forgotMessages.el,
+  );
+  onSubmit(forgotForm, async () => {
+    forgotMessages.clear();
+    const email = forgotEmail.input.value.trim();
+    try {
+      await api('POST', '/api/auth/password/forgot', { email });
+      forgotMessages.info(
+        `If ${email} belongs to an account with a password, a link to choose a new one is on its way. It works once, within 30 minutes.`,
+      );
+    } catch (e) {
+      forgotMessages.error(describe(e, { VALIDATION_ERROR: 'Enter a whole email address, such as name@example.org.' }));
+    }
+  });
+  const forgotButton = button('Forgot your password?', () => {
+    forgotForm.hidden = false;
+    forgotEmail.input.value = identifier.input.value.includes('@') ? identifier.input.value.trim() : '';
+    forgotEmail.input.focus();
+  });
+
   // An institution (API.md 7): find its identity provider by the email's domain, then go there.
   const ssoEmail = field('Email address at your institution', { type: 'email', autocomplete: 'email' });
   const ssoMessages = messageArea();
@@ -194,6 +222,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
         ),
         h('div', { class: 'actions' }, passkeyButton),
       ),
+      h('div', { class: 'stack' }, h('div', { class: 'actions' }, forgotButton), forgotForm),
     ),
     opts.institution === false ? null : section('With your institution', ssoForm),
     opts.magicLink === false ? null : section('Patients and caregivers: a link by email', linkForm),

@@ -33,6 +33,13 @@ export class LoginDto {
   set_cookie?: boolean;
 }
 
+export class LogoutAllDto {
+  @ApiPropertyOptional({ description: 'also end API keys and permanent IAM tokens' })
+  @IsOptional()
+  @IsBoolean()
+  include_keys?: boolean;
+}
+
 export class RefreshDto {
   @ApiPropertyOptional({ description: 'the refresh token; may instead come from the refresh_token cookie' })
   @IsOptional()

@@ -41,7 +41,7 @@ export function extractAccessToken(req: FastifyRequest): string | null {
 }
 
 /** What a verified token says of its caller; `userId` is the credential cache's key for invalidation. */
-type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string; aal: Aal };
+type Claims = { userId: string; role: Role; sessionId: string; tokenId?: string; aal: Aal; authTime: number };
 
 type KeyCallback = (err: Error | null, key?: KeyObject) => void;
 
@@ -170,6 +170,8 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
       id: claims.userId,
       role: claims.role,
       scheme: 'jwt',
+      kind: 'sign-in',
+      authTime: claims.authTime,
       sessionId: claims.sessionId,
       tokenId: claims.tokenId,
       aal: claims.aal,
@@ -196,6 +198,8 @@ export class JwtStrategy extends AppStrategy(Strategy) implements Refuses {
       tokenId: payload.jti,
       // Only a token that says so is aal2; a token from before assurance claims existed is aal1.
       aal: payload.aal === 'aal2' ? 'aal2' : 'aal1',
+      // A token from before auth_time existed was issued at its sign-in or a refresh: iat is the latest it can be.
+      authTime: typeof payload.auth_time === 'number' ? payload.auth_time : (payload.iat ?? 0),
     };
     // Kept until the moment the library would call it expired.
     this.verified.set(token, claims, (payload.exp + CLOCK_TOLERANCE_SEC) * 1000);

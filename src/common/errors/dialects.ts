@@ -20,6 +20,8 @@ const IAM_CODES: Partial<Record<ErrorCode, number>> = {
 };
 
 export const KEY_TOKEN_LOGIN_REQUIRED = 'You must be logged in to access this area';
+/** The key:token surface's words for a delegated credential refused a sensitive action (API.md 12). */
+export const KEY_TOKEN_SIGN_IN_REQUIRED = 'Sign in to change this';
 
 export function renderError(dialect: Dialect, e: NormalizedError): unknown {
   switch (dialect) {
@@ -34,10 +36,11 @@ export function renderError(dialect: Dialect, e: NormalizedError): unknown {
         ...(e.details ?? {}),
       };
     case 'key-token': {
-      if (e.status === 401 && e.message !== KEY_TOKEN_LOGIN_REQUIRED) {
+      if (e.status === 401 && e.code !== 'INVALID_CREDENTIALS' && e.message !== KEY_TOKEN_LOGIN_REQUIRED) {
         // The documented message first, then the reason (an expired credential is told apart from an invalid one).
         return { errors: [KEY_TOKEN_LOGIN_REQUIRED, e.message] };
       }
+      if (e.code === 'SIGN_IN_REQUIRED') return { errors: [KEY_TOKEN_SIGN_IN_REQUIRED] };
       return { errors: e.fields.length ? e.fields.map((f) => `${f.name}: ${f.message}`) : [e.message] };
     }
     case 'iam': {

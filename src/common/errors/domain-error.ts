@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   CSRF_TOKEN_INVALID: 403,
   MFA_STEP_UP_REQUIRED: 403,
   MFA_ENROLMENT_REQUIRED: 403,
+  /** A delegated credential (API key, IAM token, key:token pair) tried a sensitive action (API.md 12). */
+  SIGN_IN_REQUIRED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -52,6 +54,8 @@ export class DomainError extends Error {
     readonly fields: FieldError[] = [],
     /** What a client needs next (the `mfa_token` of MFA_REQUIRED); rendered by the portal and clinical dialects. */
     readonly details?: Record<string, unknown>,
+    /** Seconds after which the refusal ends (a 429's `Retry-After`, API.md section 0). */
+    readonly retryAfterSec?: number,
   ) {
     super(message);
     this.name = 'DomainError';

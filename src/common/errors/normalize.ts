@@ -62,7 +62,14 @@ function fromFastify(fastifyCode: string): Normalized {
 
 export function normalizeError(err: unknown): Normalized {
   if (err instanceof DomainError) {
-    return { status: err.status, code: err.code, message: err.message, fields: err.fields, details: err.details };
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      fields: err.fields,
+      details: err.details,
+      ...(err.retryAfterSec !== undefined ? { retryAfterSec: err.retryAfterSec } : {}),
+    };
   }
   if (err instanceof ThrottlerException) {
     return { status: 429, code: 'RATE_LIMIT_EXCEEDED', message: BY_STATUS[429][1], fields: [] };

@@ -29,6 +29,12 @@ export class MemoryCounters {
     return { hits: w.hits, ttlMs: w.resetAt - now };
   }
 
+  /** Takes back one hit of a live window (a guess that turned out right). */
+  decrement(key: string): void {
+    const w = this.windows.get(key);
+    if (w && w.resetAt > Date.now() && w.hits > 0) w.hits -= 1;
+  }
+
   /** The hits of a live window without adding one. */
   peek(key: string): number {
     const w = this.windows.get(key);
@@ -59,6 +65,12 @@ if ttl < 0 then
 end
 return {hits, ttl}`;
 
+/** DECR only a live window above zero, so that a late release never makes a window of its own. */
+const REDIS_DECREMENT = `
+local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+if hits > 0 then redis.call('DECR', KEYS[1]) end
+return 0`;
+
 @Injectable()
 export class CounterStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly logger = new Logger('RateLimit');
@@ -74,6 +86,19 @@ export class CounterStorage implements ThrottlerStorage, OnModuleDestroy {
     const timeToExpire = Math.max(1, Math.ceil(ttlMs / 1000));
     const isBlocked = hits > limit;
     return { totalHits: hits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
+  }
+
+  /** Takes back one hit of the key's live window, if it has one (shared through Redis when set). */
+  async decrement(key: string): Promise<void> {
+    if (this.redis && this.redis.status === 'ready') {
+      try {
+        await this.redis.eval(REDIS_DECREMENT, 1, `rl:${key}`);
+        return;
+      } catch (e) {
+        this.logger.warn(`redis counter failed, counting locally: ${(e as Error).message}`);
+      }
+    }
+    this.memory.decrement(key);
   }
 
   /** How many hits the key's current window holds, without adding one (shared through Redis when set). */

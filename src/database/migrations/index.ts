@@ -10,6 +10,7 @@ import { Mfa1763900700000 } from './1763900700000-Mfa';
 import { SigningKeys1763900800000 } from './1763900800000-SigningKeys';
 import { Passkeys1763900900000 } from './1763900900000-Passkeys';
 import { Sso1763901000000 } from './1763901000000-Sso';
+import { Trust1763901100000 } from './1763901100000-Trust';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   SigningKeys1763900800000,
   Passkeys1763900900000,
   Sso1763901000000,
+  Trust1763901100000,
 ];

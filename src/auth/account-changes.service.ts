@@ -1,0 +1,230 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
+import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { MailService } from '../mail/mail.service';
+import { PasswordHasher } from '../users/password-hasher';
+import { describePasswordProblems, passwordProblems } from '../users/password-policy';
+import { UsersService } from '../users/users.service';
+import { AccessRevoker } from './access-revoker.service';
+import type { ClientInfo } from './portal-auth.service';
+import { securityNotice } from './sensitive-actions.service';
+
+/** A reset link lives 30 minutes; an email-change link 24 hours (API.md 12). */
+export const PASSWORD_RESET_TTL_SEC = 30 * 60;
+export const EMAIL_CHANGE_TTL_SEC = 24 * 3600;
+
+const INVALID_RESET = 'This reset link is invalid, expired or already used: ask for a new one';
+const INVALID_CHANGE = 'This confirmation link is invalid, expired or already used';
+
+/**
+ * The two account changes that go through a mailbox (API.md 12): a forgotten password (a link to the
+ * account's address) and a new email address (a link to the new address). Both links are 256-bit tokens
+ * kept as hashes, used once by one conditional UPDATE, and a newer link replaces an older one.
+ */
+@Injectable()
+export class AccountChangesService {
+  private readonly logger = new Logger('AccountChanges');
+  /** Deliveries started after the response; awaited at shutdown and by tests. */
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly revoker: AccessRevoker,
+    private readonly mail: MailService,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Answers at once and identically for every address (no enumeration, same timing): the lookup, the link
+   * and the mail happen after the answer. Only an active user with a password gets a link.
+   */
+  forgotPassword(email: string, client: ClientInfo): void {
+    const job = this.sendReset(normalizeEmail(email), client)
+      .catch((e: Error) => this.logger.error(`password reset delivery failed: ${e.message}`))
+      .finally(() => this.pending.delete(job));
+    this.pending.add(job);
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  private async sendReset(email: string, client: ClientInfo): Promise<void> {
+    if (hasInvisibleCharacters(email)) return;
+    const [user] = (await this.db.query(
+      `SELECT id, email FROM users WHERE email = $1 AND is_active AND password_hash IS NOT NULL`,
+      [email],
+    )) as { id: string; email: string }[];
+    if (!user) return;
+    const token = newSecret();
+    // A newer link replaces the older ones: they stop working the moment this one is made.
+    await this.db.transaction(async (m) => {
+      await m.query(`UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [user.id]);
+      await m.query(
+        `INSERT INTO password_resets (user_id, token_hash, expires_at)
+         VALUES ($1, $2, now() + make_interval(secs => $3))`,
+        [user.id, hashSecret(token), PASSWORD_RESET_TTL_SEC],
+      );
+    });
+    await this.audit.record('password_reset_requested', { userId: user.id, ip: client.ip });
+    const link = `${this.config.portalUrl}/reset?token=${token}`;
+    await this.mail.send({
+      to: user.email,
+      subject: 'Reset your password',
+      text:
+        `Hello,\n\nsomeone (we hope you) asked to reset the password of this account. Choose a new one here:\n\n` +
+        `${link}\n\nThe link works once and expires in ${PASSWORD_RESET_TTL_SEC / 60} minutes; a newer request ` +
+        `replaces it. If you did not ask for it, ignore this mail: your password stays as it is.\n` +
+        `Asked from IP address ${client.ip ?? 'unknown'}.\n`,
+    });
+  }
+
+  /**
+   * Sets a new password with a reset link: single use, then every credential of the user ends (sessions,
+   * refresh tokens, key:token pairs, IAM tokens, API keys) and the address is told. It signs nobody in, so a
+   * user with MFA on still needs the second factor next time. Opening the link proves the mailbox, so the
+   * address counts as verified from then on.
+   */
+  async resetPassword(token: unknown, password: unknown, client: ClientInfo): Promise<void> {
+    if (typeof password !== 'string') {
+      throw new DomainError('VALIDATION_ERROR', 'Invalid input data', [
+        { name: 'password', message: 'password is required' },
+      ]);
+    }
+    if (typeof token !== 'string' || !SECRET_PATTERN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID_RESET);
+    const hash = hashSecret(token);
+    // The policy is checked before the link is spent, so that a weak password does not cost the person the link.
+    const [pending] = (await this.db.query(
+      `SELECT u.id, u.email, u.username FROM password_resets r JOIN users u ON u.id = r.user_id
+        WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND u.is_active`,
+      [hash],
+    )) as { id: string; email: string; username: string | null }[];
+    if (!pending) throw new DomainError('INVALID_TOKEN', INVALID_RESET);
+    const problems = passwordProblems(password, { email: pending.email, username: pending.username });
+    if (problems.length) {
+      throw new DomainError('VALIDATION_ERROR', describePasswordProblems(problems), [
+        { name: 'password', message: describePasswordProblems(problems) },
+      ]);
+    }
+    const passwordHash = await this.hasher.hash(password);
+    const userId = await this.db.transaction(async (m) => {
+      const [rows] = (await m.query(
+        `UPDATE password_resets SET used_at = now()
+          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
+        [hash],
+      )) as [{ user_id: string }[], number];
+      if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID_RESET);
+      await m.query(`UPDATE users SET password_hash = $2, email_verified = true, updated_at = now() WHERE id = $1`, [
+        rows[0].user_id,
+        passwordHash,
+      ]);
+      return rows[0].user_id;
+    });
+    const ended = await this.revoker.endCredentials(userId, 'password_reset', { keys: true });
+    await this.revoker.userChanged(userId, 'password_reset', { keepSessions: true });
+    await this.audit.record('password_reset', {
+      userId,
+      ip: client.ip,
+      details: {
+        sessions: ended.sessions,
+        key_token_pairs: ended.pairs,
+        iam_tokens: ended.iamTokens,
+        api_keys: ended.apiKeys,
+      },
+    });
+    this.tell(pending.email, 'your password was reset, and every sign-in and key of your account was ended', client);
+  }
+
+  /**
+   * A new address asked for (the key:token `PATCH /users`): the change waits for the link mailed to the new
+   * address (24 hours, once); a newer request replaces an older one. The address must be free now, and again
+   * when the link is opened.
+   */
+  async requestEmailChange(userId: string, newEmail: string, client: ClientInfo): Promise<string> {
+    const email = this.users.acceptableEmail(newEmail);
+    const taken = (await this.db.query(`SELECT 1 FROM users WHERE email = $1 AND id <> $2`, [
+      email,
+      userId,
+    ])) as unknown[];
+    if (taken.length) throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
+    const token = newSecret();
+    await this.db.transaction(async (m) => {
+      await m.query(`UPDATE email_changes SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [userId]);
+      await m.query(
+        `INSERT INTO email_changes (user_id, new_email, token_hash, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+        [userId, email, hashSecret(token), EMAIL_CHANGE_TTL_SEC],
+      );
+    });
+    await this.audit.record('email_change_requested', { userId, ip: client.ip, details: { new_email: email } });
+    const link = `${this.config.appUrl}/api/auth/email/confirm?token=${token}`;
+    await this.mail.send({
+      to: email,
+      subject: 'Confirm your new email address',
+      text:
+        `Hello,\n\nto make this the address of your account, open this link:\n\n${link}\n\n` +
+        `It works once and expires in 24 hours. If you did not ask for it, ignore this mail.\n`,
+    });
+    return email;
+  }
+
+  /** The address waiting for its link, if any (shown as `pending_email`). */
+  async pendingEmail(userId: string): Promise<string | null> {
+    const [row] = (await this.db.query(
+      `SELECT new_email FROM email_changes WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()
+        ORDER BY created_at DESC LIMIT 1`,
+      [userId],
+    )) as { new_email: string }[];
+    return row?.new_email ?? null;
+  }
+
+  /** Opens an email-change link: the address changes (verified, since the link reached it); the old one is told. */
+  async confirmEmailChange(token: unknown, client: ClientInfo): Promise<{ email: string }> {
+    if (typeof token !== 'string' || !SECRET_PATTERN.test(token))
+      throw new DomainError('INVALID_TOKEN', INVALID_CHANGE);
+    const outcome = await this.db.transaction(async (m) => {
+      const [rows] = (await m.query(
+        `UPDATE email_changes SET used_at = now()
+          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id, new_email`,
+        [hashSecret(token)],
+      )) as [{ user_id: string; new_email: string }[], number];
+      if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID_CHANGE);
+      const [{ user_id: userId, new_email: email }] = rows;
+      const [old] = (await m.query(`SELECT email FROM users WHERE id = $1 FOR UPDATE`, [userId])) as {
+        email: string;
+      }[];
+      try {
+        await m.query(`UPDATE users SET email = $2, email_verified = true, updated_at = now() WHERE id = $1`, [
+          userId,
+          email,
+        ]);
+      } catch (e) {
+        const translated = this.users.translateUnique(e);
+        if (translated instanceof DomainError) throw new DomainError('CONFLICT', 'That email is already taken');
+        throw translated;
+      }
+      return { userId, email, oldEmail: old.email };
+    });
+    await this.revoker.userChanged(outcome.userId, 'email_changed', { keepSessions: true });
+    await this.audit.record('email_changed', {
+      userId: outcome.userId,
+      ip: client.ip,
+      details: { old_email: outcome.oldEmail, new_email: outcome.email },
+    });
+    this.tell(outcome.oldEmail, `the email address of your account was changed to ${outcome.email}`, client);
+    return { email: outcome.email };
+  }
+
+  private tell(to: string, action: string, client: ClientInfo): void {
+    void this.mail
+      .send(securityNotice(to, action, client))
+      .catch((e: Error) => this.logger.error(`security notice could not be sent: ${e.message}`));
+  }
+}
