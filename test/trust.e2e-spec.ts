@@ -578,4 +578,46 @@ describe('who may change an account (API.md 12)', () => {
       expect(mail.text).not.toMatch(/otpauth|secret=/i);
     });
   });
+
+  describe('review of the trust work', () => {
+    it('judges a disable by what the DTO will make of is_active ("false", 0, "no", a form field), not by === false', async () => {
+      const adminJwt = await a.adminToken();
+      const adminKey = (await post('/api/api-keys', adminJwt).send({ name: 'review' }).expect(201)).body.key as string;
+      const victim = await a.createUser(fresh('disabled'), 'researcher', PASSWORD, adminJwt);
+      for (const body of [{ is_active: 'false' }, { is_active: 0 }, { is_active: 'no' }, { is_active: '' }]) {
+        const r = await request(t.url).patch(`/api/users/${victim.id}`).set('X-API-Key', adminKey).send(body);
+        expect({ body, status: r.status, code: r.body.error?.code }).toEqual({
+          body,
+          status: 403,
+          code: 'SIGN_IN_REQUIRED',
+        });
+      }
+      const form = await request(t.url)
+        .patch(`/api/users/${victim.id}`)
+        .set('X-API-Key', adminKey)
+        .type('form')
+        .send('is_active=false');
+      expect(form.status).toBe(403);
+      // An aal1 admin and an account with MFA on: the same spellings need aal2.
+      const protectedEmail = fresh('mfadisable');
+      const target = await a.createUser(protectedEmail, 'researcher', PASSWORD, adminJwt);
+      await enableEmailFactor(protectedEmail, (await a.login(protectedEmail, PASSWORD)).access_token);
+      const r = await request(t.url)
+        .patch(`/api/users/${target.id}`)
+        .set(a.bearer(adminJwt))
+        .send({ is_active: 'false' });
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe('MFA_STEP_UP_REQUIRED');
+      for (const id of [victim.id, target.id]) {
+        const user = await request(t.url).get(`/api/users/${id}`).set(a.bearer(adminJwt)).expect(200);
+        expect(user.body.is_active).toBe(true);
+      }
+      // Enabling stays open to the key, as before.
+      await request(t.url)
+        .patch(`/api/users/${victim.id}`)
+        .set('X-API-Key', adminKey)
+        .send({ is_active: 'true' })
+        .expect(200);
+    });
+  });
 });

@@ -238,7 +238,9 @@ export class AdminUsersController {
     target: 'id',
     when: {
       describe: 'disabling',
-      applies: (req) => (req.body as { is_active?: unknown } | undefined)?.is_active === false,
+      // The guard sees the raw body, before the DTO's toBool turns "false", "0", "no", 0 or "" into false:
+      // anything that is not plainly enabling is judged as the disable it may become (a bad value is 400 after).
+      applies: (req) => toBool({ value: (req.body as { is_active?: unknown } | undefined)?.is_active }) !== true,
     },
   })
   @ApiOperation({
