@@ -619,5 +619,93 @@ describe('who may change an account (API.md 12)', () => {
         .send({ is_active: 'true' })
         .expect(200);
     });
+
+    it('ends a pending email change with a password reset, logout-all, MFA turning on or the account disabled', async () => {
+      /** A thief with a key:token pair asks for mallory's address; returns the link mallory receives. */
+      const ask = async (email: string, basic: Record<string, string>, mallory: string) => {
+        await request(t.url).patch('/users').set(basic).send({ email: mallory }).expect(200);
+        const mail = await t.smtp.waitFor(mallory, (m) => m.subject === 'Confirm your new email address');
+        return linkIn(mail.text, '/api/auth/email/confirm');
+      };
+      const pairOf = async (email: string) => {
+        const pair = (await post('/users/token').send({ client: 'web', email, password: PASSWORD }).expect(200)).body;
+        return { Authorization: `Basic ${Buffer.from(`${pair.key}:${pair.token}`).toString('base64')}` };
+      };
+      const refused = async (token: string, email: string) => {
+        const r = await request(t.url).get(`/api/auth/email/confirm?token=${token}`);
+        expect(r.status).toBe(401);
+        expect(r.body.error.code).toBe('INVALID_TOKEN');
+        expect(
+          (
+            await request(t.url)
+              .get('/users')
+              .set(await pairOf(email))
+              .expect(200)
+          ).body.email,
+        ).toBe(email);
+      };
+
+      // 1. The owner does what the security notice says: resets the password.
+      const reset = fresh('resetter');
+      await a.createUser(reset, 'researcher');
+      const stolen = await ask(reset, await pairOf(reset), fresh('mallory'));
+      await post('/api/auth/password/forgot').send({ email: reset }).expect(202);
+      const token = linkIn((await t.smtp.waitFor(reset, (m) => m.subject === 'Reset your password')).text, '/reset');
+      await post('/api/auth/password/reset')
+        .send({ token, password: PASSWORD.split('').reverse().join('') })
+        .expect(204);
+      const r1 = await request(t.url).get(`/api/auth/email/confirm?token=${stolen}`);
+      expect({ status: r1.status, code: r1.body.error?.code }).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+
+      // 2. logout-all.
+      const leaver = fresh('leaver');
+      await a.createUser(leaver, 'researcher');
+      const stolen2 = await ask(leaver, await pairOf(leaver), fresh('mallory'));
+      await post('/api/auth/logout-all', (await a.login(leaver, PASSWORD)).access_token)
+        .send({})
+        .expect(204);
+      await refused(stolen2, leaver);
+
+      // 3. MFA turns on: a change asked for before is refused after, as a factor started before is.
+      const careful = fresh('careful');
+      await a.createUser(careful, 'researcher');
+      const stolen3 = await ask(careful, await pairOf(careful), fresh('mallory'));
+      await enableEmailFactor(careful, (await a.login(careful, PASSWORD)).access_token);
+      const r3 = await request(t.url).get(`/api/auth/email/confirm?token=${stolen3}`);
+      expect({ status: r3.status, code: r3.body.error?.code }).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+      const me = await post('/api/auth/login').send({ username: careful, password: PASSWORD }).expect(401);
+      expect(me.body.error.code).toBe('MFA_REQUIRED');
+
+      // 4. An account disabled meanwhile takes no new address.
+      const gone = fresh('gone');
+      const goneUser = await a.createUser(gone, 'researcher');
+      const stolen4 = await ask(gone, await pairOf(gone), fresh('mallory'));
+      const adminJwt = await a.adminToken();
+      await request(t.url)
+        .patch(`/api/users/${goneUser.id}`)
+        .set(a.bearer(adminJwt))
+        .send({ is_active: false })
+        .expect(200);
+      const r4 = await request(t.url).get(`/api/auth/email/confirm?token=${stolen4}`);
+      expect({ status: r4.status, code: r4.body.error?.code }).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+      const after = await request(t.url).get(`/api/users/${goneUser.id}`).set(a.bearer(adminJwt)).expect(200);
+      expect(after.body.email).toBe(gone);
+    });
+
+    it('lets exactly one of ten parallel resets with one link through', async () => {
+      const email = fresh('raced');
+      await a.createUser(email, 'viewer');
+      await post('/api/auth/password/forgot').send({ email }).expect(202);
+      const token = linkIn((await t.smtp.waitFor(email, (m) => m.subject === 'Reset your password')).text, '/reset');
+      const statuses = (
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            post('/api/auth/password/reset').send({ token, password: `Parallel-Reset-${i}x` }),
+          ),
+        )
+      ).map((r) => r.status);
+      expect(statuses.filter((s) => s === 204)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(9);
+    });
   });
 });

@@ -87,6 +87,7 @@ export class AccessRevoker {
     for (const k of keys) this.credentialRevoked(k.key_hash);
     for (const p of pairs) this.credentialRevoked(p.key);
     for (const t of tokens) this.credentialRevoked(t.key_hash);
+    await this.cancelEmailChanges(userId);
     return { sessions, pairs: pairs.length, iamTokens: tokens.length, apiKeys: keys.length };
   }
 
@@ -96,6 +97,19 @@ export class AccessRevoker {
    */
   async mfaTurnedOn(userId: string, keepSessionId: string | undefined): Promise<void> {
     await this.sessions.revoke({ userId, exceptSessionId: keepSessionId }, 'mfa_enabled');
+    await this.cancelEmailChanges(userId);
+  }
+
+  /**
+   * A change of address asked for and not yet confirmed is a credential in waiting: whoever reads the new
+   * mailbox takes the account's address with it, and then its password resets. It ends with the others
+   * (logout-all, a password reset or change with reset_tokens) and when MFA turns on, as a factor started
+   * before MFA does; otherwise the link outlives the very steps the security notice tells the owner to take.
+   */
+  private async cancelEmailChanges(userId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE email_changes SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [
+      userId,
+    ]);
   }
 
   credentialRevoked(hash: string): void {

@@ -192,7 +192,8 @@ export class AccountChangesService {
     const outcome = await this.db.transaction(async (m) => {
       const [rows] = (await m.query(
         `UPDATE email_changes SET used_at = now()
-          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id, new_email`,
+          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+            AND user_id IN (SELECT id FROM users WHERE is_active) RETURNING user_id, new_email`,
         [hashSecret(token)],
       )) as [{ user_id: string; new_email: string }[], number];
       if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID_CHANGE);
