@@ -707,5 +707,91 @@ describe('who may change an account (API.md 12)', () => {
       expect(statuses.filter((s) => s === 204)).toHaveLength(1);
       expect(statuses.filter((s) => s === 401)).toHaveLength(9);
     });
+
+    it('counts current_password and old_password guesses per account before checking them (429 with Retry-After)', async () => {
+      const limited = await startTestApp({ RATE_LIMIT_LOGIN: '3/15m', KEEP_DATABASE: '1' });
+      try {
+        const l = api(limited);
+        const adminJwt = (await l.login(ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
+        const keyToken = `guessed-kt-${Date.now()}@trust.example.org`;
+        const iamUser = `guessed-iam-${Date.now()}@trust.example.org`;
+        await l.createUser(keyToken, 'researcher', PASSWORD, adminJwt);
+        await l.createUser(iamUser, 'researcher', PASSWORD, adminJwt);
+        const pair = (
+          await request(limited.url)
+            .post('/users/token')
+            .send({ client: 'web', email: keyToken, password: PASSWORD })
+            .expect(200)
+        ).body;
+        const basic = { Authorization: `Basic ${Buffer.from(`${pair.key}:${pair.token}`).toString('base64')}` };
+        const guesses = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            request(limited.url)
+              .patch('/users')
+              .set(basic)
+              .send({ password: 'Brand-New-Passw0rd', current_password: `Wrong-Guess-${i}A` }),
+          ),
+        );
+        const statuses = guesses.map((r) => r.status);
+        expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+        const blocked = guesses.filter((r) => r.status === 429);
+        expect(blocked.length).toBeGreaterThanOrEqual(9);
+        expect(blocked[0].headers['retry-after']).toMatch(/^\d+$/);
+        expect(blocked[0].body.errors).toHaveLength(1);
+        // The right password is not checked either until the window ends: the guesses stopped for real.
+        await request(limited.url)
+          .patch('/users')
+          .set(basic)
+          .send({ password: 'Brand-New-Passw0rd', current_password: PASSWORD })
+          .expect(429);
+
+        const iam = (
+          await request(limited.url).post('/v1/auth/token/').send({ username: iamUser, password: PASSWORD }).expect(200)
+        ).body.token.key as string;
+        const iamGuesses = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            request(limited.url)
+              .post('/v1/auth/password/change/')
+              .set('Authorization', `Token ${iam}`)
+              .send({
+                old_password: `Wrong-Guess-${i}A`,
+                password: 'Brand-New-Passw0rd',
+                password2: 'Brand-New-Passw0rd',
+              }),
+          ),
+        );
+        expect(iamGuesses.filter((r) => r.status === 400).length).toBeLessThanOrEqual(3);
+        const iamBlocked = iamGuesses.find((r) => r.status === 429)!;
+        expect(iamBlocked.headers['retry-after']).toMatch(/^\d+$/);
+        expect(iamBlocked.body.error_codes).toBeDefined();
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('gives back a right current_password: a person who types it right is never counted', async () => {
+      const limited = await startTestApp({ RATE_LIMIT_LOGIN: '2/15m', KEEP_DATABASE: '1' });
+      try {
+        const l = api(limited);
+        const email = `changer-${Date.now()}@trust.example.org`;
+        await l.createUser(email, 'researcher', PASSWORD, (await l.login(ADMIN_EMAIL, ADMIN_PASSWORD)).access_token);
+        const pair = (
+          await request(limited.url).post('/users/token').send({ client: 'web', email, password: PASSWORD }).expect(200)
+        ).body;
+        const basic = { Authorization: `Basic ${Buffer.from(`${pair.key}:${pair.token}`).toString('base64')}` };
+        let current = PASSWORD;
+        for (let i = 0; i < 4; i++) {
+          const next = `Changed-Passw0rd-${i}`;
+          await request(limited.url)
+            .patch('/users')
+            .set(basic)
+            .send({ password: next, current_password: current })
+            .expect(200);
+          current = next;
+        }
+      } finally {
+        await limited.close();
+      }
+    });
   });
 });

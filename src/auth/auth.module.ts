@@ -31,6 +31,7 @@ import { AccountChangesService } from './account-changes.service';
 import { CALLER_OF, CallerOf, LOGIN_ACCOUNT_OF } from '../common/throttle/caller';
 import type { LoginAccountResolver } from '../common/throttle/trackers';
 import { UsersService } from '../users/users.service';
+import { ThrottleModule } from '../common/throttle/throttle.module';
 
 @Global()
 @Module({
@@ -40,6 +41,7 @@ import { UsersService } from '../users/users.service';
     MfaModule,
     KeysModule,
     PasskeysModule,
+    ThrottleModule,
     DiscoveryModule,
     JwtModule.registerAsync({
       global: true,

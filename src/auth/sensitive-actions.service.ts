@@ -1,8 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
+import { CounterStorage } from '../common/throttle/counter-storage';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
+import { PasswordHasher } from '../users/password-hasher';
 import { isUuid, UsersService } from '../users/users.service';
 import type { AuthedRequest, AuthUser } from './auth-user';
 import type { SensitivePolicy } from './decorators';
@@ -37,7 +41,40 @@ export class SensitiveActions {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly counters: CounterStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * The current password that a password change asks for (`current_password` of the key:token `PATCH /users`,
+   * `old_password` of IAM) is a password guess like a login's, and the credential that sends it may be a
+   * stolen key: each guess is counted against the account by one atomic increment before it is checked
+   * (API.md 12), within RATE_LIMIT_LOGIN per account; a right one is given back. 429 with Retry-After beyond.
+   */
+  async proveCurrentPassword(userId: string, password: string): Promise<boolean> {
+    const limit = this.config.rateLimits.login;
+    const key = `password-guesses:${userId}`;
+    if (limit) {
+      const record = await this.counters.increment(key, limit.ttlMs, limit.limit);
+      if (record.isBlocked) {
+        throw new DomainError(
+          'RATE_LIMIT_EXCEEDED',
+          'Too many wrong passwords for this account; try again later',
+          [],
+          undefined,
+          record.timeToExpire,
+        );
+      }
+    }
+    const [row] = (await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [userId])) as {
+      password_hash: string | null;
+    }[];
+    const { ok } = await this.hasher.verify(row?.password_hash, password);
+    if (ok && limit) await this.counters.decrement(key);
+    return ok;
+  }
 
   async check(user: AuthUser, policy: SensitivePolicy, req: RequestWithSensitive): Promise<void> {
     const targetId = policy.target ? (req.params as Record<string, string | undefined>)?.[policy.target] : undefined;

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from '../auth/access-revoker.service';
 import { AuthUser } from '../auth/auth-user';
 import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
+import { SensitiveActions } from '../auth/sensitive-actions.service';
 import { DomainError, FieldError } from '../common/errors/domain-error';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
@@ -30,6 +31,7 @@ export class IamAuthService {
     private readonly tokens: IamTokensService,
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
+    private readonly sensitive: SensitiveActions,
   ) {}
 
   async login(
@@ -90,11 +92,8 @@ export class IamAuthService {
     if (fields.length) throw invalid(fields);
 
     const user = await this.users.getById(caller.id);
-    const [row] = (await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [user.id])) as {
-      password_hash: string | null;
-    }[];
-    const check = await this.hasher.verify(row?.password_hash, body.old_password!);
-    if (!check.ok) throw invalid([{ name: 'old_password', message: 'Incorrect password.' }]);
+    if (!(await this.sensitive.proveCurrentPassword(user.id, body.old_password!)))
+      throw invalid([{ name: 'old_password', message: 'Incorrect password.' }]);
     const problems = passwordProblems(next, { email: user.email, username: user.username });
     if (problems.length) {
       throw invalid([

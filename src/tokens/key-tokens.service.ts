@@ -6,6 +6,7 @@ import { AccessRevoker } from '../auth/access-revoker.service';
 import { AccountChangesService } from '../auth/account-changes.service';
 import { AuthUser } from '../auth/auth-user';
 import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
+import { SensitiveActions } from '../auth/sensitive-actions.service';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
@@ -57,6 +58,7 @@ export class KeyTokensService {
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
     private readonly changes: AccountChangesService,
+    private readonly sensitive: SensitiveActions,
   ) {
     revoker.onUserChanged((userId) => this.cache.deleteUser(userId));
     revoker.onCredentialRevoked((key) => this.cache.delete(key));
@@ -277,10 +279,7 @@ export class KeyTokensService {
       if (typeof change.current_password !== 'string' || change.current_password.length === 0) {
         throw new DomainError('BAD_REQUEST', 'current_password is required');
       }
-      const [row] = (await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [user.id])) as {
-        password_hash: string | null;
-      }[];
-      if (!(await this.hasher.verify(row?.password_hash, change.current_password)).ok) {
+      if (!(await this.sensitive.proveCurrentPassword(user.id, change.current_password))) {
         throw new DomainError('INVALID_CREDENTIALS', 'current_password is incorrect');
       }
       const problems = passwordProblems(change.password, { email: user.email, username: user.username });
