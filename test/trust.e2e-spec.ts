@@ -2,6 +2,7 @@ import request from 'supertest';
 import { api, decodeJwt, PASSWORD, sameTime } from './api';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from './harness';
 import { SmsCatcher } from './sms-catcher';
+import { AccountChangesService } from '../src/auth/account-changes.service';
 
 const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)![1];
 const linkIn = (text: string, path: string) =>
@@ -789,6 +790,26 @@ describe('who may change an account (API.md 12)', () => {
             .expect(200);
           current = next;
         }
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('mails reset links to one address at most RATE_LIMIT_MAGIC_LINK times a window, whatever the IP', async () => {
+      const limited = await startTestApp({ RATE_LIMIT_MAGIC_LINK: '2/15m', TRUST_PROXY: 'true', KEEP_DATABASE: '1' });
+      try {
+        const email = `bombed-${Date.now()}@trust.example.org`;
+        await api(limited).createUser(email, 'viewer');
+        for (let i = 0; i < 5; i++) {
+          const r = await request(limited.url)
+            .post('/api/auth/password/forgot')
+            .set('X-Forwarded-For', `203.0.113.${i + 1}`)
+            .send({ email });
+          expect(r.status).toBe(202);
+        }
+        await limited.app.get(AccountChangesService).settled();
+        await new Promise((r) => setTimeout(r, 500));
+        expect(limited.smtp.to(email).filter((m) => m.subject === 'Reset your password')).toHaveLength(2);
       } finally {
         await limited.close();
       }

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
+import { CounterStorage } from '../common/throttle/counter-storage';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { PasswordHasher } from '../users/password-hasher';
@@ -39,6 +40,7 @@ export class AccountChangesService {
     private readonly mail: MailService,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly counters: CounterStorage,
   ) {}
 
   /**
@@ -63,6 +65,17 @@ export class AccountChangesService {
       [email],
     )) as { id: string; email: string }[];
     if (!user) return;
+    // Per address too, whatever the IP (API.md 12): the route's limit counts per IP and address, so many IPs
+    // could still fill one mailbox with links. Beyond RATE_LIMIT_MAGIC_LINK per address the answer stays the
+    // same 202 (no enumeration, and no way to lock a person out of the form); only the mail is not sent.
+    const limit = this.config.rateLimits.magicLink;
+    if (
+      limit &&
+      (await this.counters.increment(`password-reset-mails:${user.id}`, limit.ttlMs, limit.limit)).isBlocked
+    ) {
+      this.logger.warn(`password reset mail not sent: more than ${limit.limit} asked for one account in the window`);
+      return;
+    }
     const token = newSecret();
     // A newer link replaces the older ones: they stop working the moment this one is made.
     await this.db.transaction(async (m) => {
