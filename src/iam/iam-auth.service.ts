@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from '../auth/access-revoker.service';
@@ -30,6 +31,7 @@ export class IamAuthService {
     private readonly tokens: IamTokensService,
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   async login(
@@ -46,6 +48,7 @@ export class IamAuthService {
       new DomainError('MFA_REQUIRED', 'Two-factor authentication is required for this account'),
     );
     const token = await this.tokens.create(user.id, false);
+    this.metrics.signIn('password', 'success');
     await this.audit.record('login_success', {
       userId: user.id,
       ip: client.ip,
