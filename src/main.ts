@@ -55,14 +55,14 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  await app.listen({ port: config.port, host: config.host });
-  logger.log(`listening on http://${config.host}:${config.port} (OpenAPI at /docs)`);
   const { metricsPort, metricsHost } = config.ops;
   if (metricsPort !== null) {
     metrics = await listenForMetrics(app.get(Metrics), metricsPort, metricsHost);
     logger.log(`metrics on http://${metricsHost}:${metricsPort}/metrics`);
   }
   if (tracing) logger.log(`sending traces to ${tracing.endpoint} (OpenTelemetry, OTLP over HTTP)`);
+  await app.listen({ port: config.port, host: config.host });
+  logger.log(`listening on http://${config.host}:${config.port} (OpenAPI at /docs)`);
 }
 
 main().catch((e: unknown) => {

@@ -51,13 +51,18 @@ export class ReadinessService implements BeforeApplicationShutdown {
   }
 
   async check(): Promise<Readiness> {
-    if (this.stopping) {
-      return { status: 'stopping', down: ['service'], checks: { service: { status: 'down', message: 'stopping' } } };
-    }
+    const stopping: Readiness = {
+      status: 'stopping',
+      down: ['service'],
+      checks: { service: { status: 'down', message: 'stopping' } },
+    };
+    if (this.stopping) return stopping;
     const parts: [string, Promise<PartState>][] = [['database', this.database()]];
     if (this.redis.client) parts.push(['redis', this.redisState()]);
     const checks: Record<string, PartState> = {};
     for (const [name, state] of parts) checks[name] = await state;
+    // A stop that began meanwhile closed the probe under this check: the answer is the stop.
+    if (this.stopping) return stopping;
     const down = Object.keys(checks).filter((name) => checks[name].status === 'down');
     return { status: down.length ? 'not_ready' : 'ready', down, checks };
   }

@@ -4,20 +4,26 @@
  * PrometheusMetrics (prometheus.ts) takes its place. Label values come from these closed sets only (and
  * route templates), never from a request's path, an email or an id, so that series stay few.
  */
-export type SignInMethodLabel = 'password' | 'magic_link' | 'passkey' | 'sso';
-export type SignInOutcome =
-  | 'success'
-  | 'wrong_password'
-  | 'unknown_user'
-  | 'mfa_required'
-  | 'locked'
-  | 'rate_limited'
-  | 'disabled'
-  | 'unverified'
-  | 'failure';
-export type MfaOutcome = 'success' | 'wrong_code' | 'locked';
-export type RefreshOutcome = 'success' | 'invalid' | 'reused';
-export type RefreshSurface = 'portal' | 'key_token';
+export const SIGN_IN_METHODS = ['password', 'magic_link', 'passkey', 'sso'] as const;
+export const SIGN_IN_OUTCOMES = [
+  'success',
+  'wrong_password',
+  'unknown_user',
+  'mfa_required',
+  'locked',
+  'rate_limited',
+  'disabled',
+  'unverified',
+  'failure',
+] as const;
+export const MFA_OUTCOMES = ['success', 'wrong_code', 'locked'] as const;
+export const REFRESH_SURFACES = ['portal', 'key_token'] as const;
+export const REFRESH_OUTCOMES = ['success', 'invalid', 'reused'] as const;
+export type SignInMethodLabel = (typeof SIGN_IN_METHODS)[number];
+export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
+export type MfaOutcome = (typeof MFA_OUTCOMES)[number];
+export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];
+export type RefreshSurface = (typeof REFRESH_SURFACES)[number];
 
 export interface PoolState {
   total: number;

@@ -1,7 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   Metrics,
+  MFA_OUTCOMES,
   MfaOutcome,
+  REFRESH_OUTCOMES,
+  REFRESH_SURFACES,
+  SIGN_IN_METHODS,
+  SIGN_IN_OUTCOMES,
   PoolState,
   RefreshOutcome,
   RefreshSurface,
@@ -69,6 +74,13 @@ export class PrometheusMetrics extends Metrics {
   ) {
     super();
     collectDefaultMetrics({ register: this.registry });
+    // Every series of the closed label sets exists from the start, at zero, so that rate() and alerts
+    // on a rare outcome (locked, reused) have a series before the first event.
+    for (const method of SIGN_IN_METHODS)
+      for (const outcome of SIGN_IN_OUTCOMES) this.signIns.inc({ method, outcome }, 0);
+    for (const outcome of MFA_OUTCOMES) this.mfa.inc({ outcome }, 0);
+    for (const surface of REFRESH_SURFACES)
+      for (const outcome of REFRESH_OUTCOMES) this.refreshes.inc({ surface, outcome }, 0);
     const pending = () => this.argon2Pending;
     new Gauge({
       name: 'identity_argon2_hashes_in_flight',
