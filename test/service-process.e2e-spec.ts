@@ -30,9 +30,12 @@ describe('the service process with an embedded database', () => {
     expect(output).not.toContain('terminating connection');
   };
 
+  // Where the cluster goes, known before the directory is removed (afterwards it would be decided anew).
+  const clusterDir = reachableDataDir(dataDir);
+
   afterAll(() => {
     rmSync(home, { recursive: true, force: true });
-    rmSync(reachableDataDir(dataDir), { recursive: true, force: true });
+    rmSync(clusterDir, { recursive: true, force: true });
   });
 
   it('starts on a fresh machine, answers, and stops cleanly on SIGTERM', async () => {
