@@ -65,6 +65,13 @@ describe('metrics, traces and the graceful stop of the running service', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** The log reaches the pipe on its own schedule: a line written before the first answer may come after it. */
+  const saidSo = async (text: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!svc.output().includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(svc.output()).toContain(text);
+  };
+
   const login = (username: string, password: string) =>
     fetch(`${svc.url}/api/auth/login`, {
       method: 'POST',
@@ -73,7 +80,7 @@ describe('metrics, traces and the graceful stop of the running service', () => {
     });
 
   it('serves Prometheus text on METRICS_PORT only: requests by route template, sign-ins, refreshes, limits, argon2, pool', async () => {
-    expect(svc.output()).toContain(`metrics on ${metricsUrl}/metrics`);
+    await saidSo(`metrics on ${metricsUrl}/metrics`);
     const signedIn = await login(ADMIN, PASSWORD);
     expect(signedIn.status).toBe(200);
     const body = (await signedIn.json()) as { access_token: string; refresh_token: string; user: { id: string } };
@@ -160,13 +167,19 @@ describe('metrics, traces and the graceful stop of the running service', () => {
   });
 
   it('sends the spans of a sign-in to the OTLP endpoint: named by route template, with its queries, and no secret', async () => {
-    expect(svc.output()).toContain(`sending traces to ${receiver.url}`);
-    const deadline = Date.now() + 15_000;
+    await saidSo(`sending traces to ${receiver.url}`);
     const loginSpans = () =>
       receiver
         .spans()
         .filter((s) => s.name === 'POST /api/auth/login' && s.attributes['http.response.status_code'] === 200);
-    while (loginSpans().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    // Spans leave in batches as they end: wait for the last requests of the test above too.
+    const expected = ['POST /api/auth/login', 'GET /api/users/:id', 'GET /api/users'];
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const names = new Set(receiver.spans().map((s) => s.name));
+      if (expected.every((n) => names.has(n)) && loginSpans().length) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     expect(receiver.contentTypes[0]).toBe('application/x-protobuf');
     const spans = receiver.spans();
     const [server] = loginSpans();
