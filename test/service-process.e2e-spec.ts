@@ -222,8 +222,13 @@ describe('the first admin in production', () => {
 });
 
 describe('configuration is checked at boot', () => {
+  // A DATA_DIR of its own: a development start writes its JWT key there before the rest is judged, and the
+  // checkout's ./.data is the developer's.
+  const dataDir = mkdtempSync(join(tmpdir(), 'identity-config-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
   const run = async (env: Record<string, string>) => {
-    const svc = spawnService(env, await freePort());
+    const svc = spawnService({ DATA_DIR: dataDir, ...env }, await freePort());
     const code = await svc.exited;
     return { code, output: svc.output() };
   };
