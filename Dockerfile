@@ -12,8 +12,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
-# The account page (web/, API.md 9) is bundled by scripts/build-web.mjs into dist/web during the build.
-COPY scripts/build-web.mjs ./scripts/build-web.mjs
+# One build, as `npm start` and the tests do it (scripts/build.mjs): the server, then the pages into dist/web.
+COPY scripts/build.mjs scripts/build-web.mjs ./scripts/
 COPY web ./web
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
@@ -30,8 +30,10 @@ COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 RUN mkdir -p /app/data && chown node:node /app/data
+# `docker run ... identity-service npm run migrate` runs the migrations apart from a start.
 USER node
-EXPOSE 3000
+# 9464 serves /metrics when METRICS_PORT=9464 is set (off by default).
+EXPOSE 3000 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Migrations run at start (under an advisory lock, so several replicas may start together).

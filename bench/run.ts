@@ -15,6 +15,8 @@
  * --algorithms  the JWT_ALGORITHMs whose jwt scenario is measured (default HS256,ES256): every table runs
  *             on HS256; each other algorithm starts a second service on a database of its own and adds a
  *             row `jwt-<alg>` (the same GET /api/auth/me with one of its tokens) to the first table.
+ * --metrics   the service runs with METRICS_PORT set (Prometheus metrics on, scraped every second during
+ *             the run, as a busy Prometheus would), to compare with a run without: what metrics cost.
  */
 import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
@@ -42,6 +44,7 @@ const ALGORITHMS = (args.includes('--algorithms') ? (args[args.indexOf('--algori
   .map((a) => a.trim().toUpperCase())
   .filter(Boolean);
 const SCALE = flag('--scale');
+const METRICS = flag('--metrics');
 const SIZES = SCALE ? [1000, option('--users') ?? 1_000_000] : [option('--users') ?? 1000];
 const DURATION = QUICK ? 3 : 10;
 const WARMUP = QUICK ? 1 : 2;
@@ -326,12 +329,15 @@ async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let service: ChildProcess | undefined;
+  let scraper: NodeJS.Timeout | undefined;
   // Known to the bench so that it can seal the TOTP seeds of the mfa-verify scenario as the service does.
   const jwtSecret = randomBytes(48).toString('base64');
   const tables: Table[] = [];
   try {
     // The service as production runs it (npm run start:prod, the Docker image): JSON logs on stdout.
-    service = startService(port, pg.url, dataDir, jwtSecret);
+    const metricsPort = METRICS ? await freePort() : undefined;
+    service = startService(port, pg.url, dataDir, jwtSecret, metricsPort ? { METRICS_PORT: String(metricsPort) } : {});
+    if (metricsPort) scraper = scrapeEverySecond(metricsPort);
     const pid = service.pid!;
     await waitFor(`${base}/api/health`);
 
@@ -411,6 +417,7 @@ async function main(): Promise<void> {
       first.rows.splice(first.rows.findIndex((r) => r.scenario === 'jwt') + 1, 0, row);
     }
   } finally {
+    if (scraper) clearInterval(scraper);
     service?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
     await pg.stop();
@@ -430,12 +437,22 @@ async function main(): Promise<void> {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model,
         node: process.version,
+        metrics: METRICS,
         tables,
       },
       null,
       2,
     ) + '\n',
   );
+}
+
+/** A scrape of /metrics every second for the whole run (Prometheus does it every 15 s or so). */
+function scrapeEverySecond(port: number): NodeJS.Timeout {
+  return setInterval(() => {
+    void fetch(`http://127.0.0.1:${port}/metrics`)
+      .then((r) => r.text())
+      .catch(() => undefined);
+  }, 1000);
 }
 
 /** The service as production runs it (npm run start:prod, the Docker image): JSON logs on stdout. */

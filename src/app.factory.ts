@@ -17,6 +17,8 @@ import { renderError } from './common/errors/dialects';
 import { normalizeError } from './common/errors/normalize';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
 import { createLoggers, logRequests, NestPinoLogger } from './logging';
+import { Metrics } from './metrics/metrics';
+import { ROUTE_TEMPLATE, tracingEnabled } from './telemetry/route-template';
 import { declarePassportRequestFields } from './auth/passport';
 import { ASSETS_PREFIX, assetSecurityHeaders, isPageUrl, pageSecurityHeaders, webRoot } from './pages/pages';
 
@@ -65,6 +67,19 @@ function registerBodyParsers(fastify: FastifyInstance, bodyLimit: number): void 
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit }, form);
 }
 
+/**
+ * Request counts and latencies by route template (`/api/users/:id`, never the path itself: one series per
+ * route, not per user). Nothing is added when metrics are off. A request that matched no route is
+ * `unmatched`.
+ */
+function countRequests(fastify: FastifyInstance, metrics: Metrics): void {
+  if (!metrics.enabled) return;
+  fastify.addHook('onResponse', (req, reply, done) => {
+    metrics.httpRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
 /** Builds the application exactly as production runs it; tests use the same function. */
 export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   // The server-wide limit is the largest; each route gets its own below (a route's limit takes precedence).
@@ -106,6 +121,14 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   declarePassportRequestFields(fastify);
   registerBodyParsers(fastify, bodyLimit);
   logRequests(fastify, loggers);
+  countRequests(fastify, app.get(Metrics));
+  if (tracingEnabled()) {
+    // The HTTP span is named by this template when it ends (src/telemetry/otel.ts).
+    fastify.addHook('onRequest', (req, _reply, done) => {
+      (req.raw as typeof req.raw & { [ROUTE_TEMPLATE]?: string })[ROUTE_TEMPLATE] = req.routeOptions.url ?? 'unmatched';
+      done();
+    });
+  }
   fastify.addHook('preValidation', (req, _reply, done) => {
     done(
       req.body !== undefined && exceedsDepth(req.body)

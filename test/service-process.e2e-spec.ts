@@ -30,9 +30,12 @@ describe('the service process with an embedded database', () => {
     expect(output).not.toContain('terminating connection');
   };
 
+  // Where the cluster goes, known before the directory is removed (afterwards it would be decided anew).
+  const clusterDir = reachableDataDir(dataDir);
+
   afterAll(() => {
     rmSync(home, { recursive: true, force: true });
-    rmSync(reachableDataDir(dataDir), { recursive: true, force: true });
+    rmSync(clusterDir, { recursive: true, force: true });
   });
 
   it('starts on a fresh machine, answers, and stops cleanly on SIGTERM', async () => {
@@ -219,8 +222,13 @@ describe('the first admin in production', () => {
 });
 
 describe('configuration is checked at boot', () => {
+  // A DATA_DIR of its own: a development start writes its JWT key there before the rest is judged, and the
+  // checkout's ./.data is the developer's.
+  const dataDir = mkdtempSync(join(tmpdir(), 'identity-config-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
   const run = async (env: Record<string, string>) => {
-    const svc = spawnService(env, await freePort());
+    const svc = spawnService({ DATA_DIR: dataDir, ...env }, await freePort());
     const code = await svc.exited;
     return { code, output: svc.output() };
   };

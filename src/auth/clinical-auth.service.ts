@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -46,6 +47,7 @@ export class ClinicalAuthService {
     private readonly portal: PortalAuthService,
     private readonly issuer: SessionIssuer,
     private readonly audit: AuditService,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   /** Self-sign-up: always a doctor, unverified, with a verification mail. A `role` in the body is ignored. */
@@ -89,7 +91,10 @@ export class ClinicalAuthService {
   /** The password is checked first, so that "not verified" is only ever told to someone who knows it. */
   async login(dto: ClinicalLoginDto, client: ClientInfo): Promise<ClinicalLoginBody> {
     const user = await this.portal.verifyPassword(dto.email, dto.password, client, 'Invalid email or password');
-    if (!user.emailVerified) throw new DomainError('EMAIL_NOT_VERIFIED', 'Email verification required');
+    if (!user.emailVerified) {
+      this.metrics.signIn('password', 'unverified');
+      throw new DomainError('EMAIL_NOT_VERIFIED', 'Email verification required');
+    }
     const remember = dto.remember ?? false;
     const session = await this.issuer.signIn(user, {
       method: 'clinical',

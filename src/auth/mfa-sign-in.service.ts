@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -38,6 +39,7 @@ export class MfaSignInService {
     private readonly issuer: SessionIssuer,
     private readonly audit: AuditService,
     private readonly passkeys: PasskeysService,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   /**
@@ -61,21 +63,29 @@ export class MfaSignInService {
     const challenge = await this.challenges.open(step.mfa_token);
     await this.challenges.countGuess(challenge.id);
     const proven = step.webauthn
-      ? await this.mfa.proveWith(
-          challenge.userId,
-          'passkey',
-          () =>
-            step.factor_id && step.factor_id !== challenge.flow.firstFactorId
-              ? this.passkeys.proveSecondStep(challenge, step.factor_id, step.webauthn, client.ip)
-              : Promise.resolve(null),
-          client.ip,
-        )
-      : await this.mfa.prove(
-          challenge.userId,
-          { code: step.code, recoveryCode: step.recovery_code, factorId: step.factor_id },
-          client.ip,
-        );
-    if (!proven) throw new DomainError('INVALID_MFA_CODE', WRONG_CODE);
+      ? await this.mfa
+          .proveWith(
+            challenge.userId,
+            'passkey',
+            () =>
+              step.factor_id && step.factor_id !== challenge.flow.firstFactorId
+                ? this.passkeys.proveSecondStep(challenge, step.factor_id, step.webauthn, client.ip)
+                : Promise.resolve(null),
+            client.ip,
+          )
+          .catch(this.countLocked)
+      : await this.mfa
+          .prove(
+            challenge.userId,
+            { code: step.code, recoveryCode: step.recovery_code, factorId: step.factor_id },
+            client.ip,
+          )
+          .catch(this.countLocked);
+    if (!proven) {
+      this.metrics.mfaVerification('wrong_code');
+      throw new DomainError('INVALID_MFA_CODE', WRONG_CODE);
+    }
+    this.metrics.mfaVerification('success');
     await this.challenges.finish(challenge.id);
     const user = await this.users.findById(challenge.userId);
     if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'This account can no longer sign in');
@@ -89,6 +99,12 @@ export class MfaSignInService {
       ? { surface: 'clinical', body: clinicalLoginBody(user, body), setCookie: false }
       : { surface: 'portal', body, setCookie: challenge.flow.setCookie };
   }
+
+  /** A second step refused because the account had too many wrong codes (RATE_LIMIT_MFA). */
+  private readonly countLocked = (e: unknown): never => {
+    if (e instanceof DomainError && e.code === 'RATE_LIMIT_EXCEEDED') this.metrics.mfaVerification('locked');
+    throw e;
+  };
 
   private signIn(user: User, flow: SignInFlow, proven: Proven, client: ClientInfo): Promise<LoginBody> {
     const clinical = flow.surface === 'clinical';

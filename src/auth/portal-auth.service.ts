@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { User } from '../users/entities/user.entity';
 import { PasswordHasher } from '../users/password-hasher';
 import { Role } from '../users/roles';
@@ -30,6 +31,7 @@ export class PortalAuthService {
     private readonly sessions: LoginSessionsService,
     private readonly audit: AuditService,
     private readonly revoker: AccessRevoker,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   /**
@@ -45,10 +47,12 @@ export class PortalAuthService {
     const user = await this.users.findByLogin(identifier);
     const check = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !check.ok) {
+      this.metrics.signIn('password', user ? 'wrong_password' : 'unknown_user');
       await this.audit.record('login_failure', { userId: user?.id ?? null, ip: client.ip });
       throw new DomainError('INVALID_CREDENTIALS', wrongPairMessage);
     }
     if (!user.isActive) {
+      this.metrics.signIn('password', 'disabled');
       await this.audit.record('login_failure', { userId: user.id, ip: client.ip, details: { reason: 'disabled' } });
       throw new DomainError('ACCOUNT_DISABLED', 'This account is disabled');
     }
@@ -86,6 +90,7 @@ export class PortalAuthService {
   ): Promise<User> {
     const user = await this.verifyPassword(identifier, password, client, wrongPairMessage);
     if (user.mfaEnabled) {
+      this.metrics.signIn('password', 'mfa_required');
       await this.audit.record('login_failure', {
         userId: user.id,
         ip: client.ip,
@@ -98,6 +103,7 @@ export class PortalAuthService {
 
   async refresh(presented: unknown, client: ClientInfo): Promise<LoginBody> {
     const rotation = await this.refreshTokens.rotate(presented);
+    if (rotation.kind === 'invalid' || rotation.kind === 'reused') this.metrics.refresh('portal', rotation.kind);
     if (rotation.kind === 'invalid') throw new DomainError('INVALID_TOKEN', 'Refresh token is invalid or has expired');
     if (rotation.kind === 'reused') {
       // A rotated token came back: someone holds a copy. End the whole session (RFC 9700 section 4.14.2).
@@ -110,7 +116,11 @@ export class PortalAuthService {
       throw new DomainError('INVALID_TOKEN', 'Refresh token was already used; the session has been revoked');
     }
     const user = await this.users.findByIdCached(rotation.userId);
-    if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'Refresh token is invalid or has expired');
+    if (!user || !user.isActive) {
+      this.metrics.refresh('portal', 'invalid');
+      throw new DomainError('INVALID_TOKEN', 'Refresh token is invalid or has expired');
+    }
+    this.metrics.refresh('portal', 'success');
     const ttl = this.issuer.accessTtlSec(rotation.remember);
     return {
       ...this.issuer.accessBody(

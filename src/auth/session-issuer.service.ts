@@ -1,6 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
+import type { SignInMethodLabel } from '../metrics/metrics';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MfaChallenges } from '../mfa/challenges.service';
@@ -23,6 +25,15 @@ const FIRST_FACTOR_AMR: Record<SignInMethod, string> = {
   magic_link: 'email',
   passkey: 'hwk',
   sso: 'fed',
+};
+
+/** The method label of the sign-in metrics: the clinical surface's sign-in is a password sign-in. */
+const METRIC_METHOD: Record<SignInMethod, SignInMethodLabel> = {
+  password: 'password',
+  clinical: 'password',
+  magic_link: 'magic_link',
+  passkey: 'passkey',
+  sso: 'sso',
 };
 
 export interface SignIn {
@@ -74,6 +85,7 @@ export class SessionIssuer {
     private readonly mfa: MfaService,
     private readonly challenges: MfaChallenges,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   accessTtlSec(remember: boolean): number {
@@ -95,7 +107,10 @@ export class SessionIssuer {
     const first = how.secondStep?.amr ?? [FIRST_FACTOR_AMR[how.method]];
     if (user.mfaEnabled && !how.secondStep && !how.bothFactors) {
       const factors = (await this.mfa.confirmedFactors(user.id, manager)).filter((f) => f.id !== how.firstFactorId);
-      if (factors.length || how.firstFactorId) return this.challenge(user, how, first, factors, manager);
+      if (factors.length || how.firstFactorId) {
+        this.metrics.signIn(METRIC_METHOD[how.method], 'mfa_required');
+        return this.challenge(user, how, first, factors, manager);
+      }
     }
     const authTime = Math.floor(Date.now() / 1000);
     const assurance: Assurance = how.secondStep
@@ -122,6 +137,7 @@ export class SessionIssuer {
       },
       manager,
     );
+    this.metrics.signIn(METRIC_METHOD[how.method], 'success');
     return {
       ...this.accessBody(user, session.id, accessTtl, assurance, how.claims),
       refresh_token: refresh,

@@ -74,6 +74,18 @@ export interface AppConfig {
     sendsTo: RateLimit | null;
   };
   /** Passkeys (API.md 8): the relying party that credentials are bound to, and the pages that may use them. */
+  /** Operation (API.md 13): the metrics listener and the graceful stop. */
+  ops: {
+    /** METRICS_PORT: a second listener that serves only GET /metrics; null (the default) when off. */
+    metricsPort: number | null;
+    /** METRICS_HOST: the address that listener binds; HOST by default. */
+    metricsHost: string;
+    /**
+     * SHUTDOWN_DRAIN: on SIGTERM, how long readiness answers 503 while the API still serves, so that a
+     * load balancer stops sending before the listener closes; 0 (`off`, the default) closes at once.
+     */
+    shutdownDrainMs: number;
+  };
   webauthn: {
     /** WEBAUTHN_RP_ID: a registrable domain (no scheme, port or path); the host of PORTAL_URL by default. */
     rpId: string;
@@ -475,8 +487,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         parseRateLimit('3/15m'),
       ),
     },
+    ops: {
+      metricsPort: optional('METRICS_PORT') === undefined ? null : int('METRICS_PORT', '0', 1, 65535),
+      metricsHost: get('METRICS_HOST', get('HOST', '0.0.0.0')),
+      shutdownDrainMs: get('SHUTDOWN_DRAIN', 'off').toLowerCase() === 'off' ? 0 : duration('SHUTDOWN_DRAIN', '5s'),
+    },
     webauthn: { rpId: '', origins: [] },
   };
+  if (config.ops.metricsPort !== null && config.ops.metricsPort === port) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)');
+  }
   config.webauthn = webauthnSettings(env, config, isProduction, problems);
   // OWASP's argon2id settings trade memory for passes (46 MiB t=1 … 7 MiB t=5): all cost about 35 MiB·passes.
   if (isProduction && config.argon2.memoryKiB * config.argon2.timeCost < 7168 * 5) {

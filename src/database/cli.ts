@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../config/config';
+import { ConfigError, loadConfig } from '../config/config';
 import { ENTITIES } from '../entities';
 import { dataSourceOptions, runMigrations } from './data-source-options';
 import { RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
 /* eslint-disable no-console -- a command-line tool talks to its terminal */
 
-const USAGE = 'usage: node dist/database/cli.js run | revert | generate <Name>';
+const USAGE = 'usage: node dist/database/cli.js run | revert | generate <Name>  (npm run migrate runs `run`)';
 
 /** Writes a migration from the difference between the entities and the migrated database. */
 async function generate(ds: DataSource, name: string): Promise<void> {
@@ -60,6 +60,9 @@ async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
   if (!['run', 'revert', 'generate'].includes(command ?? '')) throw new Error(USAGE);
   const config = loadConfig();
+  console.log(
+    config.databaseUrl ? 'connecting to DATABASE_URL ...' : `starting the embedded PostgreSQL of ${config.dataDir} ...`,
+  );
   let embedded: RunningPostgres | undefined;
   const url =
     config.databaseUrl ??
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   const ds = await new DataSource(dataSourceOptions(url, ENTITIES)).initialize();
   try {
     if (command === 'run' || command === 'generate') {
-      const applied = await runMigrations(ds);
+      const applied = await runMigrations(ds, (m) => console.log(m));
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
     }
     if (command === 'revert') {
@@ -87,5 +90,5 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   console.error((e as Error).message);
-  process.exit(1);
+  process.exit(e instanceof ConfigError ? 78 : 1); // EX_CONFIG, as the service itself
 });

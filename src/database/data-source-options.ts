@@ -21,11 +21,21 @@ export function dataSourceOptions(url: string, entities: Entities): DataSourceOp
   };
 }
 
-export async function runMigrations(ds: DataSource): Promise<string[]> {
+/**
+ * Applies the pending migrations under an advisory lock, so that several instances may start together.
+ * `log` hears what is about to happen before it happens: a migration on a large table can take a while.
+ */
+export async function runMigrations(
+  ds: DataSource,
+  log: (message: string) => void = () => undefined,
+): Promise<string[]> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.migrations]);
+    // logging is off, so listing the migrations prints nothing; the rows are read again by runMigrations.
+    const pending = await ds.showMigrations();
+    if (pending) log('applying the pending database migrations (under the migrations lock) ...');
     const done = await ds.runMigrations({ transaction: 'each' });
     return done.map((m) => m.name);
   } finally {

@@ -55,9 +55,13 @@ export class DatabaseModule {
           inject: [DatabaseLocator],
           useFactory: async (locator: DatabaseLocator) => dataSourceOptions(await locator.url(), entities),
           dataSourceFactory: async (options) => {
+            const logger = new Logger('Database');
             const ds = await new DataSource(options!).initialize();
-            const applied = await runMigrations(ds);
-            if (applied.length) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
+            const started = Date.now();
+            const applied = await runMigrations(ds, (m) => logger.log(m));
+            if (applied.length) {
+              logger.log(`applied migrations: ${applied.join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+            }
             return ds;
           },
         }),

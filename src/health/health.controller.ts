@@ -8,6 +8,7 @@ import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
 import { MailService } from '../mail/mail.service';
 import { RedisService } from '../redis/redis.service';
 import { SmsService } from '../sms/sms.service';
+import { Readiness, ReadinessService } from './readiness.service';
 
 @ApiTags('health')
 @ErrorDialect('portal')
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly mail: MailService,
     private readonly redis: RedisService,
     private readonly sms: SmsService,
+    private readonly readiness: ReadinessService,
   ) {}
 
   @Get()
@@ -29,6 +31,31 @@ export class HealthController {
   @ApiOkResponse({ schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @Public()
+  @SkipDefaultRateLimit()
+  @ApiOperation({
+    summary:
+      'Readiness: 200 when the database answers (and Redis, when configured); 503 naming the part that is ' +
+      'down, or `stopping` from the start of a graceful stop. Answers within 2 seconds.',
+  })
+  @ApiOkResponse({ schema: { example: { status: 'ready', down: [], checks: { database: { status: 'up' } } } } })
+  @ApiServiceUnavailableResponse({
+    schema: {
+      example: {
+        status: 'not_ready',
+        down: ['database'],
+        checks: { database: { status: 'down', message: 'no answer within 1500 ms' } },
+      },
+    },
+  })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
+    const state = await this.readiness.check();
+    reply.header('Cache-Control', 'no-store');
+    if (state.status !== 'ready') reply.status(503);
+    return state;
   }
 
   @Get('detailed')

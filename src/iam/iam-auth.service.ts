@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from '../auth/access-revoker.service';
@@ -32,6 +33,7 @@ export class IamAuthService {
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
     private readonly sensitive: SensitiveActions,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   async login(
@@ -48,6 +50,7 @@ export class IamAuthService {
       new DomainError('MFA_REQUIRED', 'Two-factor authentication is required for this account'),
     );
     const token = await this.tokens.create(user.id, false);
+    this.metrics.signIn('password', 'success');
     await this.audit.record('login_success', {
       userId: user.id,
       ip: client.ip,

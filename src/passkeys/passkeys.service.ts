@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import {
   AuthenticationResponseJSON,
   AuthenticatorTransport,
@@ -89,6 +90,7 @@ export class PasskeysService {
     private readonly mfa: MfaService,
     private readonly users: UsersService,
     private readonly audit: AuditService,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   async list(userId: string): Promise<PasskeyView[]> {
@@ -269,11 +271,13 @@ export class PasskeysService {
       }
       asserted = { passkey, userVerified: await this.verifyAssertion(passkey, response, taken, ip) };
     } catch (e) {
+      this.metrics.signIn('passkey', 'failure');
       throw await this.refused(e, { ip, stage: 'login' });
     }
     const user = await this.users.findById(asserted.passkey.user_id);
     if (!user) throw new DomainError('INVALID_CREDENTIALS', REFUSED);
     if (!user.isActive) {
+      this.metrics.signIn('passkey', 'disabled');
       await this.audit.record('login_failure', {
         userId: user.id,
         ip,

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { AuditService } from '../audit/audit.service';
 import { ClientInfo } from '../auth/portal-auth.service';
 import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
@@ -44,6 +45,7 @@ export class SsoService {
     private readonly issuer: SessionIssuer,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   async discover(email: string): Promise<{ provider: string; name: string; type: string }> {
@@ -195,6 +197,7 @@ export class SsoService {
   }
 
   private failed(providerId: string, code: string, reason: string, client: ClientInfo): Promise<void> {
+    this.metrics.signIn('sso', 'failure');
     return this.audit.record('sso_failed', {
       ip: client.ip,
       details: { provider: providerId, error: code, reason: reason.slice(0, 300) },

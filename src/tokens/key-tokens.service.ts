@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -59,6 +60,7 @@ export class KeyTokensService {
     private readonly audit: AuditService,
     private readonly changes: AccountChangesService,
     private readonly sensitive: SensitiveActions,
+    @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {
     revoker.onUserChanged((userId) => this.cache.deleteUser(userId));
     revoker.onCredentialRevoked((key) => this.cache.delete(key));
@@ -119,6 +121,7 @@ export class KeyTokensService {
         throw e;
       });
     const pair = await this.dataSource.transaction((m) => this.issue(m, user.id, client));
+    this.metrics.signIn('password', 'success');
     await this.audit.record('login_success', {
       userId: user.id,
       ip: info.ip,
@@ -220,6 +223,10 @@ export class KeyTokensService {
         ? { kind: 'replayed' as const, familyId: seen.family_id, userId: seen.user_id }
         : { kind: 'invalid' as const };
     });
+    this.metrics.refresh(
+      'key_token',
+      outcome.kind === 'rotated' ? 'success' : outcome.kind === 'replayed' ? 'reused' : 'invalid',
+    );
     if (outcome.kind === 'rotated') {
       this.revoker.credentialRevoked(body.key);
       return outcome.pair;

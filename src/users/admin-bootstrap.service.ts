@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes, randomInt } from 'node:crypto';
-import { unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, ConfigError } from '../config/config';
-import { makePrivateDir, writePrivateFile } from '../common/private-files';
+import { writePrivateFile } from '../common/private-files';
 import { ADVISORY_LOCKS } from '../database/locks';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
@@ -29,7 +29,9 @@ export function generatePassword(): string {
  * its password opens nothing: it is removed and the file created afresh. Returns whether it replaced one.
  */
 export async function writeInitialPasswordFile(file: string, password: string): Promise<boolean> {
-  await makePrivateDir(dirname(file));
+  // DATA_DIR itself stays as it is (not made private): as root, the postgres user must still walk
+  // through it to the cluster in DATA_DIR/pg. The file is private by its own mode.
+  await mkdir(dirname(file), { recursive: true });
   try {
     await writePrivateFile(file, `${password}\n`);
     return false;

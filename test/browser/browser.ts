@@ -20,7 +20,14 @@ export const CHROMIUM_SWITCHES = [
   '--disable-sync',
 ];
 
-export const SCREENSHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
+/**
+ * Where the suite's pictures go: an ignored folder, so that `npm test` never rewrites tracked files.
+ * `npm run screenshots` (UPDATE_SCREENSHOTS=1) writes the committed ones in docs/screenshots instead.
+ */
+export const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(__dirname, '..', '..', 'docs', 'screenshots')
+    : join(__dirname, '..', '..', 'test-output', 'screenshots');
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 375, height: 812 };
 
@@ -146,7 +153,7 @@ export async function addVirtualAuthenticator(
   return { cdp, authenticatorId };
 }
 
-/** A picture for the README (docs/screenshots/<name>.png): a whole page, or one part of it. */
+/** A picture for the README (docs/screenshots/<name>.png with `npm run screenshots`): a whole page, or one part of it. */
 export async function screenshot(what: Page | Locator, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);

@@ -1,4 +1,5 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
+import { Metrics, NO_METRICS } from '../../metrics/metrics';
 import { ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +13,9 @@ type Limited = FastifyRequest & { rateLimitShown?: number };
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
+  // A property, not a constructor parameter: the constructor is ThrottlerGuard's.
+  @Optional() @Inject(Metrics) private readonly metrics: Metrics = NO_METRICS;
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.throttlers.length === 0) return true;
     return super.canActivate(context);
@@ -33,6 +37,11 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name ?? 'default');
     const remaining = Math.max(0, limit - record.totalHits);
     if (record.isBlocked) {
+      const name = throttler.name ?? 'default';
+      this.metrics.rateLimited(name);
+      // The per-account login limit is an account locked for the window; the per-IP one, a client slowed.
+      if (name === 'login') this.metrics.signIn('password', 'locked');
+      else if (name === 'loginIp') this.metrics.signIn('password', 'rate_limited');
       reply.header('Retry-After', String(record.timeToBlockExpire));
       this.showLimit(reply, limit, 0, record.timeToBlockExpire);
       throw new ThrottlerException();

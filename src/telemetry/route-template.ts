@@ -1,0 +1,15 @@
+/**
+ * The route template of a request, put on the raw request by a Fastify hook while tracing is on, so that
+ * the HTTP server span (which only sees node's request) is named `POST /api/users/:id`, never by the path.
+ */
+export const ROUTE_TEMPLATE = Symbol.for('identity-service.routeTemplate');
+
+let tracing = false;
+
+export function tracingEnabled(): boolean {
+  return tracing;
+}
+
+export function markTracingEnabled(): void {
+  tracing = true;
+}
