@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { processStopping } from '../common/shutdown';
 import { DataSource } from 'typeorm';
 import { BroadcastService } from '../redis/broadcast.service';
 
@@ -83,7 +84,7 @@ export class SessionRevocationService implements OnModuleInit, OnApplicationShut
       const now = Date.now();
       for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
     } catch (e) {
-      this.logger.warn(`revocation poll failed: ${(e as Error).message}`);
+      this.logger[processStopping() ? 'debug' : 'warn'](`revocation poll failed: ${(e as Error).message}`);
     }
   }
 

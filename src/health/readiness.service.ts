@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { markProcessStopping } from '../common/shutdown';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { RedisService } from '../redis/redis.service';
@@ -47,6 +48,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
   /** From now on readiness answers 503 (`stopping`): called first on SIGTERM, before the listener closes. */
   markStopping(): void {
     this.stopping = true;
+    markProcessStopping();
     this.dropProbe();
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { processStopping } from '../common/shutdown';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
@@ -259,7 +260,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     try {
       this.apply(await this.readLive(), false);
     } catch (e) {
-      this.logger.warn(`reading the signing keys failed: ${(e as Error).message}`);
+      this.logger[processStopping() ? 'debug' : 'warn'](`reading the signing keys failed: ${(e as Error).message}`);
     }
   }
 
@@ -354,7 +355,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       });
       if (rotated) await this.announce(rotated, 'scheduled rotation (JWT_KEY_ROTATION)');
     } catch (e) {
-      this.logger.warn(`signing-key rotation check failed: ${(e as Error).message}`);
+      this.logger[processStopping() ? 'debug' : 'warn'](`signing-key rotation check failed: ${(e as Error).message}`);
     }
   }
 
