@@ -18,7 +18,7 @@ import { normalizeError } from './common/errors/normalize';
 import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
 import { createLoggers, logRequests, NestPinoLogger } from './logging';
 import { Metrics } from './metrics/metrics';
-import { ROUTE_TEMPLATE, tracingEnabled } from './telemetry/route-template';
+import { ROUTE_TEMPLATE, tracingEnabled, tracingFastifyPlugin } from './telemetry/route-template';
 import { declarePassportRequestFields } from './auth/passport';
 import { ASSETS_PREFIX, assetSecurityHeaders, isPageUrl, pageSecurityHeaders, webRoot } from './pages/pages';
 
@@ -123,6 +123,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   logRequests(fastify, loggers);
   countRequests(fastify, app.get(Metrics));
   if (tracingEnabled()) {
+    // Spans of the request's lifecycle, its hooks and its handler, under the HTTP span; before the routes.
+    await app.register(tracingFastifyPlugin() as never);
     // The HTTP span is named by this template when it ends (src/telemetry/otel.ts).
     fastify.addHook('onRequest', (req, _reply, done) => {
       (req.raw as typeof req.raw & { [ROUTE_TEMPLATE]?: string })[ROUTE_TEMPLATE] = req.routeOptions.url ?? 'unmatched';

@@ -189,7 +189,7 @@ describe('metrics, traces and the graceful stop of the running service', () => {
     const trace = spans.filter((s) => s.traceId === server.traceId);
     const scopes = new Set(trace.map((s) => s.scope));
     expect(scopes).toContain('@opentelemetry/instrumentation-http');
-    expect(scopes).toContain('@opentelemetry/instrumentation-nestjs-core');
+    expect(scopes).toContain('@fastify/otel');
     expect(scopes).toContain('@opentelemetry/instrumentation-pg');
     const queries = trace.filter(
       (s) => s.scope === '@opentelemetry/instrumentation-pg' && s.attributes['db.query.text'],

@@ -1,6 +1,6 @@
+import FastifyOtelInstrumentation from '@fastify/otel';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
 import type { IncomingMessage } from 'node:http';
@@ -9,7 +9,7 @@ import { ROUTE_TEMPLATE } from './route-template';
 
 /**
  * Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set (tracing.ts). The OpenTelemetry Node SDK with the
- * HTTP, Nest and pg instrumentations, exporting OTLP over HTTP (protobuf, the protocol's default) to
+ * HTTP, Fastify (@fastify/otel: the request, its hooks and the handler) and pg instrumentations, exporting OTLP over HTTP (protobuf, the protocol's default) to
  * the standard variables' endpoint; every span passes through redaction on its way out.
  */
 
@@ -43,7 +43,15 @@ class RedactingExporter implements tracing.SpanExporter {
   }
 }
 
-export function startSdk(): NodeSDK {
+/**
+ * The Nest instrumentation of OpenTelemetry stops at NestJS 11 (`>=4 <12`), so the layer above HTTP is
+ * traced by Fastify's own, @fastify/otel, registered as a plugin on the application's Fastify instance
+ * (app.factory.ts) rather than by hooking `require('fastify')`, which Nest 12 (an ES module) does not call.
+ */
+export function startSdk(): { sdk: NodeSDK; fastifyPlugin: unknown } {
+  const fastify = new FastifyOtelInstrumentation({
+    ignorePaths: (route) => /^\/api\/health(\/|$)/.test(route.url),
+  });
   const sdk = new NodeSDK({
     serviceName: process.env.OTEL_SERVICE_NAME ?? 'identity-service',
     // The resource says which service and host; the process detector would add the command line.
@@ -63,11 +71,11 @@ export function startSdk(): NodeSDK {
           span.setAttribute('http.route', route);
         },
       }),
-      new NestInstrumentation(),
+      fastify,
       // Statements only (with their $1 placeholders), never the values bound to them.
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
     ],
   });
   sdk.start();
-  return sdk;
+  return { sdk, fastifyPlugin: fastify.plugin() };
 }

@@ -5,11 +5,18 @@
 export const ROUTE_TEMPLATE = Symbol.for('identity-service.routeTemplate');
 
 let tracing = false;
+/** @fastify/otel's plugin, registered on the application's Fastify before its routes (app.factory.ts). */
+let fastifyPlugin: unknown;
 
 export function tracingEnabled(): boolean {
   return tracing;
 }
 
-export function markTracingEnabled(): void {
+export function markTracingEnabled(plugin?: unknown): void {
   tracing = true;
+  fastifyPlugin = plugin;
+}
+
+export function tracingFastifyPlugin(): unknown {
+  return fastifyPlugin;
 }

@@ -26,7 +26,7 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | un
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK is loaded only when tracing is on
   const { startSdk } = require('./otel') as typeof import('./otel');
-  const sdk = startSdk();
-  markTracingEnabled();
+  const { sdk, fastifyPlugin } = startSdk();
+  markTracingEnabled(fastifyPlugin);
   return { endpoint, shutdown: () => sdk.shutdown() };
 }
