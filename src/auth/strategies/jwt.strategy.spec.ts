@@ -60,11 +60,14 @@ describe('JwtStrategy (passport-jwt, against tokens signed by jsonwebtoken)', ()
     expect(authenticate(token)).rejects.toMatchObject({ code });
 
   it('turns a valid access token into its user, the same on a cached second use', async () => {
-    const token = tokenFor();
+    const authTime = nowSec() - 120;
+    const token = tokenFor({ auth_time: authTime });
     const expected = {
       id: 'u1',
       role: 'viewer',
       scheme: 'jwt',
+      kind: 'sign-in',
+      authTime,
       sessionId: 's1',
       tokenId: 'j1',
       aal: 'aal1',
@@ -73,6 +76,11 @@ describe('JwtStrategy (passport-jwt, against tokens signed by jsonwebtoken)', ()
     await expect(authenticate(token)).resolves.toEqual(expected);
     await expect(authenticate(token)).resolves.toEqual(expected);
     await expect(authenticate(token, true)).resolves.toEqual({ ...expected, viaCookie: true });
+  });
+
+  it('takes a token without auth_time (signed before it existed) as signed in at its iat', async () => {
+    const iat = nowSec() - 30;
+    await expect(authenticate(tokenFor({ iat }))).resolves.toMatchObject({ kind: 'sign-in', authTime: iat });
   });
 
   it("takes the assurance level from the token's aal claim, and only aal2 counts as aal2", async () => {
