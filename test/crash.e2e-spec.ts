@@ -95,7 +95,7 @@ describe('SIGKILL while submissions are in flight', () => {
       second.child.kill('SIGTERM');
       await second.exited;
     }
-  });
+  }, 120_000); // two starts and a recovery, on a machine the other suites may load
 
   it('keeps every sign-up that was answered 201, each with its credential, and nothing half-written', async () => {
     const first = spawnService({ ...env, RATE_LIMIT_REGISTER: 'off' }, await freePort());

@@ -177,7 +177,7 @@ describe('the service process with an embedded database', () => {
     } finally {
       second.child.kill('SIGKILL');
     }
-  });
+  }, 120_000); // two starts and a recovery from a killed server, which a machine busy with the other suites slows down
 
   it('starts in production without ADMIN_PASSWORD once an admin exists', async () => {
     const svc = spawnService({ ...env, NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET }, await freePort());
