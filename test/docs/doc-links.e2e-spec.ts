@@ -2,17 +2,28 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /**
- * The documents travel with the repository: every relative link of README.md and docs/*.md must name a
- * file (and, with a #fragment into a Markdown file, a heading) inside the repository, so that a clone
- * alone is enough to follow them.
+ * The documents travel with the repository: every relative link of every Markdown file of the repository
+ * (README.md, docs/, bench/, test/, CHANGELOG.md, ...) must name a file (and, with a #fragment into a
+ * Markdown file, a heading) inside the repository, so that a clone alone is enough to follow them.
  */
 const ROOT = resolve(__dirname, '..', '..');
-const DOCS = [
-  'README.md',
-  ...readdirSync(join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-];
+/** What is not the repository's own text: installed packages, builds, data and test output. */
+const SKIP = new Set(['node_modules', 'dist', 'coverage', '.git', '.data', 'test-output']);
+
+function markdownFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => !SKIP.has(e.name))
+    .flatMap((e) =>
+      e.isDirectory()
+        ? markdownFiles(join(dir, e.name))
+        : e.name.endsWith('.md')
+          ? [relative(ROOT, join(dir, e.name)).split(sep).join('/')]
+          : [],
+    )
+    .sort();
+}
+
+const DOCS = markdownFiles(ROOT);
 
 /** The text outside fenced code blocks and inline code spans, with its line breaks kept. */
 function prose(markdown: string): string {
@@ -52,7 +63,20 @@ function anchors(markdown: string): Set<string> {
 
 const isExternal = (target: string) => /^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//');
 
-describe('links in README.md and docs/*.md', () => {
+describe('links in every Markdown file of the repository', () => {
+  it('finds the documents', () => {
+    expect(DOCS).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'CHANGELOG.md',
+        'docs/API.md',
+        'docs/walkthrough.md',
+        'bench/README.md',
+        'test/README.md',
+      ]),
+    );
+  });
+
   it.each(DOCS)('every relative link of %s names a file of the repository', (doc) => {
     const file = join(ROOT, doc);
     const markdown = readFileSync(file, 'utf8');

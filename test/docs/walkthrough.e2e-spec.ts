@@ -6,9 +6,10 @@ import { Client } from 'pg';
 import { freePort, ServiceProcess, spawnService, waitForHealth } from '../support/process';
 
 /**
- * The README's examples as a newcomer meets them: every `bash` block marked `<!-- runnable: <name> -->`
- * is pasted, in README order, into one shell next to a freshly started service, and must succeed and
- * say what the README says it says. So the README cannot drift from the service again.
+ * The walkthrough's examples (docs/walkthrough.md) as a newcomer meets them: every `bash` block marked
+ * `<!-- runnable: <name> -->` is pasted, in the page's order, into one shell next to a freshly started
+ * service, and must succeed and say what the page says it says. So the walkthrough cannot drift from the
+ * service again.
  */
 
 export interface MarkdownBlock {
@@ -87,8 +88,11 @@ const EXPECTED: Record<string, RegExp[]> = {
   ],
 };
 
-const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-const blocks = fencedBlocks(README);
+const ROOT = join(__dirname, '..', '..');
+const WALKTHROUGH = 'docs/walkthrough.md';
+const blocks = fencedBlocks(readFileSync(join(ROOT, WALKTHROUGH), 'utf8'));
+/** The README keeps no `curl` example of its own: they all live in the walkthrough, where they are run. */
+const readmeBlocks = fencedBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
 const runnable = blocks.filter((b) => b.runnable !== undefined);
 
 function commandExists(cmd: string): boolean {
@@ -100,11 +104,16 @@ function commandExists(cmd: string): boolean {
   }
 }
 
-describe('the README marks its examples', () => {
+describe('the walkthrough marks its examples', () => {
   it('marks every bash block that calls curl as runnable', () => {
     const unmarked = blocks.filter((b) => b.lang === 'bash' && /\bcurl\b/.test(b.code) && !b.runnable);
-    expect(unmarked.map((b) => `README.md:${b.line}`)).toEqual([]);
+    expect(unmarked.map((b) => `${WALKTHROUGH}:${b.line}`)).toEqual([]);
     expect(runnable.every((b) => b.lang === 'bash')).toBe(true);
+  });
+
+  it('leaves no curl example in the README, where it would not be run', () => {
+    const curls = readmeBlocks.filter((b) => b.lang === 'bash' && /\bcurl\b/.test(b.code));
+    expect(curls.map((b) => `README.md:${b.line}`)).toEqual([]);
   });
 
   it('names each runnable block once, and this suite knows what each one prints', () => {
@@ -114,10 +123,10 @@ describe('the README marks its examples', () => {
   });
 });
 
-// curl is what the README's examples use; .ci/run installs it, so in CI its absence is a failure.
+// curl is what the walkthrough's examples use; .ci/run installs it, so in CI its absence is a failure.
 const describeWithCurl: jest.Describe = commandExists('curl') || process.env.CI ? describe : describe.skip;
 
-describeWithCurl("the README's examples, pasted in order on a fresh start", () => {
+describeWithCurl("the walkthrough's examples, pasted in order on a fresh start", () => {
   const MARK = '@@readme-block';
   const work = mkdtempSync(join(tmpdir(), 'identity-readme-'));
   const dataDir = join(work, '.data');
@@ -185,7 +194,7 @@ describeWithCurl("the README's examples, pasted in order on a fresh start", () =
   });
 
   it.each(runnable.map((b) => [b.runnable!, b.line] as const))(
-    'block "%s" (README.md:%d) runs to the end and prints what the README says',
+    'block "%s" (docs/walkthrough.md:%d) runs to the end and prints what the walkthrough says',
     (name) => {
       const out = outputs.get(name);
       if (!finished.has(name)) {
