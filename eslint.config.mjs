@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js', 'scripts/**', 'bench/*.js', 'test/fixtures/**', '.data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js', 'scripts/**', 'bench/*.js', 'test/support/fixtures/**', '.data/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   // The loopback identity providers of the SSO suites: plain ESM run by node as child processes.
   {
-    files: ['test/idp/**/*.mjs'],
+    files: ['test/support/idp/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       sourceType: 'module',

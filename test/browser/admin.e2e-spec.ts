@@ -5,8 +5,8 @@ import selfsigned from 'selfsigned';
 import type { Locator, Page } from 'playwright-core';
 import request from 'supertest';
 import { PAGE_CSP } from '../../src/pages/pages';
-import { api, decodeJwt, PASSWORD } from '../api';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../harness';
+import { api, decodeJwt, PASSWORD } from '../support/api';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../support/harness';
 import { launchChromium, SCREENSHOTS, startPageApp, type BrowserHandle } from './browser';
 import { alertText, fillPasswordSignIn, provePageManners, type SeenRequest } from './page';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Locator, type Page } from 'playwright-core';
 import { buildWebPages } from './build';
-import { freePort } from '../process';
-import { startTestApp, type TestApp } from '../harness';
+import { freePort } from '../support/process';
+import { startTestApp, type TestApp } from '../support/harness';
 
 /** Debian's Chromium, installed by apt-get (`.ci/run` does it when missing); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
-import { api, PASSWORD } from '../api';
-import type { TestApp } from '../harness';
+import { api, PASSWORD } from '../support/api';
+import type { TestApp } from '../support/harness';
 import { addVirtualAuthenticator, launchChromium, screenshot, startPageApp, type BrowserHandle } from './browser';
 import { alertText, expectSignedIn, fillPasswordSignIn, provePageManners } from './page';
 import { relay } from './proxy';

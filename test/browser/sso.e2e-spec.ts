@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
-import { ADMIN_EMAIL } from '../harness';
-import { callApi, CLIENT_ID, CLIENT_SECRET, control, startSsoStack, type SsoStack } from '../sso-harness';
+import { ADMIN_EMAIL } from '../support/harness';
+import { callApi, CLIENT_ID, CLIENT_SECRET, control, startSsoStack, type SsoStack } from '../support/sso-harness';
 import { AuthenticatorApp } from './authenticator';
 import { launchChromium, type BrowserHandle } from './browser';
 import { buildWebPages } from './build';
@@ -8,7 +8,7 @@ import { alertText, expectSignedIn, provePageManners } from './page';
 
 /**
  * "Sign in with your institution" on the account page (API.md 7, 9), against a real OpenID provider on
- * loopback (oidc-provider, test/idp/oidc-idp.mjs) and the service in-process, as the SSO suites run it.
+ * loopback (oidc-provider, test/support/idp/oidc-idp.mjs) and the service in-process, as the SSO suites run it.
  */
 describe('institution sign-in through the account page in a real browser (API.md 7, 9)', () => {
   let b: BrowserHandle;
