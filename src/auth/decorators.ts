@@ -48,6 +48,6 @@ export interface SensitivePolicy {
  * Marks a route that changes who the user is or how an account is protected (API.md 12). The global
  * authentication guard refuses it to delegated credentials (403 SIGN_IN_REQUIRED) and to a sign-in without
  * the second factor when MFA is on (403 MFA_STEP_UP_REQUIRED), records each refusal, and a success mails the
- * account. The route table (test/routes.e2e-spec.ts) prints the mark.
+ * account. The route table (test/api/routes.e2e-spec.ts) prints the mark.
  */
 export const Sensitive = Reflector.createDecorator<SensitivePolicy>();
