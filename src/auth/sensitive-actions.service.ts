@@ -56,18 +56,7 @@ export class SensitiveActions {
   async proveCurrentPassword(userId: string, password: string): Promise<boolean> {
     const limit = this.config.rateLimits.login;
     const key = `password-guesses:${userId}`;
-    if (limit) {
-      const record = await this.counters.increment(key, limit.ttlMs, limit.limit);
-      if (record.isBlocked) {
-        throw new DomainError(
-          'RATE_LIMIT_EXCEEDED',
-          'Too many wrong passwords for this account; try again later',
-          [],
-          undefined,
-          record.timeToExpire,
-        );
-      }
-    }
+    await this.counters.take(key, limit, 'Too many wrong passwords for this account; try again later');
     const [row] = (await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [userId])) as {
       password_hash: string | null;
     }[];

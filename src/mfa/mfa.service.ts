@@ -221,8 +221,9 @@ export class MfaService {
     if (!target) return 'not_a_code_factor';
     // SMS pumping and mail bombing (API.md 12): sends are bounded per account and per destination, counted
     // before the send, so that parallel requests cannot get past the bound.
-    await this.boundSend(`code-sends:to:${target.phone ?? target.email}`, this.config.mfa.sendsTo);
-    await this.boundSend(`code-sends:user:${userId}`, this.config.mfa.sends);
+    const tooMany = 'Too many codes were sent just now; try again later';
+    await this.counters.take(`code-sends:to:${target.phone ?? target.email}`, this.config.mfa.sendsTo, tooMany);
+    await this.counters.take(`code-sends:user:${userId}`, this.config.mfa.sends, tooMany);
     const code = newSixDigitCode();
     const [rows] = (await this.dataSource.query(
       `UPDATE mfa_factors f SET code_hash = $3, code_expires_at = now() + make_interval(secs => $4)
@@ -520,20 +521,6 @@ export class MfaService {
     }
   }
 
-  private async boundSend(key: string, limit: { limit: number; ttlMs: number } | null): Promise<void> {
-    if (!limit) return;
-    const record = await this.counters.increment(key, limit.ttlMs, limit.limit);
-    if (record.isBlocked) {
-      throw new DomainError(
-        'RATE_LIMIT_EXCEEDED',
-        'Too many codes were sent just now; try again later',
-        [],
-        undefined,
-        record.timeToExpire,
-      );
-    }
-  }
-
   private failureKey(userId: string): string {
     return `mfa-failures:${userId}`;
   }
@@ -544,19 +531,12 @@ export class MfaService {
    * guesses cannot get past the limit. 429 with Retry-After beyond it. A guess that turns out right is given
    * back (`releaseGuess`), so the limit counts wrong codes.
    */
-  private async reserveGuess(userId: string): Promise<void> {
-    const limit = this.config.mfa.failures;
-    if (!limit) return;
-    const record = await this.counters.increment(this.failureKey(userId), limit.ttlMs, limit.limit);
-    if (record.isBlocked) {
-      throw new DomainError(
-        'RATE_LIMIT_EXCEEDED',
-        'Too many wrong codes for this account; try again later',
-        [],
-        undefined,
-        record.timeToExpire,
-      );
-    }
+  private reserveGuess(userId: string): Promise<void> {
+    return this.counters.take(
+      this.failureKey(userId),
+      this.config.mfa.failures,
+      'Too many wrong codes for this account; try again later',
+    );
   }
 
   private async releaseGuess(userId: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type Redis from 'ioredis';
 import { RedisService } from '../../redis/redis.service';
+import { DomainError } from '../errors/domain-error';
 
 /**
  * Fixed-window counters: one number and one deadline per key, so a hit costs O(1) (the built-in storage
@@ -86,6 +87,17 @@ export class CounterStorage implements ThrottlerStorage, OnModuleDestroy {
     const timeToExpire = Math.max(1, Math.ceil(ttlMs / 1000));
     const isBlocked = hits > limit;
     return { totalHits: hits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
+  }
+
+  /**
+   * Counts one attempt against `key` before the attempt is made (API.md 12: guesses and sends are counted
+   * first, atomically, so that parallel requests cannot get past the limit), and refuses it beyond `limit`:
+   * 429 RATE_LIMIT_EXCEEDED with Retry-After. No limit (`off`): nothing is counted.
+   */
+  async take(key: string, limit: { limit: number; ttlMs: number } | null, message: string): Promise<void> {
+    if (!limit) return;
+    const record = await this.increment(key, limit.ttlMs, limit.limit);
+    if (record.isBlocked) throw new DomainError('RATE_LIMIT_EXCEEDED', message, [], undefined, record.timeToExpire);
   }
 
   /** Takes back one hit of the key's live window, if it has one (shared through Redis when set). */
