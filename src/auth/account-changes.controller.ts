@@ -46,7 +46,7 @@ class ConfirmEmailDto {
   token!: string;
 }
 
-export const FORGOT_ANSWER = {
+const FORGOT_ANSWER = {
   message: 'If an account with a password has this address, a link to reset the password is on its way',
 };
 

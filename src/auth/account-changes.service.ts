@@ -12,11 +12,11 @@ import { describePasswordProblems, passwordProblems } from '../users/password-po
 import { UsersService } from '../users/users.service';
 import { AccessRevoker } from './access-revoker.service';
 import type { ClientInfo } from './portal-auth.service';
-import { securityNotice } from './sensitive-actions.service';
+import { SensitiveActions } from './sensitive-actions.service';
 
 /** A reset link lives 30 minutes; an email-change link 24 hours (API.md 12). */
-export const PASSWORD_RESET_TTL_SEC = 30 * 60;
-export const EMAIL_CHANGE_TTL_SEC = 24 * 3600;
+const PASSWORD_RESET_TTL_SEC = 30 * 60;
+const EMAIL_CHANGE_TTL_SEC = 24 * 3600;
 
 const INVALID_RESET = 'This reset link is invalid, expired or already used: ask for a new one';
 const INVALID_CHANGE = 'This confirmation link is invalid, expired or already used';
@@ -41,6 +41,7 @@ export class AccountChangesService {
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly counters: CounterStorage,
+    private readonly sensitive: SensitiveActions,
   ) {}
 
   /**
@@ -152,7 +153,12 @@ export class AccountChangesService {
         api_keys: ended.apiKeys,
       },
     });
-    this.tell(pending.email, 'your password was reset, and every sign-in and key of your account was ended', client);
+    this.sensitive.notify(
+      pending.id,
+      'your password was reset, and every sign-in and key of your account was ended',
+      client,
+      pending.email,
+    );
   }
 
   /**
@@ -232,13 +238,12 @@ export class AccountChangesService {
       ip: client.ip,
       details: { old_email: outcome.oldEmail, new_email: outcome.email },
     });
-    this.tell(outcome.oldEmail, `the email address of your account was changed to ${outcome.email}`, client);
+    this.sensitive.notify(
+      outcome.userId,
+      `the email address of your account was changed to ${outcome.email}`,
+      client,
+      outcome.oldEmail,
+    );
     return { email: outcome.email };
-  }
-
-  private tell(to: string, action: string, client: ClientInfo): void {
-    void this.mail
-      .send(securityNotice(to, action, client))
-      .catch((e: Error) => this.logger.error(`security notice could not be sent: ${e.message}`));
   }
 }

@@ -1,4 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { clientInfo } from './portal-auth.controller';
 import { Observable, tap } from 'rxjs';
 import { RequestWithSensitive, SensitiveActions } from './sensitive-actions.service';
 
@@ -18,10 +19,7 @@ export class SecurityNoticesInterceptor implements NestInterceptor {
       tap(() => {
         const done = req.sensitiveAction;
         if (!done) return;
-        const client = {
-          ip: req.ip,
-          userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
-        };
+        const client = clientInfo(req);
         this.sensitive.notify(done.userId, done.action, client);
         if (done.targetId) this.sensitive.notify(done.targetId, done.action, client);
       }),

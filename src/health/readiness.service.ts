@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { RedisService } from '../redis/redis.service';
 
 /** Every check gets this long; the whole answer comes well within the 2 seconds of API.md 13. */
-export const READINESS_TIMEOUT_MS = 1500;
+const READINESS_TIMEOUT_MS = 1500;
 
 export type PartState = { status: 'up' } | { status: 'down'; message: string };
 

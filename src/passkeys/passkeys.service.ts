@@ -440,7 +440,7 @@ const challengeMatcher =
   };
 
 /** 20 bytes of an HMAC of the address, base64url: the length and alphabet of a real credential id. */
-export function decoyCredentialId(secret: Buffer, email: string): string {
+function decoyCredentialId(secret: Buffer, email: string): string {
   return Buffer.from(deriveSecret(secret, 'passkey decoy', email), 'base64url')
     .subarray(0, 20)
     .toString('base64url');

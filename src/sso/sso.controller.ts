@@ -29,8 +29,6 @@ import { Redirect, SsoService } from './sso.service';
 import { Transform } from 'class-transformer';
 import { toIdentifier } from '../common/identifiers';
 
-export { BROWSER_COOKIE };
-
 class DiscoverQuery {
   @Transform(toIdentifier)
   @IsEmail({}, { message: 'email must be a valid email address' })

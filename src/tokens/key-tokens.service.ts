@@ -1,4 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
+import { KEY_TOKEN_SIGN_IN_REQUIRED } from '../common/errors/dialects';
 import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -280,7 +281,7 @@ export class KeyTokensService {
         ip: client.ip,
         details: { action: 'PATCH /users', reason: 'mfa_on_delegated_credential', scheme: caller.scheme },
       });
-      throw new DomainError('SIGN_IN_REQUIRED', 'Sign in to change this');
+      throw new DomainError('SIGN_IN_REQUIRED', KEY_TOKEN_SIGN_IN_REQUIRED);
     }
     if (change.password != null) {
       if (typeof change.current_password !== 'string' || change.current_password.length === 0) {
