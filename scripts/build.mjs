@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildWeb, PAGES } from './build-web.mjs';
+import { buildWeb } from './build-web.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (text) => process.stdout.write(`[build] ${text}\n`);
@@ -21,7 +21,7 @@ if (nest.status !== 0) {
   say(`nest build failed (exit ${nest.status ?? nest.signal})`);
   process.exit(nest.status ?? 1);
 }
-say(`server compiled in ${seconds(started)}; bundling the pages (${PAGES.join(', ')}) into dist/web ...`);
+say(`server compiled in ${seconds(started)}; bundling the pages (account, admin) into dist/web ...`);
 const web = Date.now();
 await buildWeb();
 say(`pages built in ${seconds(web)}; build done in ${seconds(started)}`);
