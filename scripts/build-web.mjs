@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Each page is web/<name>/index.html and web/<name>/main.ts; src/pages/pages.ts lists the same names. */
-export const PAGES = ['account', 'admin', 'reset'];
+export const PAGES = ['account', 'admin', 'reset', 'oauth'];
 
 export async function buildWeb(outDir = join(repo, 'dist', 'web')) {
   rmSync(outDir, { recursive: true, force: true });

@@ -29,6 +29,7 @@ import { RedisModule } from './redis/redis.module';
 import { SmsModule } from './sms/sms.module';
 import { UsersModule } from './users/users.module';
 import { PagesModule } from './pages/pages.module';
+import { OAuthModule } from './oauth/oauth.module';
 
 export interface AppModuleOptions {
   /** Where the structured log goes (stdout by default); tests capture it. */
@@ -61,6 +62,7 @@ export class AppModule {
         IamModule,
         PagesModule,
         SsoModule,
+        OAuthModule,
       ],
       providers: [
         DialectRegistry,

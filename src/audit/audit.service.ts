@@ -45,7 +45,15 @@ export type AuditEventName =
   | 'email_changed'
   | 'password_reset_requested'
   | 'password_reset'
-  | 'credentials_ended';
+  | 'credentials_ended'
+  | 'oauth_client_created'
+  | 'oauth_client_updated'
+  | 'oauth_client_disabled'
+  | 'oauth_client_secret_rotated'
+  | 'oauth_consent_granted'
+  | 'oauth_consent_revoked'
+  | 'oauth_token_issued'
+  | 'oauth_token_revoked';
 
 export interface AuditInput {
   userId?: string | null;

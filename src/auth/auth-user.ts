@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Role } from '../users/roles';
 import type { Aal } from './access-tokens.service';
 
-export type AuthScheme = 'jwt' | 'basic' | 'token' | 'api-key';
+export type AuthScheme = 'jwt' | 'basic' | 'token' | 'api-key' | 'oauth';
 
 /**
  * What a credential may do (API.md 12). `sign-in`: an access JWT or the `auth_token` cookie, issued when the
@@ -36,6 +36,8 @@ export interface AuthUser {
    * credentials (Basic, Token, X-API-Key) are always `aal1`.
    */
   aal: Aal;
+  /** The scopes of an OAuth access token (API.md 15): what the delegated credential may do. */
+  scopes?: string[];
   /** Set when the JWT came from the `auth_token` cookie rather than the Authorization header. */
   viaCookie?: boolean;
 }

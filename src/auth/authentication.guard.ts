@@ -7,6 +7,7 @@ import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Sensitive, Sensit
 import { SensitiveActions } from './sensitive-actions.service';
 import { DomainError } from '../common/errors/domain-error';
 import { StrategyRunner } from './passport';
+import { isProviderAccessToken } from '../oauth/bearer';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -16,7 +17,8 @@ export function presentedScheme(req: AuthedRequest): AuthScheme | undefined {
   if (typeof authorization === 'string' && authorization.length > 0) {
     const space = authorization.indexOf(' ');
     const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
-    if (scheme === 'bearer') return 'jwt';
+    // The OAuth provider's access tokens (API.md 15) are bearer JWTs too, told apart by their key.
+    if (scheme === 'bearer') return isProviderAccessToken(authorization) ? 'oauth' : 'jwt';
     if (scheme === 'basic') return 'basic';
     if (scheme === 'token') return 'token';
     return undefined;

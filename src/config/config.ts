@@ -86,6 +86,17 @@ export interface AppConfig {
      */
     shutdownDrainMs: number;
   };
+  /** The OAuth 2.1 / OpenID Connect provider (API.md 15 and 16). */
+  oauth: {
+    /** OIDC_ISSUER: the provider's issuer URL; APP_URL by default. */
+    issuer: string;
+    /** OAUTH_DYNAMIC_REGISTRATION=on: public clients may register themselves (RFC 7591). */
+    dynamicRegistration: boolean;
+    /** OAUTH_ACCESS_TOKEN_TTL, OAUTH_REFRESH_TOKEN_TTL, OAUTH_CODE_TTL, in seconds. */
+    accessTokenTtlSec: number;
+    refreshTokenTtlSec: number;
+    codeTtlSec: number;
+  };
   webauthn: {
     /** WEBAUTHN_RP_ID: a registrable domain (no scheme, port or path); the host of PORTAL_URL by default. */
     rpId: string;
@@ -349,6 +360,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       Number(fallback),
     );
+  const onOff = (name: string, fallback: 'on' | 'off'): boolean => {
+    const raw = get(name, fallback).toLowerCase();
+    if (raw !== 'on' && raw !== 'off') problems.push(`${name}: "${raw}" must be on or off`);
+    return raw === 'on';
+  };
   const duration = (name: string, fallback: string): number =>
     attempt(name, () => parseDuration(get(name, fallback)), parseDuration(fallback));
   const url = (name: string, fallback: string | undefined, protocols: string[]): string | undefined => {
@@ -494,7 +510,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       shutdownDrainMs: get('SHUTDOWN_DRAIN', 'off').toLowerCase() === 'off' ? 0 : duration('SHUTDOWN_DRAIN', '5s'),
     },
     webauthn: { rpId: '', origins: [] },
+    oauth: {
+      issuer: '',
+      dynamicRegistration: onOff('OAUTH_DYNAMIC_REGISTRATION', 'off'),
+      accessTokenTtlSec: Math.floor(duration('OAUTH_ACCESS_TOKEN_TTL', '10m') / 1000),
+      refreshTokenTtlSec: Math.floor(duration('OAUTH_REFRESH_TOKEN_TTL', '30d') / 1000),
+      codeTtlSec: Math.floor(duration('OAUTH_CODE_TTL', '60s') / 1000),
+    },
   };
+  config.oauth.issuer = url('OIDC_ISSUER', config.appUrl || 'http://localhost', ['http:', 'https:']) ?? config.appUrl;
+  if (isProduction && config.oauth.issuer.startsWith('http:')) {
+    problems.push('OIDC_ISSUER: must use https: in production');
+  }
+  if (config.oauth.codeTtlSec < 1 || config.oauth.codeTtlSec > 600) {
+    problems.push('OAUTH_CODE_TTL: must be from 1s to 10m');
+  }
+  if (config.oauth.accessTokenTtlSec < 1) problems.push('OAUTH_ACCESS_TOKEN_TTL: must be at least 1s');
+  if (config.oauth.refreshTokenTtlSec < 1) problems.push('OAUTH_REFRESH_TOKEN_TTL: must be at least 1s');
   if (config.ops.metricsPort !== null && config.ops.metricsPort === port) {
     problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the API port)');
   }

@@ -11,4 +11,6 @@ export const ADVISORY_LOCKS = {
   permanentTokens: 712_404_003,
   /** Creating and rotating the signing keys of access tokens (one instance at a time, one rotation at a time). */
   signingKeys: 712_404_004,
+  /** Creating and rotating the OAuth provider's ES256 and RS256 keys (API.md 15). */
+  oauthKeys: 712_404_005,
 } as const;

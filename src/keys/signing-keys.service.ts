@@ -214,11 +214,24 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     this.shrinkListeners.push(listener);
   }
 
-  /** The JWKS: the public keys published now, the newest first. Empty with HS256. */
+  /**
+   * The JWKS: the public keys published now, the newest first (none of its own with HS256), then those of
+   * the other issuers in this service that publish here (the OAuth provider, API.md 15).
+   */
   jwks(): { keys: PublicJwk[] } {
     return {
-      keys: publishedAt(this.keys, Date.now()).map((k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' })),
+      keys: [
+        ...publishedAt(this.keys, Date.now()).map((k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' as const })),
+        ...this.alsoPublished.flatMap((source) => source()),
+      ],
     };
+  }
+
+  private readonly alsoPublished: (() => PublicJwk[])[] = [];
+
+  /** Another issuer of this service publishes its public keys in the same JWKS. */
+  publishAlso(source: () => PublicJwk[]): void {
+    this.alsoPublished.push(source);
   }
 
   /** Every key with its state and dates, the newest first (admin). */

@@ -1,9 +1,8 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
-import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PublicJwk, SigningKeysService } from './signing-keys.service';
 
 /**
@@ -13,9 +12,10 @@ import { PublicJwk, SigningKeysService } from './signing-keys.service';
  */
 const CACHEABLE = 'public, max-age=300';
 
-/** The claims of an access token (API.md 0 and 6). */
-const CLAIMS = ['sub', 'sid', 'jti', 'role', 'amr', 'aal', 'iat', 'exp', 'iss', 'aud'];
-
+/**
+ * The discovery documents (`/.well-known/openid-configuration`, `oauth-authorization-server`) are the
+ * OAuth provider's since API.md 15 (src/oauth/well-known.controller.ts); their `jwks_uri` is this JWKS.
+ */
 @ApiTags('keys')
 @ErrorDialect('portal')
 @Public()
@@ -23,21 +23,7 @@ const CLAIMS = ['sub', 'sid', 'jti', 'role', 'amr', 'aal', 'iat', 'exp', 'iss', 
 @SkipDefaultRateLimit()
 @Controller('.well-known')
 export class WellKnownController {
-  private readonly discovery: Record<string, unknown>;
-
-  constructor(
-    private readonly keys: SigningKeysService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.discovery = {
-      // The `iss` of every access token, so that a verifier configured from this document accepts them.
-      issuer: config.jwt.issuer,
-      jwks_uri: `${config.appUrl}/.well-known/jwks.json`,
-      id_token_signing_alg_values_supported: [config.jwt.algorithm],
-      subject_types_supported: ['public'],
-      claims_supported: CLAIMS,
-    };
-  }
+  constructor(private readonly keys: SigningKeysService) {}
 
   @Get('jwks.json')
   @Header('Cache-Control', CACHEABLE)
@@ -46,7 +32,8 @@ export class WellKnownController {
     summary: 'The public keys that verify access tokens (RFC 7517), cacheable for 5 minutes',
     description:
       'With JWT_ALGORITHM=ES256: every key published and not expired, the next one before it signs and a ' +
-      'retired one until its last token has expired. With HS256 the list is empty: the shared secret is never published.',
+      'retired one until its last token has expired (with HS256 none: the shared secret is never published); then the ' +
+      "OAuth provider's ES256 and RS256 keys (API.md 15), under the same rules.",
   })
   @ApiOkResponse({
     schema: {
@@ -57,27 +44,5 @@ export class WellKnownController {
   })
   jwks(): { keys: PublicJwk[] } {
     return this.keys.jwks();
-  }
-
-  @Get('openid-configuration')
-  @Header('Cache-Control', CACHEABLE)
-  @Header('Access-Control-Allow-Origin', '*')
-  @ApiOperation({
-    summary: 'Discovery: the issuer of access tokens, where their keys are, and the signing algorithm',
-    description:
-      '`issuer` is JWT_ISSUER (the `iss` of every token); `jwks_uri` is under APP_URL. Not a full OpenID ' +
-      'provider: there is no authorization endpoint and no ID token, only access tokens that other services verify.',
-  })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        issuer: 'https://id.example.org',
-        jwks_uri: 'https://id.example.org/.well-known/jwks.json',
-        id_token_signing_alg_values_supported: ['ES256'],
-      },
-    },
-  })
-  openidConfiguration(): Record<string, unknown> {
-    return this.discovery;
   }
 }

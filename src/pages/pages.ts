@@ -7,7 +7,7 @@ import { securityHeaders } from '../common/security-headers';
  * `dist/web/<page>.html` and `dist/web/assets/`. A page is a client of the documented API and nothing
  * more, so it needs no route of its own beyond its HTML.
  */
-export const PAGES = ['account', 'admin', 'reset'] as const;
+export const PAGES = ['account', 'admin', 'reset', 'oauth'] as const;
 export type PageName = (typeof PAGES)[number];
 
 export const ASSETS_PREFIX = '/assets/';
@@ -72,10 +72,12 @@ export function assetSecurityHeaders(hsts: boolean): Record<string, string> {
   return { ...pageSecurityHeaders(hsts), 'cache-control': 'no-cache' };
 }
 
-const PAGE_PATHS = new Set(PAGES.map((p) => `/${p}`));
+const PAGE_PATHS = new Set(PAGES.filter((p) => p !== 'oauth').map((p) => `/${p}`));
+/** The page of an OAuth authorization request's interaction (src/oauth/interaction.controller.ts). */
+const INTERACTION_PAGE = /^\/interaction\/[A-Za-z0-9_-]{1,64}$/;
 
 /** Whether a request URL is one of the pages (with or without a trailing slash or a query). */
 export function isPageUrl(url: string): boolean {
   const path = url.split('?', 1)[0].replace(/\/+$/, '');
-  return PAGE_PATHS.has(path);
+  return PAGE_PATHS.has(path) || INTERACTION_PAGE.test(path);
 }

@@ -1,0 +1,139 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { verify as verifySignature } from 'node:crypto';
+import { Strategy } from 'passport-custom';
+import { DataSource } from 'typeorm';
+import type { AuthUser } from '../auth/auth-user';
+import { AppStrategy, SchemeStrategy } from '../auth/passport';
+import { DomainError } from '../common/errors/domain-error';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import type { Role } from '../users/roles';
+import { API_SCOPES } from './provider.service';
+import { ProviderKeysService } from './provider-keys.service';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Clock skew tolerated on `exp`, `nbf` and `iat`. */
+const SKEW_SEC = 5;
+/** A token looked up within the last second answers from memory; revocation shows within that second. */
+const CACHE_MS = 1000;
+const CACHE_MAX = 10_000;
+
+interface Claims {
+  iss?: unknown;
+  aud?: unknown;
+  exp?: unknown;
+  iat?: unknown;
+  nbf?: unknown;
+  sub?: unknown;
+  jti?: unknown;
+  client_id?: unknown;
+  scope?: unknown;
+}
+
+const invalid = (message: string) => new DomainError('INVALID_TOKEN', message);
+
+/**
+ * The provider's access tokens as credentials of this service's API (API.md 12 and 15): RFC 9068 JWTs
+ * signed with the provider's ES256 key, issued by OIDC_ISSUER for the resource `${APP_URL}/api`. Each is a
+ * *delegated* credential: it acts for its user on data, never on who the user is or how the account is
+ * protected, and within its scopes: `api:read` reads (GET, HEAD), `api:write` may also change. The token
+ * must still be on record (not revoked, its grant not taken back), its client enabled and its user active.
+ */
+@Injectable()
+@SchemeStrategy('oauth')
+export class OAuthAccessTokenStrategy extends AppStrategy(Strategy) {
+  private readonly issuer: string;
+  private readonly audience: string;
+  private readonly cache = new Map<string, { until: number; id: string; role: Role }>();
+
+  constructor(
+    private readonly keys: ProviderKeysService,
+    private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super();
+    this.issuer = config.oauth.issuer;
+    this.audience = `${config.appUrl}/api`;
+  }
+
+  async validate(req: FastifyRequest): Promise<AuthUser> {
+    const authorization = req.headers.authorization ?? '';
+    const token = authorization.slice(authorization.indexOf(' ') + 1).trim();
+    const parts = token.split('.');
+    if (parts.length !== 3) throw invalid('Malformed access token');
+    let header: { alg?: unknown; kid?: unknown; typ?: unknown };
+    let claims: Claims;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as typeof header;
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Claims;
+    } catch {
+      throw invalid('Malformed access token');
+    }
+    if (header.typ !== 'at+jwt') throw invalid('Not an access token (typ must be at+jwt)');
+    const key = this.keys.verificationKey(header.kid, header.alg);
+    if (!key) throw invalid('Unknown signing key');
+    const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+    const signature = Buffer.from(parts[2], 'base64url');
+    const ok =
+      header.alg === 'ES256'
+        ? verifySignature('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)
+        : header.alg === 'RS256' && verifySignature('sha256', signed, key, signature);
+    if (!ok) throw invalid('Invalid signature');
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof claims.exp !== 'number' || claims.exp + SKEW_SEC <= now) {
+      throw new DomainError('TOKEN_EXPIRED', 'Access token expired');
+    }
+    if (typeof claims.nbf === 'number' && claims.nbf - SKEW_SEC > now) throw invalid('Access token not yet valid');
+    if (claims.iss !== this.issuer) throw invalid('Access token of another issuer');
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!audiences.includes(this.audience)) throw invalid('Access token for another resource');
+    if (typeof claims.jti !== 'string' || typeof claims.sub !== 'string' || claims.sub === claims.client_id) {
+      // A client-credentials token acts for no user; this API acts only for users.
+      throw invalid('This access token acts for no user');
+    }
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter((s) => API_SCOPES.includes(s)) : [];
+    if (!scopes.length) throw new DomainError('FORBIDDEN', 'This access token has no scope of this API');
+    if (!SAFE_METHODS.has(req.method) && !scopes.includes('api:write')) {
+      throw new DomainError('FORBIDDEN', 'This access token may only read (scope api:read): changes need api:write');
+    }
+    const holder = await this.holder(claims.jti);
+    if (!holder || holder.id !== claims.sub) throw invalid('Access token revoked');
+    return {
+      id: holder.id,
+      role: holder.role,
+      scheme: 'oauth',
+      kind: 'delegated',
+      aal: 'aal1',
+      credentialId: claims.jti,
+      clientId: typeof claims.client_id === 'string' ? claims.client_id : undefined,
+      scopes,
+    };
+  }
+
+  /** The token's user when the token is still on record, its client enabled and its user active. */
+  private async holder(jti: string): Promise<{ id: string; role: Role } | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(jti);
+    if (hit && hit.until > now) return hit;
+    const rows: { id: string; role: Role }[] = await this.db.query(
+      `SELECT u.id, u.role FROM oauth_models m
+         JOIN users u ON u.id::text = m.account_id
+         JOIN oauth_clients c ON c.client_id = m.client_id
+        WHERE m.model = 'AccessToken' AND m.id = $1 AND (m.expires_at IS NULL OR m.expires_at > now())
+          AND u.is_active AND c.disabled_at IS NULL`,
+      [jti.slice(0, 255)],
+    );
+    if (!rows.length) {
+      this.cache.delete(jti);
+      return undefined;
+    }
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    const entry = { until: now + CACHE_MS, ...rows[0] };
+    this.cache.set(jti, entry);
+    return entry;
+  }
+
+  refusal(): DomainError {
+    return invalid('Credentials are invalid');
+  }
+}

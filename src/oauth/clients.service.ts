@@ -1,0 +1,254 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error';
+import { hashSecret, newSecret } from '../common/secrets';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import {
+  CreateOAuthClientDto,
+  DEVICE_CODE_GRANT,
+  OAuthClientCreatedView,
+  OAuthClientView,
+  UpdateOAuthClientDto,
+} from './dto';
+import type { AdapterPayload } from './pg-adapter';
+import { redirectUriProblem } from './redirect-uris';
+
+export interface ClientRow {
+  client_id: string;
+  name: string;
+  type: 'confidential' | 'public';
+  secret_hash: string | null;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: string[];
+  scopes: string[];
+  first_party: boolean;
+  dynamic: boolean;
+  backchannel_logout_uri: string | null;
+  created_at: Date;
+  updated_at: Date;
+  disabled_at: Date | null;
+}
+
+/** Constant-time comparison of a presented client secret with the stored SHA-256 (hex) of the real one. */
+export function secretMatches(presented: unknown, storedHash: string | undefined | null): boolean {
+  if (typeof presented !== 'string' || !storedHash || presented.length > 512) return false;
+  const a = Buffer.from(hashSecret(presented), 'hex');
+  const b = Buffer.from(storedHash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const view = (r: ClientRow): OAuthClientView => ({
+  client_id: r.client_id,
+  name: r.name,
+  type: r.type,
+  redirect_uris: r.redirect_uris,
+  post_logout_redirect_uris: r.post_logout_redirect_uris,
+  grant_types: r.grant_types,
+  scopes: r.scopes,
+  first_party: r.first_party,
+  dynamic: r.dynamic,
+  backchannel_logout_uri: r.backchannel_logout_uri,
+  enabled: r.disabled_at === null,
+  created_at: r.created_at.toISOString(),
+  updated_at: r.updated_at.toISOString(),
+});
+
+/**
+ * The OAuth clients that admins register (API.md 15): exact redirect URIs, secrets (256 random bits)
+ * shown once and kept as SHA-256, disable and rotation. The provider reads them through `metadata()`,
+ * which answers nothing for a disabled client: its codes and tokens stop working at once.
+ */
+@Injectable()
+export class OAuthClientsService {
+  constructor(
+    private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async list(): Promise<OAuthClientView[]> {
+    const rows: ClientRow[] = await this.db.query(`SELECT * FROM oauth_clients ORDER BY created_at DESC`);
+    return rows.map(view);
+  }
+
+  async get(clientId: string): Promise<OAuthClientView> {
+    return view(await this.row(clientId));
+  }
+
+  async row(clientId: string): Promise<ClientRow> {
+    const rows: ClientRow[] =
+      typeof clientId === 'string' && clientId.length <= 64
+        ? await this.db.query(`SELECT * FROM oauth_clients WHERE client_id = $1`, [clientId])
+        : [];
+    if (!rows.length) throw new DomainError('NOT_FOUND', 'No such OAuth client');
+    return rows[0];
+  }
+
+  async create(
+    body: CreateOAuthClientDto,
+    createdBy: string | null,
+    opts: { dynamic?: boolean } = {},
+  ): Promise<OAuthClientCreatedView> {
+    const input = this.validated(body);
+    const clientId = newSecret(16);
+    const secret = input.type === 'confidential' ? newSecret() : undefined;
+    const rows: ClientRow[] = await this.db.query(
+      `INSERT INTO oauth_clients (client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris,
+         grant_types, scopes, first_party, dynamic, backchannel_logout_uri, created_by)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12) RETURNING *`,
+      [
+        clientId,
+        input.name,
+        input.type,
+        secret ? hashSecret(secret) : null,
+        JSON.stringify(input.redirect_uris),
+        JSON.stringify(input.post_logout_redirect_uris),
+        JSON.stringify(input.grant_types),
+        JSON.stringify(input.scopes),
+        input.first_party,
+        opts.dynamic === true,
+        input.backchannel_logout_uri,
+        createdBy,
+      ],
+    );
+    return secret ? { ...view(rows[0]), client_secret: secret } : view(rows[0]);
+  }
+
+  async update(clientId: string, body: UpdateOAuthClientDto): Promise<OAuthClientView> {
+    const current = await this.row(clientId);
+    const merged = this.validated({
+      name: body.name ?? current.name,
+      redirect_uris: body.redirect_uris ?? current.redirect_uris,
+      post_logout_redirect_uris: body.post_logout_redirect_uris ?? current.post_logout_redirect_uris,
+      type: current.type,
+      grant_types: body.grant_types ?? current.grant_types,
+      scopes: body.scopes ?? current.scopes,
+      first_party: body.first_party ?? current.first_party,
+      backchannel_logout_uri: body.backchannel_logout_uri ?? current.backchannel_logout_uri ?? undefined,
+    });
+    if (body.type !== undefined && body.type !== current.type) {
+      throw new DomainError('VALIDATION_ERROR', 'type cannot change: register a new client instead');
+    }
+    const [rows] = (await this.db.query(
+      `UPDATE oauth_clients SET name = $2, redirect_uris = $3::jsonb, post_logout_redirect_uris = $4::jsonb,
+         grant_types = $5::jsonb, scopes = $6::jsonb, first_party = $7, backchannel_logout_uri = $8,
+         disabled_at = CASE WHEN $9::boolean IS NULL THEN disabled_at WHEN $9 THEN NULL ELSE coalesce(disabled_at, now()) END,
+         updated_at = now()
+       WHERE client_id = $1 RETURNING *`,
+      [
+        clientId,
+        merged.name,
+        JSON.stringify(merged.redirect_uris),
+        JSON.stringify(merged.post_logout_redirect_uris),
+        JSON.stringify(merged.grant_types),
+        JSON.stringify(merged.scopes),
+        merged.first_party,
+        merged.backchannel_logout_uri,
+        body.enabled ?? null,
+      ],
+    )) as [ClientRow[], number];
+    return view(rows[0]);
+  }
+
+  /** Disables the client and removes everything it was issued; the row stays for the audit trail. */
+  async disable(clientId: string): Promise<void> {
+    await this.row(clientId);
+    await this.db.transaction(async (m) => {
+      await m.query(`UPDATE oauth_clients SET disabled_at = coalesce(disabled_at, now()), updated_at = now() WHERE client_id = $1`, [
+        clientId,
+      ]);
+      await m.query(`DELETE FROM oauth_models WHERE client_id = $1`, [clientId]);
+      await m.query(`DELETE FROM oauth_consents WHERE client_id = $1`, [clientId]);
+    });
+  }
+
+  async rotateSecret(clientId: string): Promise<{ client_id: string; client_secret: string }> {
+    const row = await this.row(clientId);
+    if (row.type !== 'confidential') throw new DomainError('CONFLICT', 'A public client has no secret');
+    const secret = newSecret();
+    await this.db.query(`UPDATE oauth_clients SET secret_hash = $2, updated_at = now() WHERE client_id = $1`, [
+      clientId,
+      hashSecret(secret),
+    ]);
+    return { client_id: clientId, client_secret: secret };
+  }
+
+  /**
+   * The client as oidc-provider's metadata (RFC 7591 names), or undefined when unknown or disabled.
+   * `client_secret` holds the SHA-256 of the secret: the provider's comparison is replaced by
+   * `secretMatches`, and no HMAC algorithm is enabled that would use it as a key.
+   */
+  async metadata(clientId: string): Promise<AdapterPayload | undefined> {
+    if (clientId.length > 64) return undefined;
+    const rows: ClientRow[] = await this.db.query(
+      `SELECT * FROM oauth_clients WHERE client_id = $1 AND disabled_at IS NULL`,
+      [clientId],
+    );
+    if (!rows.length) return undefined;
+    const r = rows[0];
+    const code = r.grant_types.includes('authorization_code');
+    return {
+      client_id: r.client_id,
+      client_name: r.name,
+      ...(r.type === 'confidential'
+        ? { client_secret: r.secret_hash ?? undefined, token_endpoint_auth_method: 'client_secret_basic' }
+        : { token_endpoint_auth_method: 'none' }),
+      // `web`: oidc-provider matches a native client's loopback redirect with any port (RFC 8252 7.3);
+      // API.md 15 asks for byte-for-byte matching, which `web` gives.
+      application_type: 'web',
+      redirect_uris: code ? r.redirect_uris : [],
+      post_logout_redirect_uris: r.post_logout_redirect_uris,
+      grant_types: r.grant_types,
+      response_types: code ? ['code'] : [],
+      scope: r.scopes.join(' '),
+      ...(r.backchannel_logout_uri
+        ? { backchannel_logout_uri: r.backchannel_logout_uri, backchannel_logout_session_required: true }
+        : {}),
+      'urn:identity:first_party': r.first_party,
+      'urn:identity:dynamic': r.dynamic,
+    };
+  }
+
+  private validated(body: CreateOAuthClientDto): Required<Omit<CreateOAuthClientDto, 'backchannel_logout_uri'>> & {
+    backchannel_logout_uri: string | null;
+  } {
+    const production = this.config.env === 'production';
+    const problems: string[] = [];
+    const grants = [...new Set(body.grant_types)];
+    const scopes = [...new Set(body.scopes)];
+    if (body.type === 'public' && grants.includes('client_credentials')) {
+      problems.push('grant_types: client_credentials needs a confidential client');
+    }
+    if (grants.includes('refresh_token') && !grants.includes('authorization_code') && !grants.includes(DEVICE_CODE_GRANT)) {
+      problems.push('grant_types: refresh_token comes with authorization_code or the device code grant');
+    }
+    if (grants.includes('authorization_code') && !body.redirect_uris.length) {
+      problems.push('redirect_uris: authorization_code needs at least one redirect URI');
+    }
+    for (const [field, list] of [
+      ['redirect_uris', body.redirect_uris],
+      ['post_logout_redirect_uris', body.post_logout_redirect_uris ?? []],
+    ] as const) {
+      for (const uri of list) {
+        const problem = redirectUriProblem(uri, production);
+        if (problem) problems.push(`${field}: ${JSON.stringify(uri)} ${problem}`);
+      }
+    }
+    if (body.backchannel_logout_uri) {
+      const problem = redirectUriProblem(body.backchannel_logout_uri, production);
+      if (problem) problems.push(`backchannel_logout_uri: ${problem}`);
+    }
+    if (problems.length) throw new DomainError('VALIDATION_ERROR', problems.join('; '));
+    return {
+      name: body.name.trim(),
+      type: body.type,
+      redirect_uris: [...new Set(body.redirect_uris)],
+      post_logout_redirect_uris: [...new Set(body.post_logout_redirect_uris ?? [])],
+      grant_types: grants,
+      scopes,
+      first_party: body.first_party === true,
+      backchannel_logout_uri: body.backchannel_logout_uri ?? null,
+    };
+  }
+}

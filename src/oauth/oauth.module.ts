@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { KeysModule } from '../keys/keys.module';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { MfaModule } from '../mfa/mfa.module';
+import { OAuthAccessTokenStrategy } from './access-token.strategy';
+import { OAuthClientsController } from './clients.controller';
+import { OAuthClientsService } from './clients.service';
+import { OAuthGrantsController } from './grants.controller';
+import { GrantsService } from './grants.service';
+import { InteractionController } from './interaction.controller';
+import { InteractionsService } from './interactions.service';
+import { OAuthProviderService } from './provider.service';
+import { ProviderKeysService } from './provider-keys.service';
+import { OAuthWellKnownController } from './well-known.controller';
+import type { PublicJwk } from '../keys/signing-keys.service';
+
+/**
+ * The OAuth 2.1 / OpenID Connect provider (API.md 15): oidc-provider under /oauth with our storage, keys
+ * and pages; the clients admins register; the consents users give and take back; and the strategy by
+ * which our API accepts the provider's access tokens as delegated credentials.
+ */
+@Module({
+  imports: [AuthModule, AuditModule, KeysModule, MfaModule],
+  providers: [
+    ProviderKeysService,
+    OAuthClientsService,
+    OAuthProviderService,
+    InteractionsService,
+    GrantsService,
+    OAuthAccessTokenStrategy,
+  ],
+  controllers: [OAuthWellKnownController, OAuthClientsController, OAuthGrantsController, InteractionController],
+  exports: [OAuthClientsService, OAuthProviderService],
+})
+export class OAuthModule {
+  constructor(keys: ProviderKeysService, signingKeys: SigningKeysService) {
+    // One JWKS for every token the service signs (the discovery document's jwks_uri).
+    signingKeys.publishAlso(() => keys.publishedJwks() as PublicJwk[]);
+  }
+}

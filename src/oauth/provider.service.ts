@@ -1,0 +1,423 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { LoginSessionsService } from '../auth/login-sessions.service';
+import { sweepHourly } from '../common/sweeper';
+import { deriveKey } from '../common/secrets';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { PAGE_CSP } from '../pages/pages';
+import { secretMatches, OAuthClientsService } from './clients.service';
+import { DEVICE_CODE_GRANT } from './dto';
+import type { OidcClient, OidcContext, OidcGrant, OidcProvider, OidcProviderModule } from './oidc-types';
+import { deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, loggedOutPage, logoutPage } from './pages';
+import { pgAdapterFactory, sweepExpired } from './pg-adapter';
+import { ProviderKeysService } from './provider-keys.service';
+
+/** Where the protocol endpoints live: /oauth/auth, /oauth/token, /oauth/me, /oauth/jwks, ... */
+export const OAUTH_PREFIX = '/oauth';
+/** Our API's own scopes (API.md 15): read-only, or everything a delegated credential may do. */
+export const API_SCOPES = ['api:read', 'api:write'];
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles'];
+/** The interaction pages (sign-in and consent): served by InteractionController, outside the prefix. */
+export const INTERACTION_PATH = '/interaction';
+const ID_TOKEN_TTL_SEC = 3600;
+const INTERACTION_TTL_SEC = 30 * 60;
+const SESSION_TTL_SEC = 14 * 24 * 3600;
+const DEVICE_CODE_TTL_SEC = 10 * 60;
+
+/**
+ * The headers of everything under /oauth: the page policy of the account page, but a form may be sent
+ * on to the client (the logout confirmation redirects to a client's post-logout URI).
+ */
+const OAUTH_HEADERS: Record<string, string> = {
+  'content-security-policy': PAGE_CSP.replace("form-action 'self'", "form-action 'self' https: http://localhost:* http://127.0.0.1:*"),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+interface AccountRow {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  first_name: string | null;
+  last_name: string | null;
+  role: string;
+  updated_at: Date;
+}
+
+/**
+ * The OAuth 2.1 / OpenID Connect provider of API.md 15: oidc-provider 9 (OpenID Certified) configured
+ * with our policy (PKCE S256 for every client, code flow only, no implicit or password grant, refresh
+ * rotation for public clients, client credentials, device flow, introspection, revocation, RP-initiated
+ * and back-channel logout, resource indicators with RFC 9068 JWT access tokens for our API), our storage
+ * (PostgreSQL, shared by every instance), our keys (ES256 and RS256 from ProviderKeysService) and our
+ * pages. Mounted in the Fastify instance under /oauth by an onRequest hook that hands the raw request
+ * to the provider before any body is read.
+ */
+@Injectable()
+export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('OAuthProvider');
+  private lib?: OidcProviderModule;
+  private current?: OidcProvider;
+  private handler?: (req: IncomingMessage, res: ServerResponse) => void;
+  private sweeper?: NodeJS.Timeout;
+  /** The resource indicator of this service's API (RFC 8707): the `aud` of the access tokens it accepts. */
+  readonly apiResource: string;
+  readonly issuer: string;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly db: DataSource,
+    private readonly keys: ProviderKeysService,
+    private readonly clients: OAuthClientsService,
+    private readonly audit: AuditService,
+    private readonly sessions: LoginSessionsService,
+    private readonly http: HttpAdapterHost,
+  ) {
+    this.issuer = config.oauth.issuer;
+    this.apiResource = `${config.appUrl}/api`;
+  }
+
+  get provider(): OidcProvider {
+    if (!this.current) throw new Error('the OAuth provider has not started');
+    return this.current;
+  }
+
+  async onModuleInit(): Promise<void> {
+    // An ES module, loaded by require(esm) on Node 24 (and by Jest's ESM support in the suites).
+    this.lib = (await import('oidc-provider')) as unknown as OidcProviderModule;
+    this.build();
+    // A rotation that took effect: the provider is rebuilt with the keys that sign now. Its state is
+    // all in PostgreSQL, so nothing in flight is lost.
+    this.keys.onSigningKeysChanged(() => this.build());
+    const fastify = this.http.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onRequest', (req, reply, done) => {
+      const url = req.raw.url ?? '';
+      if (!(url === OAUTH_PREFIX || url.startsWith(`${OAUTH_PREFIX}/`) || url.startsWith(`${OAUTH_PREFIX}?`))) {
+        done();
+        return;
+      }
+      reply.hijack();
+      const raw = req.raw as IncomingMessage & { originalUrl?: string };
+      raw.originalUrl = url;
+      raw.url = url.slice(OAUTH_PREFIX.length) || '/';
+      for (const [name, value] of Object.entries(OAUTH_HEADERS)) reply.raw.setHeader(name, value);
+      this.handler!(raw, reply.raw);
+    });
+    this.sweeper = sweepHourly(() => sweepExpired(this.db));
+  }
+
+  onApplicationShutdown(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  /** Builds (or rebuilds, after a key rotation) the provider; requests already in flight finish on the old one. */
+  private build(): void {
+    const { default: Provider, errors } = this.lib!;
+    const config = this.config;
+    const db = this.db;
+    const apiResource = this.apiResource;
+    const clients = this.clients;
+    const Adapter = pgAdapterFactory(db, (id) => clients.metadata(id));
+    const cookieKey = deriveKey(config.jwt.secret, 'oauth cookies').toString('base64url');
+    let provider!: OidcProvider;
+
+    const wantsApi = (ctx: OidcContext): boolean => {
+      const scope = ctx.oidc.params?.scope;
+      if (typeof scope === 'string' && scope.split(' ').some((s) => API_SCOPES.includes(s))) return true;
+      return ctx.oidc.params?.grant_type === 'client_credentials';
+    };
+
+    const configuration: Record<string, unknown> = {
+      adapter: Adapter,
+      clients: [],
+      jwks: { keys: this.keys.signingJwks() },
+      cookies: { keys: [cookieKey], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
+      scopes: OIDC_SCOPES,
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'given_name', 'family_name', 'updated_at'],
+        roles: ['roles'],
+        acr: null,
+        amr: null,
+        auth_time: null,
+        sid: null,
+      },
+      acrValues: ['aal1', 'aal2'],
+      responseTypes: ['code'],
+      pkce: { required: () => true },
+      clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+      clientDefaults: {
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        id_token_signed_response_alg: 'ES256',
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      enabledJWA: {
+        idTokenSigningAlgValues: ['ES256', 'RS256'],
+        userinfoSigningAlgValues: ['ES256', 'RS256'],
+        introspectionSigningAlgValues: ['ES256', 'RS256'],
+        authorizationSigningAlgValues: ['ES256', 'RS256'],
+        requestObjectSigningAlgValues: ['ES256', 'RS256'],
+        clientAuthSigningAlgValues: ['ES256', 'RS256'],
+      },
+      allowOmittingSingleRegisteredRedirectUri: false,
+      conformIdTokenClaims: true,
+      ttl: {
+        AccessToken: config.oauth.accessTokenTtlSec,
+        ClientCredentials: config.oauth.accessTokenTtlSec,
+        AuthorizationCode: config.oauth.codeTtlSec,
+        IdToken: ID_TOKEN_TTL_SEC,
+        RefreshToken: (ctx: OidcContext, token: { totalLifetime?: () => number }, client: OidcClient) => {
+          // A rotated public client's token does not outlive the first of its family.
+          const rotated = ctx?.oidc?.entities?.RotatedRefreshToken as { remainingTTL?: number } | undefined;
+          if (rotated?.remainingTTL !== undefined && client.clientAuthMethod === 'none') return rotated.remainingTTL;
+          return config.oauth.refreshTokenTtlSec;
+        },
+        Interaction: INTERACTION_TTL_SEC,
+        Session: SESSION_TTL_SEC,
+        Grant: Math.max(config.oauth.refreshTokenTtlSec, SESSION_TTL_SEC),
+        DeviceCode: DEVICE_CODE_TTL_SEC,
+      },
+      interactions: {
+        url: (_ctx: OidcContext, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}`,
+      },
+      findAccount: async (_ctx: OidcContext, sub: string) => {
+        if (typeof sub !== 'string' || sub.length > 64) return undefined;
+        const rows: AccountRow[] = await db.query(
+          `SELECT id, email, email_verified, first_name, last_name, role, updated_at FROM users WHERE id::text = $1 AND is_active`,
+          [sub],
+        );
+        if (!rows.length) return undefined;
+        const u = rows[0];
+        return {
+          accountId: u.id,
+          claims: () => ({
+            sub: u.id,
+            email: u.email,
+            email_verified: u.email_verified,
+            name: [u.first_name, u.last_name].filter(Boolean).join(' ') || undefined,
+            given_name: u.first_name ?? undefined,
+            family_name: u.last_name ?? undefined,
+            updated_at: Math.floor(new Date(u.updated_at).getTime() / 1000),
+            roles: [u.role],
+          }),
+        };
+      },
+      loadExistingGrant: async (ctx: OidcContext & { oidc: { session: { grantIdFor(id: string): string | undefined; accountId?: string } } }) => {
+        const client = ctx.oidc.client!;
+        const accountId = ctx.oidc.session.accountId;
+        if (!accountId) return undefined;
+        const dynamic = client['urn:identity:dynamic'] === true;
+        const resultGrant = (ctx.oidc.result?.consent as { grantId?: string } | undefined)?.grantId;
+        let grantId = resultGrant ?? ctx.oidc.session.grantIdFor(client.clientId);
+        if (!grantId && !dynamic) {
+          // Consent is remembered per user, client and scope (API.md 15), across sessions and browsers.
+          const rows: { grant_id: string | null }[] = await db.query(
+            `SELECT grant_id FROM oauth_consents WHERE user_id::text = $1 AND client_id = $2`,
+            [accountId, client.clientId],
+          );
+          grantId = rows[0]?.grant_id ?? undefined;
+        }
+        let grant: OidcGrant | undefined = grantId ? await provider.Grant.find(grantId) : undefined;
+        if (grant && (grant.accountId !== accountId || grant.clientId !== client.clientId)) grant = undefined;
+        if (client['urn:identity:first_party'] === true) {
+          // The organisation's own applications need no consent: what they ask for within their
+          // registered scopes is granted.
+          grant ??= new provider.Grant({ accountId, clientId: client.clientId });
+          const allowed = String(client.scope ?? '').split(' ');
+          const asked = String(ctx.oidc.params?.scope ?? '')
+            .split(' ')
+            .filter((s) => allowed.includes(s));
+          const oidc = asked.filter((s) => OIDC_SCOPES.includes(s));
+          const api = asked.filter((s) => API_SCOPES.includes(s));
+          if (oidc.length) grant.addOIDCScope(oidc.join(' '));
+          if (api.length) grant.addResourceScope(apiResource, api.join(' '));
+          await grant.save();
+        }
+        return grant;
+      },
+      issueRefreshToken: async (_ctx: OidcContext, client: OidcClient, code: { scopes: Set<string> }) =>
+        client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+      extraTokenClaims: async (_ctx: OidcContext, token: { kind?: string; accountId?: string }) => {
+        if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+        return undefined;
+      },
+      renderError: async (ctx: OidcContext, out: { error?: string; error_description?: string }) => {
+        ctx.type = 'html';
+        ctx.body = errorPage(out);
+      },
+      features: {
+        devInteractions: { enabled: false },
+        userinfo: { enabled: true },
+        clientCredentials: { enabled: true },
+        introspection: {
+          enabled: true,
+          // Only a confidential client introspects, and only tokens issued to itself (or for the API,
+          // when it is the API's own client).
+          allowedPolicy: async (_ctx: OidcContext, client: OidcClient, token: { clientId?: string }) =>
+            client.clientAuthMethod !== 'none' && token.clientId === client.clientId,
+        },
+        revocation: {
+          enabled: true,
+          allowedPolicy: async (_ctx: OidcContext, client: OidcClient, token: { clientId?: string }) =>
+            token.clientId === client.clientId,
+        },
+        deviceFlow: {
+          enabled: true,
+          charset: 'base-20',
+          mask: '****-****',
+          userCodeInputSource: async (ctx: OidcContext, form: string, _out: unknown, err?: { userCode?: string; name?: string }) => {
+            ctx.type = 'html';
+            ctx.body = deviceInputPage(form, Boolean(err && (err.userCode || err.name === 'NoCodeError')), Boolean(err));
+          },
+          userCodeConfirmSource: async (ctx: OidcContext, form: string, client: OidcClient, _info: unknown, userCode: string) => {
+            ctx.type = 'html';
+            ctx.body = deviceConfirmPage(form, client.clientName ?? client.clientId, userCode);
+          },
+          successSource: async (ctx: OidcContext) => {
+            ctx.type = 'html';
+            ctx.body = deviceDonePage(ctx.oidc.client?.clientName);
+          },
+        },
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: async (ctx: OidcContext, form: string) => {
+            ctx.type = 'html';
+            ctx.body = logoutPage(form, ctx.host);
+          },
+          postLogoutSuccessSource: async (ctx: OidcContext) => {
+            ctx.type = 'html';
+            ctx.body = loggedOutPage(ctx.oidc.client?.clientName);
+          },
+        },
+        backchannelLogout: { enabled: true },
+        registration: {
+          enabled: config.oauth.dynamicRegistration,
+          initialAccessToken: false,
+          policies: undefined,
+        },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: async (ctx: OidcContext, _client: OidcClient, oneOf?: string[]) => {
+            if (oneOf) return oneOf;
+            return wantsApi(ctx) ? apiResource : undefined;
+          },
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx: OidcContext, resource: string, client: OidcClient) => {
+            if (resource !== apiResource) throw new errors.InvalidTarget('this resource is not known here');
+            const allowed = String(client.scope ?? '')
+              .split(' ')
+              .filter((s) => API_SCOPES.includes(s));
+            return {
+              scope: allowed.join(' '),
+              audience: apiResource,
+              accessTokenTTL: config.oauth.accessTokenTtlSec,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'ES256' } },
+            };
+          },
+        },
+      },
+      extraClientMetadata: {
+        properties: ['urn:identity:first_party', 'urn:identity:dynamic'],
+      },
+    };
+    provider = new Provider(this.issuer, configuration);
+    provider.proxy = Boolean(config.trustProxy);
+    // Client secrets are kept as SHA-256 (API.md 0): compare the presented secret's hash, in constant time.
+    provider.Client.prototype.compareClientSecret = function (this: { clientSecret?: string }, actual: string) {
+      return secretMatches(actual, this.clientSecret);
+    };
+    this.listen(provider);
+    this.current = provider;
+    this.handler = provider.callback();
+  }
+
+  /** The audit trail of what the provider does (API.md 15). */
+  private listen(provider: OidcProvider): void {
+    provider.on('grant.success', (ctx: OidcContext) => {
+      const token = (ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.ClientCredentials) as
+        | { accountId?: string; clientId?: string }
+        | undefined;
+      void this.audit.record('oauth_token_issued', {
+        userId: token?.accountId ?? null,
+        ip: ctx.ip ?? null,
+        details: { client_id: ctx.oidc.client?.clientId, grant_type: ctx.oidc.params?.grant_type },
+      });
+    });
+    for (const kind of ['access_token', 'refresh_token', 'client_credentials']) {
+      provider.on(`${kind}.destroyed`, (token: { accountId?: string; clientId?: string }) => {
+        void this.audit.record('oauth_token_revoked', {
+          userId: token.accountId ?? null,
+          details: { client_id: token.clientId, kind },
+        });
+      });
+    }
+    provider.on('end_session.success', (ctx: OidcContext) => void this.endLoginSession(ctx));
+    provider.on('server_error', (_ctx: OidcContext, err: Error) => this.logger.error(`provider error: ${err.message}`));
+    provider.on('backchannel.error', (_ctx: OidcContext, err: Error, client: OidcClient) =>
+      this.logger.warn(`back-channel logout to ${client.clientId} failed: ${err.message}`),
+    );
+  }
+
+  /**
+   * RP-initiated logout ends the service's own login session too (API.md 15): the browser's `auth_token`
+   * names it; it is ended only when it belongs to the account that the provider's session was for.
+   */
+  private async endLoginSession(ctx: OidcContext): Promise<void> {
+    const accountId = ctx.oidc.session?.accountId;
+    const token = ctx.cookies.get('auth_token');
+    if (!accountId || !token) return;
+    try {
+      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+        sub?: string;
+        sid?: string;
+      };
+      if (payload.sub !== accountId || typeof payload.sid !== 'string') return;
+      await this.sessions.revoke({ sessionId: payload.sid, userId: accountId }, 'oauth_logout');
+      await this.audit.record('logout', { userId: accountId, ip: ctx.ip ?? null, details: { session_id: payload.sid, via: 'oauth' } });
+    } catch (e) {
+      this.logger.warn(`ending the login session at logout failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** The provider's discovery document, as the provider itself writes it, with our JWKS and API scopes. */
+  async discovery(): Promise<Record<string, unknown>> {
+    this.discoveryDoc ??= this.readDiscovery().catch((e: Error) => {
+      this.discoveryDoc = undefined;
+      throw e;
+    });
+    return this.discoveryDoc;
+  }
+
+  private discoveryDoc?: Promise<Record<string, unknown>>;
+
+  private async readDiscovery(): Promise<Record<string, unknown>> {
+    const fastify = this.http.httpAdapter.getInstance<FastifyInstance>();
+    const app = new URL(this.config.appUrl);
+    const res = await fastify.inject({
+      method: 'GET',
+      url: `${OAUTH_PREFIX}/.well-known/openid-configuration`,
+      headers: { host: app.host },
+    });
+    if (res.statusCode !== 200) throw new Error(`the provider's discovery answered ${res.statusCode}`);
+    // The endpoints under APP_URL whatever the scheme this in-process request had.
+    const local = `http://${app.host}`;
+    const doc = JSON.parse(res.body, (_k, v: unknown) =>
+      typeof v === 'string' && v.startsWith(`${local}/`) ? `${app.origin}${v.slice(local.length)}` : v,
+    ) as Record<string, unknown>;
+    return {
+      ...doc,
+      // One JWKS for every token this service signs: section 10's access tokens and the provider's.
+      jwks_uri: `${this.config.appUrl}/.well-known/jwks.json`,
+      scopes_supported: [...OIDC_SCOPES, ...API_SCOPES],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT],
+    };
+  }
+}
