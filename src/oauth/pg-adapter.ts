@@ -29,6 +29,9 @@ export interface ProviderAdapter {
  */
 const USER_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
+/** The models whose values may be JWTs (RFC 9068 access tokens). */
+const JWT_MODELS = new Set(['AccessToken', 'ClientCredentials']);
+
 /** Ids are nanoids, uids, jtis or client ids; anything longer than the column is no artefact of ours. */
 const MAX_ID = 255;
 
@@ -51,6 +54,7 @@ interface Row {
 export function pgAdapterFactory(
   db: DataSource,
   clientLookup: (clientId: string) => Promise<AdapterPayload | undefined>,
+  jwtAsOpaque: () => string | undefined = () => undefined,
 ): new (model: string) => ProviderAdapter {
   return class PgAdapter implements ProviderAdapter {
     constructor(private readonly model: string) {}
@@ -81,7 +85,13 @@ export function pgAdapterFactory(
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (typeof id !== 'string' || !id || id.length > MAX_ID) return undefined;
       if (this.model === 'Client') return clientLookup(id);
-      return this.one(`m.model = $1 AND m.id = $2`, [this.model, id]);
+      const found = await this.one(`m.model = $1 AND m.id = $2`, [this.model, id]);
+      // A JWT access token verified for introspection or revocation is looked up by its record
+      // (OAuthProviderService.withJwtToken): for that request only, it answers as an opaque token.
+      if (found && JWT_MODELS.has(this.model) && found.format === 'jwt' && id === jwtAsOpaque()) {
+        return { ...found, format: 'opaque' };
+      }
+      return found;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {

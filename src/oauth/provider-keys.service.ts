@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { processStopping } from '../common/shutdown';
 import { SecretBox } from '../common/secret-box';
@@ -13,6 +13,19 @@ import { OAUTH_KID_PREFIX } from './bearer';
 /** The provider signs ID tokens and JWT access tokens with both; HS256 never signs anything it issues. */
 export const PROVIDER_ALGS = ['ES256', 'RS256'] as const;
 export type ProviderAlg = (typeof PROVIDER_ALGS)[number];
+
+/** The claims of one of the provider's access tokens, once its signature is verified. */
+export interface VerifiedClaims {
+  iss?: unknown;
+  aud?: unknown;
+  exp?: unknown;
+  iat?: unknown;
+  nbf?: unknown;
+  sub?: unknown;
+  jti: string;
+  client_id?: unknown;
+  scope?: unknown;
+}
 
 interface KeyRow {
   kid: string;
@@ -128,6 +141,34 @@ export class ProviderKeysService implements OnModuleInit, OnApplicationShutdown 
     if (k.publishAt > now || (k.expireAt !== null && k.expireAt <= now)) return undefined;
     k.publicKey ??= createPublicKey({ key: k.jwk, format: 'jwk' });
     return k.publicKey;
+  }
+
+  /**
+   * The claims of a JWT that one of the provider's published keys signed (header `typ` at+jwt, alg the
+   * key's own) for `issuer`, or undefined. Expiry and audience are the caller's to check.
+   */
+  verifiedClaims(token: string, issuer: string): VerifiedClaims | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3 || parts[0].length > 512) return undefined;
+    let header: { alg?: unknown; kid?: unknown; typ?: unknown };
+    let claims: VerifiedClaims;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as typeof header;
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as VerifiedClaims;
+    } catch {
+      return undefined;
+    }
+    if (header.typ !== 'at+jwt' || typeof claims !== 'object' || claims === null) return undefined;
+    const key = this.verificationKey(header.kid, header.alg);
+    if (!key) return undefined;
+    const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+    const signature = Buffer.from(parts[2], 'base64url');
+    const ok =
+      header.alg === 'ES256'
+        ? verifySignature('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)
+        : verifySignature('sha256', signed, key, signature);
+    if (!ok || claims.iss !== issuer || typeof claims.jti !== 'string') return undefined;
+    return claims;
   }
 
   /** Rotates both keys now (the new ones sign JWT_KEY_PUBLISH_AHEAD from now). */

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseForm, stringify as stringifyForm } from 'node:querystring';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { LoginSessionsService } from '../auth/login-sessions.service';
@@ -24,6 +26,11 @@ export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'rol
 /** The interaction pages (sign-in and consent): served by InteractionController, outside the prefix. */
 export const INTERACTION_PATH = '/interaction';
 const ID_TOKEN_TTL_SEC = 3600;
+/** The two endpoints that accept our JWT access tokens by their record (withJwtToken). */
+const JWT_AWARE_ROUTES = new Set(['/token/introspection', '/token/revocation']);
+const FORM_LIMIT = 56 * 1024;
+/** The jti of the verified JWT access token that this request introspects or revokes. */
+const jtiAsOpaque = new AsyncLocalStorage<string | undefined>();
 const INTERACTION_TTL_SEC = 30 * 60;
 const SESSION_TTL_SEC = 14 * 24 * 3600;
 const DEVICE_CODE_TTL_SEC = 10 * 60;
@@ -47,6 +54,28 @@ interface AccountRow {
   last_name: string | null;
   role: string;
   updated_at: Date;
+}
+
+type TokenModel = { prototype: { getValueAndPayload(this: unknown): Promise<{ value: string; payload?: object }> } };
+
+/**
+ * oidc-provider keeps no record of a JWT access token (it is self-contained). Ours are kept like opaque
+ * ones, under their `jti` and marked `format: jwt`, so that revoking one, its grant (a consent taken
+ * back, a code used twice) or its client, or disabling its user, ends it for our API and at
+ * introspection, not only when it expires. The record is never accepted as an opaque token itself.
+ */
+function keepJwtAccessTokensOnRecord(provider: OidcProvider): void {
+  const models = provider as unknown as Record<'AccessToken' | 'ClientCredentials', TokenModel>;
+  for (const Model of [models.AccessToken, models.ClientCredentials]) {
+    const own = Model.prototype.getValueAndPayload;
+    const opaque = (Object.getPrototypeOf(Model.prototype) as TokenModel['prototype']).getValueAndPayload;
+    Model.prototype.getValueAndPayload = async function (this: unknown) {
+      const result = await own.call(this);
+      if (result.payload) return result;
+      const { payload } = await opaque.call(this);
+      return { value: result.value, payload: { ...payload, format: 'jwt' } };
+    };
+  }
 }
 
 /**
@@ -106,6 +135,10 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       raw.originalUrl = url;
       raw.url = url.slice(OAUTH_PREFIX.length) || '/';
       for (const [name, value] of Object.entries(OAUTH_HEADERS)) reply.raw.setHeader(name, value);
+      if (req.method === 'POST' && JWT_AWARE_ROUTES.has(raw.url.split('?', 1)[0])) {
+        void this.withJwtToken(raw, reply.raw);
+        return;
+      }
       this.handler!(raw, reply.raw);
     });
     this.sweeper = sweepHourly(() => sweepExpired(this.db));
@@ -115,6 +148,42 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     if (this.sweeper) clearInterval(this.sweeper);
   }
 
+  /**
+   * Introspection and revocation of our JWT access tokens (RFC 7662, RFC 7009). oidc-provider refuses JWTs
+   * at both endpoints; every one of ours is also on record under its `jti`, so a JWT whose signature
+   * verifies with our keys is replaced by its `jti` in the form, and the adapter answers that one record
+   * (for this request only) as the provider's own opaque token: the provider then authenticates the
+   * client, applies its policies and answers, or destroys the record, exactly as for an opaque token.
+   */
+  private async withJwtToken(req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> {
+    let jti: string | undefined;
+    try {
+      const type = String(req.headers['content-type'] ?? '');
+      if (type.startsWith('application/x-www-form-urlencoded')) {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of req) {
+          size += (chunk as Buffer).length;
+          if (size > FORM_LIMIT) throw new Error('too large');
+          chunks.push(chunk as Buffer);
+        }
+        const form = parseForm(Buffer.concat(chunks).toString('utf8'));
+        const token = form.token;
+        if (typeof token === 'string' && token.split('.').length === 3) {
+          jti = this.keys.verifiedClaims(token, this.issuer)?.jti;
+          if (jti) form.token = jti;
+        }
+        req.body = Buffer.from(stringifyForm(form));
+      }
+    } catch {
+      res.statusCode = 400;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ error: 'invalid_request', error_description: 'the request body could not be read' }));
+      return;
+    }
+    jtiAsOpaque.run(jti, () => this.handler!(req, res));
+  }
+
   /** Builds (or rebuilds, after a key rotation) the provider; requests already in flight finish on the old one. */
   private build(): void {
     const { default: Provider, errors } = this.lib!;
@@ -122,7 +191,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     const db = this.db;
     const apiResource = this.apiResource;
     const clients = this.clients;
-    const Adapter = pgAdapterFactory(db, (id) => clients.metadata(id));
+    const Adapter = pgAdapterFactory(db, (id) => clients.metadata(id), () => jtiAsOpaque.getStore());
     const cookieKey = deriveKey(config.jwt.secret, 'oauth cookies').toString('base64url');
     let provider!: OidcProvider;
 
@@ -137,7 +206,8 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       clients: [],
       jwks: { keys: this.keys.signingJwks() },
       cookies: { keys: [cookieKey], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
-      scopes: OIDC_SCOPES,
+      // Our API's scopes are listed too, since a client's registered `scope` may only hold supported values.
+      scopes: [...OIDC_SCOPES, ...API_SCOPES],
       claims: {
         openid: ['sub'],
         email: ['email', 'email_verified'],
@@ -157,6 +227,9 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
         response_types: ['code'],
         id_token_signed_response_alg: 'ES256',
         token_endpoint_auth_method: 'client_secret_basic',
+        // ID tokens always say when and how strongly the person signed in (API.md 15: auth_time, acr).
+        require_auth_time: true,
+        default_acr_values: ['aal1'],
       },
       enabledJWA: {
         idTokenSigningAlgValues: ['ES256', 'RS256'],
@@ -234,9 +307,8 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
           const asked = String(ctx.oidc.params?.scope ?? '')
             .split(' ')
             .filter((s) => allowed.includes(s));
-          const oidc = asked.filter((s) => OIDC_SCOPES.includes(s));
           const api = asked.filter((s) => API_SCOPES.includes(s));
-          if (oidc.length) grant.addOIDCScope(oidc.join(' '));
+          if (asked.length) grant.addOIDCScope(asked.join(' '));
           if (api.length) grant.addResourceScope(apiResource, api.join(' '));
           await grant.save();
         }
@@ -334,6 +406,9 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     provider.Client.prototype.compareClientSecret = function (this: { clientSecret?: string }, actual: string) {
       return secretMatches(actual, this.clientSecret);
     };
+    keepJwtAccessTokensOnRecord(provider);
+    // Every ID token names its session (`sid`, API.md 15), not only those of back-channel logout clients.
+    (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
     this.listen(provider);
     this.current = provider;
     this.handler = provider.callback();
