@@ -60,7 +60,8 @@ export class OAuthAccessTokenStrategy extends AppStrategy(Strategy) {
       // A client-credentials token acts for no user; this API acts only for users.
       throw invalid('This access token acts for no user');
     }
-    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter((s) => API_SCOPES.includes(s)) : [];
+    const scopes =
+      typeof claims.scope === 'string' ? claims.scope.split(' ').filter((s) => API_SCOPES.includes(s)) : [];
     if (!scopes.length) throw new DomainError('FORBIDDEN', 'This access token has no scope of this API');
     if (!SAFE_METHODS.has(req.method) && !scopes.includes('api:write')) {
       throw new DomainError('FORBIDDEN', 'This access token may only read (scope api:read): changes need api:write');

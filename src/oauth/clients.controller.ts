@@ -40,7 +40,10 @@ export class OAuthClientsController {
   ) {}
 
   @Get()
-  @ApiOperation({ operationId: 'oauth.clients.list', summary: 'The registered OAuth clients, the newest first (admin)' })
+  @ApiOperation({
+    operationId: 'oauth.clients.list',
+    summary: 'The registered OAuth clients, the newest first (admin)',
+  })
   @ApiOkResponse({ type: [OAuthClientView] })
   list(): Promise<OAuthClientView[]> {
     return this.clients.list();
@@ -121,7 +124,8 @@ export class OAuthClientsController {
   @Sensitive({ action: "an OAuth client's secret was replaced" })
   @ApiOperation({
     operationId: 'oauth.clients.rotateSecret',
-    summary: 'Replace the secret of a confidential client (admin): the new one is shown once, the old one stops working',
+    summary:
+      'Replace the secret of a confidential client (admin): the new one is shown once, the old one stops working',
   })
   @ApiCreatedResponse({ type: OAuthClientSecretView })
   @ApiConflictResponse({ type: OAuthErrorView, description: 'a public client has no secret' })
@@ -132,7 +136,11 @@ export class OAuthClientsController {
     @Req() req: FastifyRequest,
   ): Promise<OAuthClientSecretView> {
     const result = await this.clients.rotateSecret(id);
-    await this.audit.record('oauth_client_secret_rotated', { actorId: actor.id, ip: req.ip, details: { client_id: id } });
+    await this.audit.record('oauth_client_secret_rotated', {
+      actorId: actor.id,
+      ip: req.ip,
+      details: { client_id: id },
+    });
     return result;
   }
 }

@@ -155,9 +155,10 @@ export class OAuthClientsService {
   async disable(clientId: string): Promise<void> {
     await this.row(clientId);
     await this.db.transaction(async (m) => {
-      await m.query(`UPDATE oauth_clients SET disabled_at = coalesce(disabled_at, now()), updated_at = now() WHERE client_id = $1`, [
-        clientId,
-      ]);
+      await m.query(
+        `UPDATE oauth_clients SET disabled_at = coalesce(disabled_at, now()), updated_at = now() WHERE client_id = $1`,
+        [clientId],
+      );
       await m.query(`DELETE FROM oauth_models WHERE client_id = $1`, [clientId]);
       await m.query(`DELETE FROM oauth_consents WHERE client_id = $1`, [clientId]);
     });
@@ -220,7 +221,11 @@ export class OAuthClientsService {
     if (body.type === 'public' && grants.includes('client_credentials')) {
       problems.push('grant_types: client_credentials needs a confidential client');
     }
-    if (grants.includes('refresh_token') && !grants.includes('authorization_code') && !grants.includes(DEVICE_CODE_GRANT)) {
+    if (
+      grants.includes('refresh_token') &&
+      !grants.includes('authorization_code') &&
+      !grants.includes(DEVICE_CODE_GRANT)
+    ) {
       problems.push('grant_types: refresh_token comes with authorization_code or the device code grant');
     }
     if (grants.includes('authorization_code') && !body.redirect_uris.length) {

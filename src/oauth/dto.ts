@@ -14,7 +14,12 @@ import {
 /** The scopes a client may be given (API.md 15): OpenID's, and our API's own (`api:read`, `api:write`). */
 export const OAUTH_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access', 'api:read', 'api:write'] as const;
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-export const OAUTH_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT] as const;
+export const OAUTH_GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  DEVICE_CODE_GRANT,
+] as const;
 
 export class CreateOAuthClientDto {
   @ApiProperty({ example: 'Research dashboard', description: 'shown to people on the consent page' })
@@ -59,7 +64,10 @@ export class CreateOAuthClientDto {
   @ApiProperty({ enum: OAUTH_SCOPES, isArray: true, example: ['openid', 'profile', 'email'] })
   @IsArray()
   @ArrayMaxSize(OAUTH_SCOPES.length)
-  @IsIn(OAUTH_SCOPES as readonly string[], { each: true, message: `each scope must be one of ${OAUTH_SCOPES.join(', ')}` })
+  @IsIn(OAUTH_SCOPES as readonly string[], {
+    each: true,
+    message: `each scope must be one of ${OAUTH_SCOPES.join(', ')}`,
+  })
   scopes!: string[];
 
   @ApiPropertyOptional({ description: "the organisation's own application: no consent page", default: false })

@@ -37,7 +37,11 @@ export class OAuthGrantsController {
   })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: OAuthErrorView })
-  revoke(@Param('clientId') clientId: string, @CurrentUser() user: AuthUser, @Req() req: FastifyRequest): Promise<void> {
+  revoke(
+    @Param('clientId') clientId: string,
+    @CurrentUser() user: AuthUser,
+    @Req() req: FastifyRequest,
+  ): Promise<void> {
     return this.grants.revoke(user, clientId, req.ip);
   }
 }

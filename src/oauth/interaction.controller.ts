@@ -57,7 +57,10 @@ export class InteractionController {
 
   @Get(':uid/details')
   @Public()
-  @ApiOperation({ operationId: 'oauth.interaction.details', summary: 'What the authorization request asks for, for its page' })
+  @ApiOperation({
+    operationId: 'oauth.interaction.details',
+    summary: 'What the authorization request asks for, for its page',
+  })
   @ApiOkResponse({ type: InteractionDetailsView })
   @ApiNotFoundResponse({ type: OAuthErrorView, description: 'no such interaction in this browser, or it has expired' })
   details(
@@ -91,7 +94,10 @@ export class InteractionController {
 
   @Post(':uid/consent')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'oauth.interaction.consent', summary: 'The signed-in person allows what the client asked for' })
+  @ApiOperation({
+    operationId: 'oauth.interaction.consent',
+    summary: 'The signed-in person allows what the client asked for',
+  })
   @ApiOkResponse({ type: InteractionResultView })
   @ApiForbiddenResponse({ type: OAuthErrorView })
   consent(
@@ -106,7 +112,10 @@ export class InteractionController {
   @Post(':uid/abort')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ operationId: 'oauth.interaction.abort', summary: 'The person refuses: the client gets access_denied' })
+  @ApiOperation({
+    operationId: 'oauth.interaction.abort',
+    summary: 'The person refuses: the client gets access_denied',
+  })
   @ApiOkResponse({ type: InteractionResultView })
   abort(
     @Param('uid') uid: string,

@@ -30,9 +30,13 @@ export class InteractionsService {
     try {
       details = await this.oauth.provider.interactionDetails(req, res);
     } catch {
-      throw new DomainError('NOT_FOUND', 'This sign-in request has expired or belongs to another browser: start again from the application');
+      throw new DomainError(
+        'NOT_FOUND',
+        'This sign-in request has expired or belongs to another browser: start again from the application',
+      );
     }
-    if (details.uid !== uid) throw new DomainError('NOT_FOUND', 'This sign-in request has expired: start again from the application');
+    if (details.uid !== uid)
+      throw new DomainError('NOT_FOUND', 'This sign-in request has expired: start again from the application');
     return details;
   }
 
@@ -40,7 +44,9 @@ export class InteractionsService {
     const i = await this.interaction(uid, req, res);
     const clientId = String(i.params.client_id ?? '');
     const client = await this.clients.row(clientId).catch(() => undefined);
-    const asked = String(i.params.scope ?? '').split(' ').filter(Boolean);
+    const asked = String(i.params.scope ?? '')
+      .split(' ')
+      .filter(Boolean);
     return {
       prompt: i.prompt.name,
       reasons: i.prompt.reasons,
@@ -73,7 +79,10 @@ export class InteractionsService {
         mfa_enabled: boolean;
       }[];
       if (row?.mfa_enabled) {
-        throw new DomainError('MFA_STEP_UP_REQUIRED', 'The application asks for your second factor: sign in again with it');
+        throw new DomainError(
+          'MFA_STEP_UP_REQUIRED',
+          'The application asks for your second factor: sign in again with it',
+        );
       }
     }
     const amr = amrOf(req);
@@ -86,7 +95,12 @@ export class InteractionsService {
     return { redirect_to: redirect };
   }
 
-  async consent(uid: string, user: AuthUser, req: FastifyRequest, res: ServerResponse): Promise<{ redirect_to: string }> {
+  async consent(
+    uid: string,
+    user: AuthUser,
+    req: FastifyRequest,
+    res: ServerResponse,
+  ): Promise<{ redirect_to: string }> {
     const i = await this.interaction(uid, req.raw, res);
     if (i.prompt.name !== 'consent') throw new DomainError('CONFLICT', 'This request does not ask for consent now');
     const accountId = i.session?.accountId;
@@ -108,10 +122,7 @@ export class InteractionsService {
     }
     const grantId = await grant.save();
     const scopes = [
-      ...new Set([
-        ...grant.getOIDCScope().split(' '),
-        ...grant.getResourceScope(this.oauth.apiResource).split(' '),
-      ]),
+      ...new Set([...grant.getOIDCScope().split(' '), ...grant.getResourceScope(this.oauth.apiResource).split(' ')]),
     ].filter(Boolean);
     await this.db.query(
       `INSERT INTO oauth_consents (user_id, client_id, scopes, grant_id) VALUES ($1, $2, $3::jsonb, $4)
@@ -123,9 +134,14 @@ export class InteractionsService {
       ip: req.ip,
       details: { client_id: clientId, scopes },
     });
-    const redirect = await this.oauth.provider.interactionResult(req.raw, res, { consent: { grantId } }, {
-      mergeWithLastSubmission: true,
-    });
+    const redirect = await this.oauth.provider.interactionResult(
+      req.raw,
+      res,
+      { consent: { grantId } },
+      {
+        mergeWithLastSubmission: true,
+      },
+    );
     return { redirect_to: redirect };
   }
 
@@ -153,7 +169,9 @@ function amrOf(req: FastifyRequest): string[] {
   const header = req.headers.authorization;
   const token = cookie ?? (typeof header === 'string' ? header.replace(/^Bearer /i, '') : '');
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { amr?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      amr?: unknown;
+    };
     return Array.isArray(payload.amr) ? payload.amr.filter((v): v is string => typeof v === 'string') : ['pwd'];
   } catch {
     return ['pwd'];

@@ -4,7 +4,10 @@
  * or style, every field labelled, every action a button named by its words.
  */
 const esc = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 export function page(title: string, body: string): string {
   return `<!doctype html>
@@ -87,5 +90,8 @@ export function logoutPage(form: string, host: string): string {
 }
 
 export function loggedOutPage(clientName: string | undefined): string {
-  return page('Signed out', `<p>You are signed out${clientName ? ` of ${esc(clientName)}` : ''}.</p><p><a href="/account">Sign in again</a></p>`);
+  return page(
+    'Signed out',
+    `<p>You are signed out${clientName ? ` of ${esc(clientName)}` : ''}.</p><p><a href="/account">Sign in again</a></p>`,
+  );
 }

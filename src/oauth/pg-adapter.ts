@@ -27,7 +27,13 @@ export interface ProviderAdapter {
  * a token issued before the account was disabled is refused at the token, userinfo and introspection
  * endpoints (API.md 15, hostile cases) without waiting for its expiry.
  */
-const USER_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const USER_BOUND = new Set([
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
 
 /** The models whose values may be JWTs (RFC 9068 access tokens). */
 const JWT_MODELS = new Set(['AccessToken', 'ClientCredentials']);

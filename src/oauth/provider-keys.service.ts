@@ -1,5 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  verify as verifySignature,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { processStopping } from '../common/shutdown';
 import { SecretBox } from '../common/secret-box';
@@ -85,8 +92,7 @@ export class ProviderKeysService implements OnModuleInit, OnApplicationShutdown 
     private readonly broadcast: BroadcastService,
   ) {
     this.box = new SecretBox(config.jwt.secret, SEAL_PURPOSE);
-    this.longestTokenMs =
-      Math.max(config.oauth.accessTokenTtlSec, ID_TOKEN_TTL_SEC) * 1000 + EXPIRY_MARGIN_MS;
+    this.longestTokenMs = Math.max(config.oauth.accessTokenTtlSec, ID_TOKEN_TTL_SEC) * 1000 + EXPIRY_MARGIN_MS;
   }
 
   async onModuleInit(): Promise<void> {
@@ -122,14 +128,21 @@ export class ProviderKeysService implements OnModuleInit, OnApplicationShutdown 
       const mine = this.keys.filter((k) => k.alg === alg && k.privateKey);
       const k = signingKeyAt(mine, now) ?? mine.find((c) => (c.retireAt ?? Infinity) > now);
       if (!k?.privateKey) throw new Error(`no ${alg} key of the OAuth provider can sign now`);
-      out.push({ ...(k.privateKey.export({ format: 'jwk' }) as JsonWebKey), kid: k.kid, alg, use: 'sig' } as JsonWebKey);
+      out.push({
+        ...(k.privateKey.export({ format: 'jwk' }) as JsonWebKey),
+        kid: k.kid,
+        alg,
+        use: 'sig',
+      } as JsonWebKey);
     }
     return out;
   }
 
   /** The public JWKs published now (for the service's JWKS). */
   publishedJwks(): JsonWebKey[] {
-    return publishedAt(this.keys, Date.now()).map((k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' }) as JsonWebKey);
+    return publishedAt(this.keys, Date.now()).map(
+      (k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' }) as JsonWebKey,
+    );
   }
 
   /** The public key that verifies a token of this kid and alg, when it is published now. */
@@ -277,7 +290,15 @@ export class ProviderKeysService implements OnModuleInit, OnApplicationShutdown 
     await m.query(
       `INSERT INTO oauth_signing_keys (kid, alg, public_jwk, private_key_enc, created_at, publish_at, activate_at)
        VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)`,
-      [kid, alg, JSON.stringify(jwk), sealed, new Date(now), new Date(plan.next.publishAt), new Date(plan.next.activateAt)],
+      [
+        kid,
+        alg,
+        JSON.stringify(jwk),
+        sealed,
+        new Date(now),
+        new Date(plan.next.publishAt),
+        new Date(plan.next.activateAt),
+      ],
     );
     this.logger.log(`new ${alg} key ${kid} for the OAuth provider`);
   }

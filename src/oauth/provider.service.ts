@@ -40,7 +40,10 @@ const DEVICE_CODE_TTL_SEC = 10 * 60;
  * on to the client (the logout confirmation redirects to a client's post-logout URI).
  */
 const OAUTH_HEADERS: Record<string, string> = {
-  'content-security-policy': PAGE_CSP.replace("form-action 'self'", "form-action 'self' https: http://localhost:* http://127.0.0.1:*"),
+  'content-security-policy': PAGE_CSP.replace(
+    "form-action 'self'",
+    "form-action 'self' https: http://localhost:* http://127.0.0.1:*",
+  ),
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -191,8 +194,14 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     const db = this.db;
     const apiResource = this.apiResource;
     const clients = this.clients;
-    const Adapter = pgAdapterFactory(db, (id) => clients.metadata(id), () => jtiAsOpaque.getStore());
+    const Adapter = pgAdapterFactory(
+      db,
+      (id) => clients.metadata(id),
+      () => jtiAsOpaque.getStore(),
+    );
     const cookieKey = deriveKey(config.jwt.secret, 'oauth cookies').toString('base64url');
+    // Assigned once built; the hooks below run only on requests, after that.
+    // eslint-disable-next-line prefer-const
     let provider!: OidcProvider;
 
     const wantsApi = (ctx: OidcContext): boolean => {
@@ -205,7 +214,11 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       adapter: Adapter,
       clients: [],
       jwks: { keys: this.keys.signingJwks() },
-      cookies: { keys: [cookieKey], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
+      cookies: {
+        keys: [cookieKey],
+        long: { signed: true, httpOnly: true, sameSite: 'lax' },
+        short: { signed: true, httpOnly: true, sameSite: 'lax' },
+      },
       // Our API's scopes are listed too, since a client's registered `scope` may only hold supported values.
       scopes: [...OIDC_SCOPES, ...API_SCOPES],
       claims: {
@@ -282,7 +295,9 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
           }),
         };
       },
-      loadExistingGrant: async (ctx: OidcContext & { oidc: { session: { grantIdFor(id: string): string | undefined; accountId?: string } } }) => {
+      loadExistingGrant: async (
+        ctx: OidcContext & { oidc: { session: { grantIdFor(id: string): string | undefined; accountId?: string } } },
+      ) => {
         const client = ctx.oidc.client!;
         const accountId = ctx.oidc.session.accountId;
         if (!accountId) return undefined;
@@ -344,11 +359,26 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
           enabled: true,
           charset: 'base-20',
           mask: '****-****',
-          userCodeInputSource: async (ctx: OidcContext, form: string, _out: unknown, err?: { userCode?: string; name?: string }) => {
+          userCodeInputSource: async (
+            ctx: OidcContext,
+            form: string,
+            _out: unknown,
+            err?: { userCode?: string; name?: string },
+          ) => {
             ctx.type = 'html';
-            ctx.body = deviceInputPage(form, Boolean(err && (err.userCode || err.name === 'NoCodeError')), Boolean(err));
+            ctx.body = deviceInputPage(
+              form,
+              Boolean(err && (err.userCode || err.name === 'NoCodeError')),
+              Boolean(err),
+            );
           },
-          userCodeConfirmSource: async (ctx: OidcContext, form: string, client: OidcClient, _info: unknown, userCode: string) => {
+          userCodeConfirmSource: async (
+            ctx: OidcContext,
+            form: string,
+            client: OidcClient,
+            _info: unknown,
+            userCode: string,
+          ) => {
             ctx.type = 'html';
             ctx.body = deviceConfirmPage(form, client.clientName ?? client.clientId, userCode);
           },
@@ -418,8 +448,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
   private listen(provider: OidcProvider): void {
     provider.on('grant.success', (ctx: OidcContext) => {
       const token = (ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.ClientCredentials) as
-        | { accountId?: string; clientId?: string }
-        | undefined;
+        { accountId?: string; clientId?: string } | undefined;
       void this.audit.record('oauth_token_issued', {
         userId: token?.accountId ?? null,
         ip: ctx.ip ?? null,
@@ -456,7 +485,11 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       };
       if (payload.sub !== accountId || typeof payload.sid !== 'string') return;
       await this.sessions.revoke({ sessionId: payload.sid, userId: accountId }, 'oauth_logout');
-      await this.audit.record('logout', { userId: accountId, ip: ctx.ip ?? null, details: { session_id: payload.sid, via: 'oauth' } });
+      await this.audit.record('logout', {
+        userId: accountId,
+        ip: ctx.ip ?? null,
+        details: { session_id: payload.sid, via: 'oauth' },
+      });
     } catch (e) {
       this.logger.warn(`ending the login session at logout failed: ${(e as Error).message}`);
     }

@@ -9,7 +9,8 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
  */
 export function redirectUriProblem(raw: string, production: boolean): string | undefined {
   if (typeof raw !== 'string' || !raw.length) return 'must be a URL';
-  if (/[\s\x00-\x1f\x7f\\*]/.test(raw)) return 'must not hold spaces, control characters, backslashes or wildcards';
+  const control = [...raw].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+  if (control || /[\s\\*]/.test(raw)) return 'must not hold spaces, control characters, backslashes or wildcards';
   if (raw.includes('#')) return 'must not hold a fragment';
   if (/%2e|%2f|%5c|%40/i.test(raw)) return 'must not hold percent-encoded dots, slashes or @';
   let url: URL;

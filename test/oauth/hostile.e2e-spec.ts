@@ -20,7 +20,11 @@ describe('OAuth provider: hostile requests (API.md 15)', () => {
     user = await h.createUser('victim@test.example.org', 'researcher');
     userToken = (await h.login('victim@test.example.org', PASSWORD)).access_token;
     c = await registerClient(t, adminToken, { name: 'Honest', redirect_uris: [REDIRECT], first_party: true });
-    other = await registerClient(t, adminToken, { name: 'Other', redirect_uris: ['http://127.0.0.1:9998/cb'], first_party: true });
+    other = await registerClient(t, adminToken, {
+      name: 'Other',
+      redirect_uris: ['http://127.0.0.1:9998/cb'],
+      first_party: true,
+    });
   });
   afterAll(() => t?.close());
 
@@ -42,7 +46,14 @@ describe('OAuth provider: hostile requests (API.md 15)', () => {
   /** A code for `c`, with the verifier that redeems it. */
   const code = async (client = c, redirect = REDIRECT) => {
     const { verifier, challenge } = pkce();
-    const back = await authorize(t, { clientId: client.client_id, redirectUri: redirect, scope: 'openid offline_access api:read', userToken, challenge, extra: { prompt: 'consent' } });
+    const back = await authorize(t, {
+      clientId: client.client_id,
+      redirectUri: redirect,
+      scope: 'openid offline_access api:read',
+      userToken,
+      challenge,
+      extra: { prompt: 'consent' },
+    });
     return { code: back.searchParams.get('code')!, verifier };
   };
   const redeem = (client: RegisteredClient, body: Record<string, string>, redirect = REDIRECT) =>
@@ -85,7 +96,13 @@ describe('OAuth provider: hostile requests (API.md 15)', () => {
       const res = await request(t.url)
         .post('/api/oauth/clients')
         .set('Authorization', `Bearer ${adminToken}`)
-        .send({ name: 'x', type: 'public', redirect_uris: [uri], grant_types: ['authorization_code'], scopes: ['openid'] });
+        .send({
+          name: 'x',
+          type: 'public',
+          redirect_uris: [uri],
+          grant_types: ['authorization_code'],
+          scopes: ['openid'],
+        });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
       expect((await t.db.query(`SELECT count(*)::int AS n FROM oauth_clients`))[0].n).toBe(before);
@@ -159,12 +176,19 @@ describe('OAuth provider: hostile requests (API.md 15)', () => {
   });
 
   it('refuses a code of a client disabled since it was issued, and the tokens it had', async () => {
-    const victim = await registerClient(t, adminToken, { name: 'Soon disabled', redirect_uris: [REDIRECT], first_party: true });
+    const victim = await registerClient(t, adminToken, {
+      name: 'Soon disabled',
+      redirect_uris: [REDIRECT],
+      first_party: true,
+    });
     const a = await code(victim);
     const b = await code(victim);
     const tokens = (await redeem(victim, { code: b.code, code_verifier: b.verifier }).expect(200)).body;
     await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);
-    await request(t.url).delete(`/api/oauth/clients/${victim.client_id}`).set('Authorization', `Bearer ${adminToken}`).expect(204);
+    await request(t.url)
+      .delete(`/api/oauth/clients/${victim.client_id}`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .expect(204);
     const res = await redeem(victim, { code: a.code, code_verifier: a.verifier });
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_client');
@@ -177,10 +201,23 @@ describe('OAuth provider: hostile requests (API.md 15)', () => {
     const gone = await h.createUser('soon-gone@test.example.org', 'researcher');
     const goneToken = (await h.login('soon-gone@test.example.org', PASSWORD)).access_token;
     const { verifier, challenge } = pkce();
-    const back = await authorize(t, { clientId: c.client_id, redirectUri: REDIRECT, scope: 'openid offline_access api:read', userToken: goneToken, challenge, extra: { prompt: 'consent' }, jar: new CookieJar() });
-    const tokens = (await redeem(c, { code: back.searchParams.get('code')!, code_verifier: verifier }).expect(200)).body;
+    const back = await authorize(t, {
+      clientId: c.client_id,
+      redirectUri: REDIRECT,
+      scope: 'openid offline_access api:read',
+      userToken: goneToken,
+      challenge,
+      extra: { prompt: 'consent' },
+      jar: new CookieJar(),
+    });
+    const tokens = (await redeem(c, { code: back.searchParams.get('code')!, code_verifier: verifier }).expect(200))
+      .body;
     await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);
-    await request(t.url).patch(`/api/users/${gone.id}`).set('Authorization', `Bearer ${adminToken}`).send({ is_active: false }).expect(200);
+    await request(t.url)
+      .patch(`/api/users/${gone.id}`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ is_active: false })
+      .expect(200);
     await new Promise((r) => setTimeout(r, 1100));
     await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(401);
     const refresh = await request(t.url)

@@ -47,7 +47,10 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
     return { uid, jar };
   };
   const loginAt = (uid: string, jar: CookieJar, token: string) =>
-    request(t.url).post(`/interaction/${uid}/login`).set('Cookie', jar.header()).set('Authorization', `Bearer ${token}`);
+    request(t.url)
+      .post(`/interaction/${uid}/login`)
+      .set('Cookie', jar.header())
+      .set('Authorization', `Bearer ${token}`);
 
   it('serves the interaction page with the pages policy, and refuses it to another browser', async () => {
     const { uid, jar } = await start();
@@ -55,7 +58,11 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.text).toContain('/assets/oauth.js');
     const details = await request(t.url).get(`/interaction/${uid}/details`).set('Cookie', jar.header()).expect(200);
-    expect(details.body).toMatchObject({ prompt: 'login', client_name: 'Third-party notebook', scopes: ['openid', 'email', 'api:read'] });
+    expect(details.body).toMatchObject({
+      prompt: 'login',
+      client_name: 'Third-party notebook',
+      scopes: ['openid', 'email', 'api:read'],
+    });
     // Without the provider's cookie of the browser that started it, the interaction is not found.
     await request(t.url).get(`/interaction/${uid}/details`).expect(404);
     const u = await newUser();
@@ -64,9 +71,18 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
 
   it('takes only a sign-in credential at the interaction, never a delegated one', async () => {
     const u = await newUser();
-    const key = (await request(t.url).post('/api/api-keys').set('Authorization', `Bearer ${u.token}`).send({ name: 'k' }).expect(201)).body;
+    const key = (
+      await request(t.url)
+        .post('/api/api-keys')
+        .set('Authorization', `Bearer ${u.token}`)
+        .send({ name: 'k' })
+        .expect(201)
+    ).body;
     const { uid, jar } = await start();
-    const res = await request(t.url).post(`/interaction/${uid}/login`).set('Cookie', jar.header()).set('X-API-Key', key.key ?? key.api_key);
+    const res = await request(t.url)
+      .post(`/interaction/${uid}/login`)
+      .set('Cookie', jar.header())
+      .set('X-API-Key', key.key ?? key.api_key);
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('SIGN_IN_REQUIRED');
   });
@@ -75,10 +91,16 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
     const u = await newUser();
     const { uid, jar } = await start();
     const login = await loginAt(uid, jar, u.token).expect(200);
-    const resumed = await request(t.url).get(new URL(login.body.redirect_to, t.url).pathname).set('Cookie', jar.header()).expect(303);
+    const resumed = await request(t.url)
+      .get(new URL(login.body.redirect_to, t.url).pathname)
+      .set('Cookie', jar.header())
+      .expect(303);
     jar.take(resumed.headers['set-cookie']);
     const consentUid = /^\/interaction\/([^/?]+)$/.exec(resumed.headers.location)![1];
-    const details = await request(t.url).get(`/interaction/${consentUid}/details`).set('Cookie', jar.header()).expect(200);
+    const details = await request(t.url)
+      .get(`/interaction/${consentUid}/details`)
+      .set('Cookie', jar.header())
+      .expect(200);
     expect(details.body).toMatchObject({ prompt: 'consent', client_name: 'Third-party notebook' });
     // Another account cannot consent for this one.
     const intruder = await newUser();
@@ -94,21 +116,43 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
       .expect(200);
     const grants = await request(t.url).get('/api/oauth/grants').set('Authorization', `Bearer ${u.token}`).expect(200);
     expect(grants.body).toEqual([
-      { client_id: c.client_id, client_name: 'Third-party notebook', scopes: expect.arrayContaining(['openid', 'email', 'api:read']), granted_at: expect.any(String) },
+      {
+        client_id: c.client_id,
+        client_name: 'Third-party notebook',
+        scopes: expect.arrayContaining(['openid', 'email', 'api:read']),
+        granted_at: expect.any(String),
+      },
     ]);
     // In a new browser, the same request needs a sign-in but no consent.
-    const again = await authorize(t, { clientId: c.client_id, redirectUri: REDIRECT, scope: 'openid email api:read', userToken: u.token, challenge: pkce().challenge, consent: false });
+    const again = await authorize(t, {
+      clientId: c.client_id,
+      redirectUri: REDIRECT,
+      scope: 'openid email api:read',
+      userToken: u.token,
+      challenge: pkce().challenge,
+      consent: false,
+    });
     expect(again.searchParams.get('code')).toBeTruthy();
     // A scope it was not given is asked for again.
     const more = await start({ scope: 'openid email profile' });
     const moreLogin = await loginAt(more.uid, more.jar, u.token).expect(200);
-    const moreResumed = await request(t.url).get(new URL(moreLogin.body.redirect_to, t.url).pathname).set('Cookie', more.jar.header()).expect(303);
+    const moreResumed = await request(t.url)
+      .get(new URL(moreLogin.body.redirect_to, t.url).pathname)
+      .set('Cookie', more.jar.header())
+      .expect(303);
     expect(moreResumed.headers.location).toMatch(/^\/interaction\//);
   });
 
   it('sends access_denied back when the person refuses', async () => {
     const u = await newUser();
-    const back = await authorize(t, { clientId: c.client_id, redirectUri: REDIRECT, scope: 'openid', userToken: u.token, challenge: pkce().challenge, consent: false });
+    const back = await authorize(t, {
+      clientId: c.client_id,
+      redirectUri: REDIRECT,
+      scope: 'openid',
+      userToken: u.token,
+      challenge: pkce().challenge,
+      consent: false,
+    });
     expect(back.searchParams.get('error')).toBe('access_denied');
     expect(back.searchParams.get('code')).toBeNull();
   });
@@ -116,19 +160,39 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
   it("takes an application's access back from the account page: consent, codes and tokens end", async () => {
     const u = await newUser();
     const { verifier, challenge } = pkce();
-    const back = await authorize(t, { clientId: c.client_id, redirectUri: REDIRECT, scope: 'openid api:read offline_access', userToken: u.token, challenge, extra: { prompt: 'consent' } });
+    const back = await authorize(t, {
+      clientId: c.client_id,
+      redirectUri: REDIRECT,
+      scope: 'openid api:read offline_access',
+      userToken: u.token,
+      challenge,
+      extra: { prompt: 'consent' },
+    });
     const tokens = (
       await request(t.url)
         .post('/oauth/token')
         .auth(c.client_id, c.client_secret!)
         .type('form')
-        .send({ grant_type: 'authorization_code', code: back.searchParams.get('code'), code_verifier: verifier, redirect_uri: REDIRECT })
+        .send({
+          grant_type: 'authorization_code',
+          code: back.searchParams.get('code'),
+          code_verifier: verifier,
+          redirect_uri: REDIRECT,
+        })
         .expect(200)
     ).body;
     await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);
-    await request(t.url).delete(`/api/oauth/grants/${c.client_id}`).set('Authorization', `Bearer ${u.token}`).expect(204);
-    await request(t.url).delete(`/api/oauth/grants/${c.client_id}`).set('Authorization', `Bearer ${u.token}`).expect(404);
-    expect((await request(t.url).get('/api/oauth/grants').set('Authorization', `Bearer ${u.token}`).expect(200)).body).toEqual([]);
+    await request(t.url)
+      .delete(`/api/oauth/grants/${c.client_id}`)
+      .set('Authorization', `Bearer ${u.token}`)
+      .expect(204);
+    await request(t.url)
+      .delete(`/api/oauth/grants/${c.client_id}`)
+      .set('Authorization', `Bearer ${u.token}`)
+      .expect(404);
+    expect(
+      (await request(t.url).get('/api/oauth/grants').set('Authorization', `Bearer ${u.token}`).expect(200)).body,
+    ).toEqual([]);
     await new Promise((r) => setTimeout(r, 1100));
     await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(401);
     const refresh = await request(t.url)
@@ -160,7 +224,13 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
 
   it('asks for the second factor when acr_values asks aal2 of a user who has one, then takes the aal2 sign-in', async () => {
     const u = await newUser();
-    const enrol = (await request(t.url).post('/api/auth/mfa/totp').set('Authorization', `Bearer ${u.token}`).send({ name: 'Phone' }).expect(201)).body;
+    const enrol = (
+      await request(t.url)
+        .post('/api/auth/mfa/totp')
+        .set('Authorization', `Bearer ${u.token}`)
+        .send({ name: 'Phone' })
+        .expect(201)
+    ).body;
     const app = new TOTP({ secret: Secret.fromBase32(enrol.secret), algorithm: 'SHA1', digits: 6, period: 30 });
     await request(t.url)
       .post(`/api/auth/mfa/factors/${enrol.factor_id}/confirm`)
@@ -171,7 +241,10 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
     const refused = await loginAt(uid, jar, u.token);
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('MFA_STEP_UP_REQUIRED');
-    const first = await request(t.url).post('/api/auth/login').send({ username: u.email, password: PASSWORD }).expect(401);
+    const first = await request(t.url)
+      .post('/api/auth/login')
+      .send({ username: u.email, password: PASSWORD })
+      .expect(401);
     const aal2 = (
       await request(t.url)
         .post('/api/auth/mfa/verify')

@@ -50,24 +50,40 @@ describe('the OAuth 2.1 / OpenID Connect provider (API.md 15)', () => {
     expect(a.id_token_signing_alg_values_supported).toEqual(['ES256', 'RS256']);
     expect(a.grant_types_supported).not.toContain('password');
     expect(a.grant_types_supported).not.toContain('implicit');
-    const jwks = (await request(t.url).get('/.well-known/jwks.json').expect(200)).body.keys as { alg: string; kid: string }[];
+    const jwks = (await request(t.url).get('/.well-known/jwks.json').expect(200)).body.keys as {
+      alg: string;
+      kid: string;
+    }[];
     expect(jwks.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
     expect(jwks.every((k) => !('d' in k))).toBe(true);
   });
 
   it('registers a confidential client, shows its secret once and keeps only a hash', async () => {
-    const c = await registerClient(t, adminToken, { name: 'Pipeline', grant_types: ['client_credentials'], redirect_uris: [], scopes: ['api:read'] });
+    const c = await registerClient(t, adminToken, {
+      name: 'Pipeline',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      scopes: ['api:read'],
+    });
     expect(c.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const [row] = await t.db.query(`SELECT secret_hash FROM oauth_clients WHERE client_id = $1`, [c.client_id]);
     expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(row)).not.toContain(c.client_secret);
-    const got = await request(t.url).get(`/api/oauth/clients/${c.client_id}`).set('Authorization', `Bearer ${adminToken}`).expect(200);
+    const got = await request(t.url)
+      .get(`/api/oauth/clients/${c.client_id}`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .expect(200);
     expect(got.body.client_secret).toBeUndefined();
     expect(t.logs.text).not.toContain(c.client_secret);
   });
 
   it('issues client-credentials tokens to a confidential client, introspects and revokes them', async () => {
-    const c = await registerClient(t, adminToken, { name: 'CI', grant_types: ['client_credentials'], redirect_uris: [], scopes: ['api:read'] });
+    const c = await registerClient(t, adminToken, {
+      name: 'CI',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      scopes: ['api:read'],
+    });
     const config = await discover(c.client_id, c.client_secret);
     const tokens = await oc.clientCredentialsGrant(config, { scope: 'api:read' });
     expect(tokens.token_type.toLowerCase()).toBe('bearer');
@@ -114,7 +130,11 @@ describe('the OAuth 2.1 / OpenID Connect provider (API.md 15)', () => {
     expect(id.sid).toEqual(expect.any(String));
     expect(tokens.refresh_token).toBeDefined();
     const info = await oc.fetchUserInfo(config, tokens.access_token, user.id);
-    expect(info).toMatchObject({ sub: user.id, email: 'rp-user@test.example.org', email_verified: expect.any(Boolean) });
+    expect(info).toMatchObject({
+      sub: user.id,
+      email: 'rp-user@test.example.org',
+      email_verified: expect.any(Boolean),
+    });
     const refreshed = await oc.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.access_token).not.toBe(tokens.access_token);
     const audit = await t.db.query(`SELECT event FROM audit_events WHERE event LIKE 'oauth_%' ORDER BY at`);
@@ -130,13 +150,19 @@ describe('the OAuth 2.1 / OpenID Connect provider (API.md 15)', () => {
     const read = async (scope: string) => {
       const { verifier, challenge } = pkce();
       const back = await authorize(t, { clientId: c.client_id, redirectUri: redirect, scope, userToken, challenge });
-      return oc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: back.searchParams.get('state')! });
+      return oc.authorizationCodeGrant(config, back, {
+        pkceCodeVerifier: verifier,
+        expectedState: back.searchParams.get('state')!,
+      });
     };
     const reader = await read('openid api:read');
     const header = JSON.parse(Buffer.from(reader.access_token.split('.')[0], 'base64url').toString());
     expect(header).toMatchObject({ typ: 'at+jwt', alg: 'ES256' });
     expect(decodeJwt(reader.access_token)).toMatchObject({ aud: `${t.url}/api`, sub: user.id, scope: 'api:read' });
-    const me = await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${reader.access_token}`).expect(200);
+    const me = await request(t.url)
+      .get('/api/auth/me')
+      .set('Authorization', `Bearer ${reader.access_token}`)
+      .expect(200);
     expect(me.body.id ?? me.body.user?.id).toBe(user.id);
     // api:read only reads.
     await request(t.url).get('/v1/spaces').set('Authorization', `Bearer ${reader.access_token}`).expect(200);
@@ -146,7 +172,11 @@ describe('the OAuth 2.1 / OpenID Connect provider (API.md 15)', () => {
       .send({ name: 'x' });
     expect(write.status).toBe(403);
     // Routes that take only sign-in JWTs (creating an API key) refuse it as any other delegated credential.
-    await request(t.url).post('/api/api-keys').set('Authorization', `Bearer ${reader.access_token}`).send({ name: 'x' }).expect(401);
+    await request(t.url)
+      .post('/api/api-keys')
+      .set('Authorization', `Bearer ${reader.access_token}`)
+      .send({ name: 'x' })
+      .expect(401);
     // A delegated credential never changes how the account is protected, whatever its scopes.
     const writer = await read('openid api:read api:write');
     const sensitive = await request(t.url)

@@ -107,14 +107,19 @@ export async function authorize(t: TestApp, o: AuthorizeOptions): Promise<URL> {
   for (let hop = 0; hop < 12; hop++) {
     const url = new URL(next, t.url);
     if (url.origin !== new URL(t.url).origin) return url;
-    const res = await request(t.url).get(url.pathname + url.search).set('Cookie', jar.header());
+    const res = await request(t.url)
+      .get(url.pathname + url.search)
+      .set('Cookie', jar.header());
     jar.take(res.headers['set-cookie']);
     if (res.status >= 300 && res.status < 400) {
       next = res.headers.location;
       continue;
     }
     const m = /^\/interaction\/([^/]+)$/.exec(url.pathname);
-    if (res.status !== 200 || !m) throw new Error(`unexpected ${res.status} at ${url.pathname}: ${res.text.replace(/[\s\S]*<body>/, "").slice(0, 600)}`);
+    if (res.status !== 200 || !m)
+      throw new Error(
+        `unexpected ${res.status} at ${url.pathname}: ${res.text.replace(/[\s\S]*<body>/, '').slice(0, 600)}`,
+      );
     const uid = m[1];
     const details = await request(t.url).get(`/interaction/${uid}/details`).set('Cookie', jar.header()).expect(200);
     const step = details.body.prompt === 'consent' ? (o.consent === false ? 'abort' : 'consent') : 'login';

@@ -7,6 +7,7 @@ import { button, checkbox, field, formatDate, h, messageArea, replace, secretTex
 import { createPasskey, optionsOf, type PublicKeyCredentialCreationOptionsJSON } from '../shared/passkeys';
 import { action, form, guarded } from '../shared/controls';
 import { pageShell } from '../shared/shell';
+import { applicationsSection } from './applications';
 
 interface User {
   id: string;
@@ -87,6 +88,7 @@ function renderAccount(me: User): void {
     mfaSection(),
     passkeysSection(),
     apiKeysSection(),
+    applicationsSection(fail, reloads),
   );
 }
 

@@ -8,6 +8,7 @@ import { api, describe } from '../shared/api';
 import { action, form, guarded, selectField } from '../shared/controls';
 import { button, field, formatDate, h, messageArea, replace, section, uid, type Messages } from '../shared/dom';
 import { pageShell } from '../shared/shell';
+import { oauthClientsSection } from './oauth-clients';
 
 interface User {
   id: string;
@@ -164,7 +165,7 @@ function renderConsole(me: User): void {
     h(
       'nav',
       { class: 'actions', 'aria-label': 'Panels' },
-      ['Users', 'Audit trail', 'Client applications', 'SSO providers', 'Signing keys'].map((name) =>
+      ['Users', 'Audit trail', 'Client applications', 'OAuth clients', 'SSO providers', 'Signing keys'].map((name) =>
         h('a', { href: `#${name.toLowerCase().replace(/ /g, '-')}` }, name),
       ),
     ),
@@ -172,6 +173,7 @@ function renderConsole(me: User): void {
     details,
     audit.el,
     clientsSection(),
+    oauthClientsSection(fail),
     ssoSection(),
     signingKeysSection(),
   );
@@ -574,6 +576,14 @@ const EVENTS: Record<string, string> = {
   sso_provider_created: 'Identity provider added',
   sso_provider_updated: 'Identity provider changed',
   sso_provider_deleted: 'Identity provider removed',
+  oauth_client_created: 'OAuth client registered',
+  oauth_client_updated: 'OAuth client changed',
+  oauth_client_disabled: 'OAuth client disabled',
+  oauth_client_secret_rotated: 'OAuth client secret replaced',
+  oauth_consent_granted: 'Access given to an application',
+  oauth_consent_revoked: 'Access of an application taken back',
+  oauth_token_issued: 'OAuth token issued',
+  oauth_token_revoked: 'OAuth token revoked',
 };
 
 function eventWords(e: AuditEvent): string {

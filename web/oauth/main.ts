@@ -38,9 +38,14 @@ function failure(e: unknown): void {
   replace(
     root,
     h('h1', null, 'This sign-in cannot continue'),
-    h('p', { class: 'error', role: 'alert' }, describe(e, {
-      NOT_FOUND: 'This sign-in request has expired or was started in another browser. Go back to the application and start again.',
-    })),
+    h(
+      'p',
+      { class: 'error', role: 'alert' },
+      describe(e, {
+        NOT_FOUND:
+          'This sign-in request has expired or was started in another browser. Go back to the application and start again.',
+      }),
+    ),
     h('p', null, h('a', { href: '/account' }, 'Go to your account')),
   );
 }
@@ -67,7 +72,10 @@ async function signIn(details: Details): Promise<void> {
     go(redirect_to);
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.code === 'SIGN_IN_REQUIRED')) {
-      showSignIn(details, e.status === 401 && e.message && !/Authentication required/.test(e.message) ? e.message : undefined);
+      showSignIn(
+        details,
+        e.status === 401 && e.message && !/Authentication required/.test(e.message) ? e.message : undefined,
+      );
       return;
     }
     if (e instanceof ApiError && e.code === 'MFA_STEP_UP_REQUIRED') {
@@ -107,7 +115,11 @@ function showConsent(details: Details): void {
     h('h1', null, `Allow ${details.client_name} to act for you?`),
     h('p', null, `${details.client_name} asks to:`),
     h('ul', { class: 'scopes' }, ...asked.map((s) => h('li', null, SCOPE_WORDS[s], ' ', h('code', null, s)))),
-    h('p', { class: 'muted' }, 'You can take this back at any time under "Applications with access" on your account page.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'You can take this back at any time under "Applications with access" on your account page.',
+    ),
     messages.el,
     h('div', { class: 'actions' }, allow, deny),
   );

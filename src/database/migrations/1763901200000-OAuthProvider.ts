@@ -65,10 +65,14 @@ export class OAuthProvider1763901200000 implements MigrationInterface {
         PRIMARY KEY (model, id)
       )`);
     await q.query(`CREATE INDEX oauth_models_grant_id_idx ON oauth_models (grant_id) WHERE grant_id IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX oauth_models_user_code_idx ON oauth_models (model, user_code) WHERE user_code IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX oauth_models_user_code_idx ON oauth_models (model, user_code) WHERE user_code IS NOT NULL`,
+    );
     await q.query(`CREATE UNIQUE INDEX oauth_models_uid_idx ON oauth_models (model, uid) WHERE uid IS NOT NULL`);
     await q.query(`CREATE INDEX oauth_models_expires_at_idx ON oauth_models (expires_at)`);
-    await q.query(`CREATE INDEX oauth_models_account_idx ON oauth_models (account_id, client_id) WHERE account_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX oauth_models_account_idx ON oauth_models (account_id, client_id) WHERE account_id IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
