@@ -1,6 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
-  ApiExcludeEndpoint,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -13,8 +12,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthedRequest, type AuthUser } from '../auth/auth-user';
 import { CurrentUser, Public } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { DomainError } from '../common/errors/domain-error';
-import { loadPages, webRoot } from '../pages/pages';
 import { OAuthErrorView } from './dto';
 import { InteractionsService } from './interactions.service';
 
@@ -33,7 +30,7 @@ export class InteractionResultView {
 }
 
 /**
- * The pages of an authorization request (API.md 15): GET /interaction/:uid is the page, which signs the
+ * What the page of an authorization request (API.md 15, InteractionPageController) calls: it signs the
  * person in with the account page's own sign-in (password, passkey, SSO, magic link, the second step),
  * then tells the provider who signed in (`login`, with the sign-in cookie) and what the person allowed
  * (`consent`). The provider binds each interaction to the browser that started it by its own cookie.
@@ -42,18 +39,7 @@ export class InteractionResultView {
 @ErrorDialect('portal')
 @Controller('interaction')
 export class InteractionController {
-  private readonly html = loadPages(webRoot()).get('oauth');
-
   constructor(private readonly interactions: InteractionsService) {}
-
-  @Get(':uid')
-  @Public()
-  @ApiExcludeEndpoint()
-  page(@Res({ passthrough: true }) reply: FastifyReply): Buffer {
-    if (!this.html) throw new DomainError('SERVICE_UNAVAILABLE', 'The web pages were not built: run `npm run build`');
-    reply.type('text/html; charset=utf-8');
-    return this.html;
-  }
 
   @Get(':uid/details')
   @Public()

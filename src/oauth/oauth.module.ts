@@ -10,6 +10,7 @@ import { OAuthClientsService } from './clients.service';
 import { OAuthGrantsController } from './grants.controller';
 import { GrantsService } from './grants.service';
 import { InteractionController } from './interaction.controller';
+import { InteractionPageController } from './interaction-page.controller';
 import { InteractionsService } from './interactions.service';
 import { OAuthProviderService } from './provider.service';
 import { ProviderKeysService } from './provider-keys.service';
@@ -31,7 +32,13 @@ import type { PublicJwk } from '../keys/signing-keys.service';
     GrantsService,
     OAuthAccessTokenStrategy,
   ],
-  controllers: [OAuthWellKnownController, OAuthClientsController, OAuthGrantsController, InteractionController],
+  controllers: [
+    OAuthWellKnownController,
+    OAuthClientsController,
+    OAuthGrantsController,
+    InteractionController,
+    InteractionPageController,
+  ],
   exports: [OAuthClientsService, OAuthProviderService],
 })
 export class OAuthModule {

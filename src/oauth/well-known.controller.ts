@@ -52,7 +52,7 @@ export class OAuthWellKnownController {
     return this.oauth.discovery();
   }
 
-  @Get(['oauth-protected-resource', 'oauth-protected-resource/api'])
+  @Get('oauth-protected-resource')
   @Header('Cache-Control', CACHEABLE)
   @Header('Access-Control-Allow-Origin', '*')
   @ApiOperation({
@@ -70,6 +70,22 @@ export class OAuthWellKnownController {
     },
   })
   protectedResource(): Record<string, unknown> {
+    return this.resourceMetadata();
+  }
+
+  @Get('oauth-protected-resource/api')
+  @Header('Cache-Control', CACHEABLE)
+  @Header('Access-Control-Allow-Origin', '*')
+  @ApiOperation({
+    operationId: 'oauth.discovery.protectedResourceApi',
+    summary: 'The same, at the address RFC 9728 derives from the resource `${APP_URL}/api`',
+  })
+  @ApiOkResponse({ description: 'as /.well-known/oauth-protected-resource' })
+  protectedResourceApi(): Record<string, unknown> {
+    return this.resourceMetadata();
+  }
+
+  private resourceMetadata(): Record<string, unknown> {
     return {
       resource: this.oauth.apiResource,
       authorization_servers: [this.oauth.issuer],

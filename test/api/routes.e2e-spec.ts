@@ -4,6 +4,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
 import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Roles, Sensitive } from '../../src/auth/decorators';
 import { PagesController } from '../../src/pages/pages.controller';
+import { InteractionPageController } from '../../src/oauth/interaction-page.controller';
 import { ErrorDialect } from '../../src/common/decorators/error-dialect.decorator';
 import { RateLimited, SkipDefaultRateLimit } from '../../src/common/throttle/rate-limit.decorators';
 import { startTestApp, TestApp } from '../support/harness';
@@ -68,7 +69,7 @@ function routeTable(t: TestApp): RouteRow[] {
         ].join(', '),
         sensitive: sensitiveMark(reflector.getAllAndOverride(Sensitive, targets)),
         beforeEnrolment: reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_MFA_ENROLMENT, targets) === true,
-        page: metatype === PagesController,
+        page: metatype === PagesController || metatype === InteractionPageController,
       });
     }
   }

@@ -39,6 +39,9 @@ function resourceServer(jwksUri: string, issuer: string, audience: string) {
   return async (token: string) => (await jwtVerify(token, keys, { algorithms: ['ES256'], issuer, audience })).payload;
 }
 
+/** The keys of section 10 in a JWKS: those that are not the OAuth provider's (kids `oauth-…`). */
+const sectionTen = <K extends { kid?: string }>(keys: K[]): K[] => keys.filter((k) => !k.kid?.startsWith('oauth-'));
+
 describe('ES256 access tokens that other services verify (API.md 10)', () => {
   let t: TestApp;
   let h: ReturnType<typeof api>;
@@ -46,8 +49,13 @@ describe('ES256 access tokens that other services verify (API.md 10)', () => {
   let verifier: (token: string) => Promise<JWTPayload>;
   const jwksUri = () => `${t.url}/.well-known/jwks.json`;
   const me = (token: string) => request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${token}`);
-  const jwks = async () =>
-    (await request(t.url).get('/.well-known/jwks.json').expect(200)).body as { keys: JWTHeaderParameters[] };
+  // Section 10's keys; the OAuth provider's own (API.md 15, kids `oauth-…`) are published beside them.
+  const jwks = async () => {
+    const body = (await request(t.url).get('/.well-known/jwks.json').expect(200)).body as {
+      keys: JWTHeaderParameters[];
+    };
+    return { keys: sectionTen(body.keys) };
+  };
   const rotate = async () =>
     (await request(t.url).post('/api/admin/signing-keys/rotate').set(h.bearer(admin)).expect(201)).body as {
       key: { kid: string; state: string; activate_at: string };
@@ -70,7 +78,10 @@ describe('ES256 access tokens that other services verify (API.md 10)', () => {
     const res = await request(t.url).get('/.well-known/jwks.json').expect(200);
     expect(res.headers['cache-control']).toBe('public, max-age=300');
     expect(res.headers['content-type']).toMatch(/application\/json/);
-    expect(res.body.keys).toEqual([
+    expect(
+      res.body.keys.filter((k: { kid: string }) => k.kid.startsWith('oauth-')).map((k: { alg: string }) => k.alg),
+    ).toEqual(['ES256', 'RS256']);
+    expect(sectionTen(res.body.keys)).toEqual([
       {
         kty: 'EC',
         crv: 'P-256',
@@ -84,13 +95,13 @@ describe('ES256 access tokens that other services verify (API.md 10)', () => {
     await me(access_token).expect(200);
   });
 
-  it('announces the issuer, the JWKS address and the algorithm in the discovery document, cacheable', async () => {
+  it("names the JWKS address in the discovery document (now the OAuth provider's, API.md 15), cacheable", async () => {
     const res = await request(t.url).get('/.well-known/openid-configuration').expect(200);
     expect(res.headers['cache-control']).toBe('public, max-age=300');
     expect(res.body).toMatchObject({
-      issuer: t.config.jwt.issuer,
+      issuer: APP_URL,
       jwks_uri: `${APP_URL}/.well-known/jwks.json`,
-      id_token_signing_alg_values_supported: ['ES256'],
+      id_token_signing_alg_values_supported: ['ES256', 'RS256'],
     });
     // Every other JSON response stays uncacheable.
     expect((await request(t.url).get('/api/health').expect(200)).headers['cache-control']).toBe('no-store');
@@ -279,15 +290,17 @@ describe('HS256 (the default): nothing to publish', () => {
   });
   afterAll(() => t.close());
 
-  it('publishes an empty JWKS, names HS256, signs without a kid, and has no keys to rotate', async () => {
+  it('publishes no key of its own, never names HS256, signs without a kid, and has no keys to rotate', async () => {
     const h = api(t);
     const admin = await h.adminToken();
     expect(headerOf(admin)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
     const res = await request(t.url).get('/.well-known/jwks.json').expect(200);
-    expect(res.body).toEqual({ keys: [] });
+    // Only the OAuth provider's ES256 and RS256 keys (API.md 15): the shared secret is never published.
+    expect(sectionTen(res.body.keys)).toEqual([]);
+    expect(res.body.keys.map((k: { alg: string }) => k.alg)).toEqual(['ES256', 'RS256']);
     expect(res.headers['cache-control']).toBe('public, max-age=300');
     const discovery = (await request(t.url).get('/.well-known/openid-configuration').expect(200)).body;
-    expect(discovery.id_token_signing_alg_values_supported).toEqual(['HS256']);
+    expect(discovery.id_token_signing_alg_values_supported).toEqual(['ES256', 'RS256']);
     expect((await request(t.url).get('/api/admin/signing-keys').set(h.bearer(admin)).expect(200)).body).toEqual({
       algorithm: 'HS256',
       keys: [],
