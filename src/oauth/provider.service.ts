@@ -222,14 +222,11 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       // Our API's scopes are listed too, since a client's registered `scope` may only hold supported values.
       scopes: [...OIDC_SCOPES, ...API_SCOPES],
       claims: {
-        openid: ['sub'],
+        // Every ID token says how and when the person signed in (API.md 15).
+        openid: ['sub', 'acr', 'amr', 'auth_time', 'sid'],
         email: ['email', 'email_verified'],
         profile: ['name', 'given_name', 'family_name', 'updated_at'],
         roles: ['roles'],
-        acr: null,
-        amr: null,
-        auth_time: null,
-        sid: null,
       },
       acrValues: ['aal1', 'aal2'],
       responseTypes: ['code'],

@@ -128,6 +128,7 @@ describe('the OAuth 2.1 / OpenID Connect provider (API.md 15)', () => {
     expect(id).toMatchObject({ sub: user.id, iss: t.url, aud: c.client_id, acr: 'aal1' });
     expect(id.auth_time).toEqual(expect.any(Number));
     expect(id.sid).toEqual(expect.any(String));
+    expect(id.amr).toEqual(['pwd']);
     expect(tokens.refresh_token).toBeDefined();
     const info = await oc.fetchUserInfo(config, tokens.access_token, user.id);
     expect(info).toMatchObject({
