@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AccessRevoker } from '../auth/access-revoker.service';
-import { AuthUser } from '../auth/auth-user';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { AuthUser } from '../access/auth-user';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';

@@ -8,8 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { OAuthErrorView, OAuthGrantView } from './dto';
 import { GrantsService } from './grants.service';

@@ -9,8 +9,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AuthedRequest, type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Public } from '../auth/decorators';
+import { type AuthedRequest, type AuthUser } from '../access/auth-user';
+import { CurrentUser, Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { OAuthErrorView } from './dto';
 import { InteractionsService } from './interactions.service';

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
-import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../keys/keys.module';
 import { SigningKeysService } from '../keys/signing-keys.service';
-import { MfaModule } from '../mfa/mfa.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { OAuthAccessTokenStrategy } from './access-token.strategy';
 import { OAuthClientsController } from './clients.controller';
 import { OAuthClientsService } from './clients.service';
@@ -23,7 +22,7 @@ import type { PublicJwk } from '../keys/signing-keys.service';
  * which our API accepts the provider's access tokens as delegated credentials.
  */
 @Module({
-  imports: [AuthModule, AuditModule, KeysModule, MfaModule],
+  imports: [SessionsModule, AuditModule, KeysModule],
   providers: [
     ProviderKeysService,
     OAuthClientsService,

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseForm, stringify as stringifyForm } from 'node:querystring';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { LoginSessionsService } from '../auth/login-sessions.service';
+import { LoginSessionsService } from '../sessions/login-sessions.service';
 import { sweepHourly } from '../common/sweeper';
 import { deriveKey } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';

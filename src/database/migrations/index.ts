@@ -11,7 +11,8 @@ import { SigningKeys1763900800000 } from './1763900800000-SigningKeys';
 import { Passkeys1763900900000 } from './1763900900000-Passkeys';
 import { Sso1763901000000 } from './1763901000000-Sso';
 import { Trust1763901100000 } from './1763901100000-Trust';
-import { OAuthProvider1763901200000 } from './1763901200000-OAuthProvider';
+import { House1763901200000 } from './1763901200000-House';
+import { OAuthProvider1763901500000 } from './1763901500000-OAuthProvider';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   Passkeys1763900900000,
   Sso1763901000000,
   Trust1763901100000,
-  OAuthProvider1763901200000,
+  House1763901200000,
+  OAuthProvider1763901500000,
 ];

@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * one table for every artefact oidc-provider stores (codes, tokens, sessions, grants, interactions, replay
  * detection), keyed by model and id, shared by every instance.
  */
-export class OAuthProvider1763901200000 implements MigrationInterface {
-  name = 'OAuthProvider1763901200000';
+export class OAuthProvider1763901500000 implements MigrationInterface {
+  name = 'OAuthProvider1763901500000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
