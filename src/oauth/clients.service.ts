@@ -176,6 +176,35 @@ export class OAuthClientsService {
   }
 
   /**
+   * A client that registered itself (RFC 7591, OAUTH_DYNAMIC_REGISTRATION=on), already checked by the
+   * registration policy: public, https or loopback redirect URIs, never first party.
+   */
+  async storeDynamic(clientId: string, metadata: AdapterPayload): Promise<void> {
+    const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    const scopes = typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : ['openid'];
+    const name =
+      typeof metadata.client_name === 'string' && metadata.client_name.trim()
+        ? metadata.client_name.trim()
+        : 'Unnamed application';
+    await this.db.query(
+      `INSERT INTO oauth_clients (client_id, name, type, redirect_uris, post_logout_redirect_uris, grant_types, scopes, dynamic)
+       VALUES ($1, $2, 'public', $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, true)
+       ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, redirect_uris = EXCLUDED.redirect_uris,
+         post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris, grant_types = EXCLUDED.grant_types,
+         scopes = EXCLUDED.scopes, updated_at = now()
+       WHERE oauth_clients.dynamic`,
+      [
+        clientId.slice(0, 64),
+        name.slice(0, 200),
+        JSON.stringify(list(metadata.redirect_uris)),
+        JSON.stringify(list(metadata.post_logout_redirect_uris)),
+        JSON.stringify(list(metadata.grant_types).length ? list(metadata.grant_types) : ['authorization_code']),
+        JSON.stringify(scopes),
+      ],
+    );
+  }
+
+  /**
    * The client as oidc-provider's metadata (RFC 7591 names), or undefined when unknown or disabled.
    * `client_secret` holds the SHA-256 of the secret: the provider's comparison is replaced by
    * `secretMatches`, and no HMAC algorithm is enabled that would use it as a key.

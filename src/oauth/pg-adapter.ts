@@ -54,19 +54,25 @@ interface Row {
  * authorization code, the provider on each sees the mark that the first one set. Every instance shares
  * the table: a restart or another instance continues every flow where it was.
  *
- * Clients are not stored here: `clientLookup` answers the `Client` model from the admins' own table
- * (oauth_clients), so that a client disabled there is unknown to the provider at once.
+ * Clients are not stored here: the `Client` model is the admins' own table (oauth_clients, through
+ * ClientStore), so that a client disabled there is unknown to the provider at once.
  */
-export function pgAdapterFactory(
-  db: DataSource,
-  clientLookup: (clientId: string) => Promise<AdapterPayload | undefined>,
-  jwtAsOpaque: () => string | undefined = () => undefined,
-): new (model: string) => ProviderAdapter {
+/** The `Client` model is the admins' table: found, stored (dynamic registration) and removed through these. */
+export interface ClientStore {
+  find(clientId: string): Promise<AdapterPayload | undefined>;
+  store(clientId: string, metadata: AdapterPayload): Promise<void>;
+  remove(clientId: string): Promise<void>;
+  /** The jti of a verified JWT access token that this request may look up as an opaque one. */
+  jwtAsOpaque?: () => string | undefined;
+}
+
+export function pgAdapterFactory(db: DataSource, clients: ClientStore): new (model: string) => ProviderAdapter {
+  const jwtAsOpaque = clients.jwtAsOpaque ?? (() => undefined);
   return class PgAdapter implements ProviderAdapter {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      if (this.model === 'Client') throw new Error('clients are registered through /api/oauth/clients');
+      if (this.model === 'Client') return clients.store(id, payload);
       const expiresAt = typeof expiresIn === 'number' && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null;
       await db.query(
         `INSERT INTO oauth_models (model, id, payload, grant_id, user_code, uid, account_id, client_id, expires_at)
@@ -90,7 +96,7 @@ export function pgAdapterFactory(
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (typeof id !== 'string' || !id || id.length > MAX_ID) return undefined;
-      if (this.model === 'Client') return clientLookup(id);
+      if (this.model === 'Client') return clients.find(id);
       const found = await this.one(`m.model = $1 AND m.id = $2`, [this.model, id]);
       // A JWT access token verified for introspection or revocation is looked up by its record
       // (OAuthProviderService.withJwtToken): for that request only, it answers as an opaque token.
@@ -118,6 +124,7 @@ export function pgAdapterFactory(
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.model === 'Client') return clients.remove(id);
       await db.query(`DELETE FROM oauth_models WHERE model = $1 AND id = $2`, [this.model, id]);
     }
 

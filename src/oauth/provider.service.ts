@@ -16,6 +16,7 @@ import { DEVICE_CODE_GRANT } from './dto';
 import type { OidcClient, OidcContext, OidcGrant, OidcProvider, OidcProviderModule } from './oidc-types';
 import { deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, loggedOutPage, logoutPage } from './pages';
 import { pgAdapterFactory, sweepExpired } from './pg-adapter';
+import { isLoopbackOrHttps, redirectUriProblem } from './redirect-uris';
 import { ProviderKeysService } from './provider-keys.service';
 
 /** Where the protocol endpoints live: /oauth/auth, /oauth/token, /oauth/me, /oauth/jwks, ... */
@@ -57,6 +58,51 @@ interface AccountRow {
   last_name: string | null;
   role: string;
   updated_at: Date;
+}
+
+/** Why a self-registered (or metadata-document) client cannot be accepted, in RFC 7591's error words. */
+export function dynamicClientProblem(
+  metadata: Record<string, unknown>,
+  production: boolean,
+): { error: string; description: string } | undefined {
+  const method = metadata.token_endpoint_auth_method;
+  if (method !== undefined && method !== 'none') {
+    return {
+      error: 'invalid_client_metadata',
+      description: 'only public clients (token_endpoint_auth_method none) may register',
+    };
+  }
+  const uris = metadata.redirect_uris;
+  if (!Array.isArray(uris) || !uris.length || uris.length > 20) {
+    return { error: 'invalid_redirect_uri', description: 'one to twenty redirect_uris are needed' };
+  }
+  for (const uri of uris) {
+    const problem = typeof uri === 'string' ? redirectUriProblem(uri, production) : 'must be a string';
+    if (problem || !isLoopbackOrHttps(String(uri))) {
+      return {
+        error: 'invalid_redirect_uri',
+        description: `${JSON.stringify(uri)} ${problem ?? 'must be https or loopback'}`,
+      };
+    }
+  }
+  const grants = metadata.grant_types ?? ['authorization_code'];
+  if (!Array.isArray(grants) || grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
+    return {
+      error: 'invalid_client_metadata',
+      description: 'grant_types may only be authorization_code and refresh_token',
+    };
+  }
+  const scope = metadata.scope;
+  if (
+    scope !== undefined &&
+    (typeof scope !== 'string' || scope.split(' ').some((s) => s && ![...OIDC_SCOPES, ...API_SCOPES].includes(s)))
+  ) {
+    return {
+      error: 'invalid_client_metadata',
+      description: `scope may only hold ${[...OIDC_SCOPES, ...API_SCOPES].join(' ')}`,
+    };
+  }
+  return undefined;
 }
 
 type TokenModel = { prototype: { getValueAndPayload(this: unknown): Promise<{ value: string; payload?: object }> } };
@@ -138,8 +184,13 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       raw.originalUrl = url;
       raw.url = url.slice(OAUTH_PREFIX.length) || '/';
       for (const [name, value] of Object.entries(OAUTH_HEADERS)) reply.raw.setHeader(name, value);
-      if (req.method === 'POST' && JWT_AWARE_ROUTES.has(raw.url.split('?', 1)[0])) {
+      const path = raw.url.split('?', 1)[0];
+      if (req.method === 'POST' && JWT_AWARE_ROUTES.has(path)) {
         void this.withJwtToken(raw, reply.raw);
+        return;
+      }
+      if (req.method === 'POST' && path === '/reg' && this.config.oauth.dynamicRegistration) {
+        void this.withRegistrationPolicy(raw, reply.raw);
         return;
       }
       this.handler!(raw, reply.raw);
@@ -187,6 +238,42 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     jtiAsOpaque.run(jti, () => this.handler!(req, res));
   }
 
+  /**
+   * Dynamic registration (RFC 7591, OAUTH_DYNAMIC_REGISTRATION=on) is for public clients only (MCP
+   * clients, command-line tools), with https or loopback redirect URIs, the code grant (and refresh) and
+   * scopes of our list: anything else is refused before the provider sees it. Consent is always asked of
+   * such clients (loadExistingGrant never reuses a stored consent for them).
+   */
+  private async withRegistrationPolicy(req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> {
+    const refuse = (error: string, description: string) => {
+      res.statusCode = 400;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ error, error_description: description }));
+    };
+    let body: Record<string, unknown>;
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > FORM_LIMIT) throw new Error('too large');
+        chunks.push(chunk as Buffer);
+      }
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
+    } catch {
+      refuse('invalid_client_metadata', 'the body must be a JSON object of client metadata');
+      return;
+    }
+    const problem = dynamicClientProblem(body, this.config.env === 'production');
+    if (problem) {
+      refuse(problem.error, problem.description);
+      return;
+    }
+    req.body = Buffer.from(JSON.stringify({ ...body, token_endpoint_auth_method: 'none' }));
+    this.handler!(req, res);
+  }
+
   /** Builds (or rebuilds, after a key rotation) the provider; requests already in flight finish on the old one. */
   private build(): void {
     const { default: Provider, errors } = this.lib!;
@@ -194,11 +281,12 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     const db = this.db;
     const apiResource = this.apiResource;
     const clients = this.clients;
-    const Adapter = pgAdapterFactory(
-      db,
-      (id) => clients.metadata(id),
-      () => jtiAsOpaque.getStore(),
-    );
+    const Adapter = pgAdapterFactory(db, {
+      find: (id) => clients.metadata(id),
+      store: (id, metadata) => clients.storeDynamic(id, metadata),
+      remove: (id) => clients.disable(id),
+      jwtAsOpaque: () => jtiAsOpaque.getStore(),
+    });
     const cookieKey = deriveKey(config.jwt.secret, 'oauth cookies').toString('base64url');
     // Assigned once built; the hooks below run only on requests, after that.
     // eslint-disable-next-line prefer-const
@@ -298,7 +386,8 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
         const client = ctx.oidc.client!;
         const accountId = ctx.oidc.session.accountId;
         if (!accountId) return undefined;
-        const dynamic = client['urn:identity:dynamic'] === true;
+        // Clients that registered themselves, or identified by a metadata document: consent every time.
+        const dynamic = client['urn:identity:dynamic'] === true || client.clientId.startsWith('https://');
         const resultGrant = (ctx.oidc.result?.consent as { grantId?: string } | undefined)?.grantId;
         let grantId = resultGrant ?? ctx.oidc.session.grantIdFor(client.clientId);
         if (!grantId && !dynamic) {
@@ -400,6 +489,17 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
           enabled: config.oauth.dynamicRegistration,
           initialAccessToken: false,
           policies: undefined,
+        },
+        // MCP clients may be known by an https URL that serves their metadata (draft-02).
+        clientIdMetadataDocument: {
+          enabled: true,
+          ack: 'draft-02',
+          allowClient: async (_ctx: OidcContext, client: OidcClient) =>
+            client.clientAuthMethod === 'none' &&
+            !dynamicClientProblem(
+              { redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scope },
+              config.env === 'production',
+            ),
         },
         resourceIndicators: {
           enabled: true,
