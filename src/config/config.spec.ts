@@ -339,3 +339,43 @@ describe('SSO_REDIRECT_ORIGINS', () => {
     );
   });
 });
+
+describe('the OAuth provider settings (API.md 16)', () => {
+  it('defaults to APP_URL as the issuer, registration off, 10m / 30d / 60s', () => {
+    const c = loadConfig({ DATA_DIR: tmp(), APP_URL: 'https://id.example.org' });
+    expect(c.oauth).toEqual({
+      issuer: 'https://id.example.org',
+      dynamicRegistration: false,
+      accessTokenTtlSec: 600,
+      refreshTokenTtlSec: 2_592_000,
+      codeTtlSec: 60,
+    });
+  });
+
+  it('reads OIDC_ISSUER, OAUTH_DYNAMIC_REGISTRATION and the lifetimes', () => {
+    const c = loadConfig({
+      DATA_DIR: tmp(),
+      OIDC_ISSUER: 'https://login.example.org/',
+      OAUTH_DYNAMIC_REGISTRATION: 'on',
+      OAUTH_ACCESS_TOKEN_TTL: '5m',
+      OAUTH_REFRESH_TOKEN_TTL: '7d',
+      OAUTH_CODE_TTL: '30s',
+    });
+    expect(c.oauth).toMatchObject({
+      issuer: 'https://login.example.org',
+      dynamicRegistration: true,
+      accessTokenTtlSec: 300,
+      refreshTokenTtlSec: 604_800,
+      codeTtlSec: 30,
+    });
+  });
+
+  it.each([
+    [{ OAUTH_DYNAMIC_REGISTRATION: 'yes' }, /OAUTH_DYNAMIC_REGISTRATION: "yes" must be on or off/],
+    [{ OAUTH_CODE_TTL: '1h' }, /OAUTH_CODE_TTL: must be from 1s to 10m/],
+    [{ OAUTH_ACCESS_TOKEN_TTL: 'soon' }, /OAUTH_ACCESS_TOKEN_TTL/],
+    [{ OIDC_ISSUER: 'ftp://id.example.org' }, /OIDC_ISSUER: must use http: or https:/],
+  ])('refuses %p', (env, problem) => {
+    expect(problemsOf(env as Record<string, string>)).toMatch(problem);
+  });
+});

@@ -519,7 +519,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
   };
   config.oauth.issuer = url('OIDC_ISSUER', config.appUrl || 'http://localhost', ['http:', 'https:']) ?? config.appUrl;
-  if (isProduction && config.oauth.issuer.startsWith('http:')) {
+  if (isProduction && optional('OIDC_ISSUER')?.startsWith('http:')) {
     problems.push('OIDC_ISSUER: must use https: in production');
   }
   if (config.oauth.codeTtlSec < 1 || config.oauth.codeTtlSec > 600) {
