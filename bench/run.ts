@@ -359,6 +359,21 @@ async function main(): Promise<void> {
     const iam = await post(`${base}/v1/auth/token/`, { username: 'user1@bench.example.org', password: USER_PASSWORD });
     const apiKey = await post(`${base}/api/api-keys`, { name: 'bench' }, { Authorization: `Bearer ${jwt}` });
     const [{ id: userId }] = (await db.query(`SELECT id FROM users WHERE email = 'user1@bench.example.org'`)).rows;
+    // An OAuth client of a pipeline (API.md 15), registered as the admin route does (its secret hashed).
+    const oauthSecret = newSecret();
+    await db.query(
+      `INSERT INTO oauth_clients (client_id, name, type, secret_hash, grant_types, scopes)
+       VALUES ('bench-pipeline', 'Bench pipeline', 'confidential', $1, '["client_credentials"]', '["api:read"]')`,
+      [hashSecret(oauthSecret)],
+    );
+    const oauthBasic = `Basic ${Buffer.from(`bench-pipeline:${oauthSecret}`).toString('base64')}`;
+    const issued = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: oauthBasic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=api%3Aread',
+    });
+    if (issued.status !== 200) throw new Error(`client credentials: ${issued.status} ${await issued.text()}`);
+    const oauth = { basic: oauthBasic, token: ((await issued.json()) as { access_token: string }).access_token };
 
     let seeded = SIZES[0];
     for (const size of SIZES) {
@@ -402,7 +417,7 @@ async function main(): Promise<void> {
           pid,
           db,
           size,
-          { jwt, pair, iam, apiKey, refreshTokens, sessionIds, mfa },
+          { jwt, pair, iam, apiKey, refreshTokens, sessionIds, mfa, oauth },
           plans,
         ),
       );
@@ -552,6 +567,8 @@ interface Credentials {
   refreshTokens: string[];
   sessionIds: string[];
   mfa: MfaChallengeSeed[];
+  /** The OAuth pipeline client's Basic header and one of its JWT access tokens. */
+  oauth: { basic: string; token: string };
 }
 
 interface MfaChallengeSeed {
@@ -701,6 +718,22 @@ async function measureTable(
     ],
   });
 
+  // The OAuth provider (API.md 15): a client-credentials grant (an ES256 JWT signed, its record and an
+  // audit event written) and an introspection of a JWT access token (its signature and its record read).
+  const oauthForm = { authorization: c.oauth.basic, 'content-type': 'application/x-www-form-urlencoded' };
+  await measure('oauth-cc', {
+    url: `${base}/oauth/token`,
+    method: 'POST',
+    headers: oauthForm,
+    body: 'grant_type=client_credentials&scope=api%3Aread',
+  });
+  await measure('introspect', {
+    url: `${base}/oauth/token/introspection`,
+    method: 'POST',
+    headers: oauthForm,
+    body: `token=${c.oauth.token}`,
+  });
+
   const pgWriteAfter = await measurePgWriteLimit(pgUrl);
   const pgWrite = (pgWriteBefore + pgWriteAfter) / 2;
 
@@ -810,6 +843,18 @@ async function measureTable(
     const ofLimit = `${(results[name].requests.average / limit).toFixed(2)} of limit`;
     add(name, results[name], pgWrite, 'pg-write', [ofLimit, wal[name]].filter(Boolean).join('; '));
   }
+  // Keycloak publishes 120 client-credentials grants a second per vCPU (its sizing guide): the same
+  // figure for this machine's cores stands beside ours.
+  const keycloak = 120 * cpus().length;
+  add(
+    'oauth-cc',
+    results['oauth-cc'],
+    pgWrite,
+    'pg-write',
+    `${(results['oauth-cc'].requests.average / limit).toFixed(2)} of limit; Keycloak's published 120/vCPU is ${keycloak} here: ` +
+      `${(results['oauth-cc'].requests.average / keycloak).toFixed(1)}x`,
+  );
+  add('introspect', results['introspect'], limit, 'limit');
   add('login', loginResult, argonLimit, 'argon2', `argon2 limit ${Math.round(argonLimit)}/s`);
   rows.push({
     scenario: 'loop-lag',
