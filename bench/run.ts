@@ -344,6 +344,8 @@ async function main(): Promise<void> {
     // ---- the population and one credential of each kind ----------------------------------------
     const db = new Client({ connectionString: pg.url });
     await db.connect();
+    // A failure below stops PostgreSQL in `finally`: the client's disconnection must not hide that failure.
+    db.on('error', () => undefined);
     const userHash = await argon2.hash(USER_PASSWORD, ARGON2);
     await seedPopulation(db, 0, SIZES[0], userHash);
     const login = await post(`${base}/api/auth/login`, {
@@ -612,14 +614,16 @@ async function seedMfaChallenges(db: Client, jwtSecret: string, count: number): 
         WHERE f.id = v.id`,
       [factors.map((f) => f.id), factors.map((f, i) => box.seal(seeds[i], f.id))],
     );
+    // Since the House migration: what the first factor proved in mfa_challenges, where the sign-in
+    // began in pending_sign_ins (one row per challenge).
     await db.query(
-      `INSERT INTO mfa_challenges (user_id, token_hash, flow, expires_at)
-       SELECT unnest($1::uuid[]), unnest($2::char(64)[]), $3::jsonb, now() + interval '1 hour'`,
-      [
-        factors.map((f) => f.user_id),
-        tokens.map(hashSecret),
-        JSON.stringify({ surface: 'portal', method: 'password', amr: ['pwd'], remember: false, setCookie: false }),
-      ],
+      `WITH c AS (
+         INSERT INTO mfa_challenges (user_id, token_hash, first_amr, expires_at)
+         SELECT unnest($1::uuid[]), unnest($2::char(64)[]), '{pwd}', now() + interval '1 hour'
+         RETURNING id)
+       INSERT INTO pending_sign_ins (challenge_id, surface, method, remember, set_cookie)
+       SELECT id, 'portal', 'password', false, false FROM c`,
+      [factors.map((f) => f.user_id), tokens.map(hashSecret)],
     );
     factors.forEach((f, i) => out.push({ mfaToken: tokens[i], factorId: f.id, seed: seeds[i] }));
   }

@@ -15,7 +15,10 @@ export interface OidcContext {
     provider: OidcProvider;
     account?: { accountId: string };
   };
-  cookies: { get(name: string): string | undefined; set(name: string, value: string | null, opts?: object): void };
+  cookies: {
+    get(name: string, opts?: { signed?: boolean }): string | undefined;
+    set(name: string, value: string | null, opts?: object): void;
+  };
   ip?: string;
   body?: unknown;
   type?: string;
@@ -78,7 +81,19 @@ export interface OidcProvider {
   on(event: string, listener: (...args: never[]) => void): void;
 }
 
+export interface PolicyCheck {
+  reason: string;
+}
+
 export interface OidcProviderModule {
   default: new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
   errors: Record<string, new (description?: string, detail?: string) => Error>;
+  interactionPolicy: {
+    base(): { get(name: string): { checks: { add(check: PolicyCheck): void } } | undefined } & Iterable<unknown>;
+    Check: (new (
+      reason: string,
+      description: string,
+      check: (ctx: OidcContext) => boolean | Promise<boolean>,
+    ) => PolicyCheck) & { REQUEST_PROMPT: boolean; NO_NEED_TO_PROMPT: boolean };
+  };
 }

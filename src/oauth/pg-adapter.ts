@@ -64,6 +64,8 @@ export interface ClientStore {
   remove(clientId: string): Promise<void>;
   /** The jti of a verified JWT access token that this request may look up as an opaque one. */
   jwtAsOpaque?: () => string | undefined;
+  /** The error (oidc-provider's invalid_grant) for a code or refresh token that another request consumed first. */
+  consumedError?: () => Error;
 }
 
 export function pgAdapterFactory(db: DataSource, clients: ClientStore): new (model: string) => ProviderAdapter {
@@ -116,11 +118,23 @@ export function pgAdapterFactory(db: DataSource, clients: ClientStore): new (mod
       return this.one(`m.model = $1 AND m.uid = $2`, [this.model, uid]);
     }
 
+    /**
+     * Marks the row consumed only if no one did: of two requests (on any instances) that found the same
+     * code or refresh token unconsumed at once, the second loses here, the grant is revoked as for a
+     * reuse, and it gets invalid_grant; nothing is issued to it.
+     */
     async consume(id: string): Promise<void> {
-      await db.query(
-        `UPDATE oauth_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL`,
+      const [rows] = (await db.query(
+        `UPDATE oauth_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING 1`,
         [this.model, id],
-      );
+      )) as [unknown[], number];
+      if (rows.length) return;
+      const [row] = (await db.query(`SELECT grant_id FROM oauth_models WHERE model = $1 AND id = $2`, [
+        this.model,
+        id,
+      ])) as { grant_id: string | null }[];
+      if (row?.grant_id) await this.revokeByGrantId(row.grant_id);
+      throw clients.consumedError?.() ?? new Error('already consumed');
     }
 
     async destroy(id: string): Promise<void> {

@@ -276,7 +276,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
 
   /** Builds (or rebuilds, after a key rotation) the provider; requests already in flight finish on the old one. */
   private build(): void {
-    const { default: Provider, errors } = this.lib!;
+    const { default: Provider, errors, interactionPolicy } = this.lib!;
     const config = this.config;
     const db = this.db;
     const apiResource = this.apiResource;
@@ -286,6 +286,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       store: (id, metadata) => clients.storeDynamic(id, metadata),
       remove: (id) => clients.disable(id),
       jwtAsOpaque: () => jtiAsOpaque.getStore(),
+      consumedError: () => new errors.InvalidGrant('grant request is invalid (already used)'),
     });
     const cookieKey = deriveKey(config.jwt.secret, 'oauth cookies').toString('base64url');
     // Assigned once built; the hooks below run only on requests, after that.
@@ -357,6 +358,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       },
       interactions: {
         url: (_ctx: OidcContext, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}`,
+        policy: this.policy(interactionPolicy),
       },
       findAccount: async (_ctx: OidcContext, sub: string) => {
         if (typeof sub !== 'string' || sub.length > 64) return undefined;
@@ -541,6 +543,41 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     this.handler = provider.callback();
   }
 
+  /**
+   * oidc-provider's prompts, with one more reason to sign in: the provider's session (its own cookie,
+   * 14 days) lasts only as long as the service's login session of the same browser. A person who signed
+   * out of the account page, or whose sessions an admin or logout-all ended, is asked to sign in again
+   * rather than let through on the provider's cookie alone.
+   */
+  private policy(lib: OidcProviderModule['interactionPolicy']): unknown {
+    const policy = lib.base();
+    const { Check } = lib;
+    policy.get('login')!.checks.add(
+      new Check('login_session_ended', "the service's sign-in of this browser has ended", async (ctx) => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (!accountId || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+        const token = ctx.cookies.get('auth_token', { signed: false });
+        let sid: unknown;
+        let sub: unknown;
+        try {
+          ({ sid, sub } = JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+            sid?: unknown;
+            sub?: unknown;
+          });
+        } catch {
+          return Check.REQUEST_PROMPT;
+        }
+        if (typeof sid !== 'string' || sub !== accountId || !/^[0-9a-f-]{36}$/i.test(sid)) return Check.REQUEST_PROMPT;
+        const rows: unknown[] = await this.db.query(
+          `SELECT 1 FROM login_sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
+          [sid, accountId],
+        );
+        return rows.length ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      }),
+    );
+    return policy;
+  }
+
   /** The audit trail of what the provider does (API.md 15). */
   private listen(provider: OidcProvider): void {
     provider.on('grant.success', (ctx: OidcContext) => {
@@ -573,7 +610,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
    */
   private async endLoginSession(ctx: OidcContext): Promise<void> {
     const accountId = ctx.oidc.session?.accountId;
-    const token = ctx.cookies.get('auth_token');
+    const token = ctx.cookies.get('auth_token', { signed: false });
     if (!accountId || !token) return;
     try {
       const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {

@@ -154,6 +154,20 @@ describe('OAuth provider: hostile requests (API.md 15)', () => {
     expect(refresh.body.error).toBe('invalid_grant');
   });
 
+  it('gives one code to one of ten racing redemptions, and revokes what it issued', async () => {
+    const a = await code();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => redeem(c, { code: a.code, code_verifier: a.verifier })),
+    );
+    const ok = answers.filter((r) => r.status === 200);
+    expect(ok.length).toBeLessThanOrEqual(1);
+    expect(answers.filter((r) => r.status !== 200).every((r) => r.body.error === 'invalid_grant')).toBe(true);
+    await new Promise((r) => setTimeout(r, 1100));
+    for (const r of ok) {
+      await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${r.body.access_token}`).expect(401);
+    }
+  });
+
   it("refuses one client's refresh token to another", async () => {
     const a = await code();
     const tokens = (await redeem(c, { code: a.code, code_verifier: a.verifier }).expect(200)).body;

@@ -207,6 +207,44 @@ describe('OAuth provider: sign-in, consent and applications with access (API.md 
     );
   });
 
+  it("lets the provider's session last only as long as the service's own login session of that browser", async () => {
+    const u = await newUser();
+    const firstParty = await registerClient(t, adminToken, {
+      name: 'Own app',
+      redirect_uris: [REDIRECT],
+      first_party: true,
+    });
+    const signIn = (await h.login(u.email, PASSWORD)).access_token;
+    const jar = new CookieJar();
+    jar.take([`auth_token=${signIn}`]);
+    const q = () =>
+      new URLSearchParams({
+        client_id: firstParty.client_id,
+        redirect_uri: REDIRECT,
+        response_type: 'code',
+        scope: 'openid',
+        state: 's',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+      });
+    const first = await authorize(t, {
+      clientId: firstParty.client_id,
+      redirectUri: REDIRECT,
+      scope: 'openid',
+      userToken: signIn,
+      challenge: pkce().challenge,
+      jar,
+    });
+    expect(first.searchParams.get('code')).toBeTruthy();
+    // Signed in here and at the provider: the next request goes straight back with a code.
+    const again = await request(t.url).get(`/oauth/auth?${q()}`).set('Cookie', jar.header()).expect(303);
+    expect(again.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:9999\/callback\?code=/);
+    // Signed out of the service: the provider's cookie alone no longer signs anyone in.
+    await request(t.url).post('/api/auth/logout').set('Authorization', `Bearer ${signIn}`).expect(204);
+    const after = await request(t.url).get(`/oauth/auth?${q()}`).set('Cookie', jar.header()).expect(303);
+    expect(after.headers.location).toMatch(/^\/interaction\//);
+  });
+
   it('asks for a new sign-in for prompt=login and max_age', async () => {
     const u = await newUser();
     await new Promise((r) => setTimeout(r, 1100));
