@@ -39,6 +39,13 @@ const DOCUMENTED: [string, RegExp][] = [
   ['GET', /^\/api\/admin\/signing-keys$/],
   ['POST', /^\/api\/admin\/signing-keys\/rotate$/],
   ['POST', /^\/v1\/auth\/password\/change\/?$/],
+  // The OAuth provider (API.md 15): its clients (admin console), consents (account page), and the
+  // routes of an authorization request's page.
+  ['GET', /^\/api\/oauth\/(clients|grants)$/],
+  ['POST', /^\/api\/oauth\/clients(\/[\w-]+\/secret)?$/],
+  ['DELETE', /^\/api\/oauth\/(clients|grants)\/[\w-]+$/],
+  ['GET', /^\/interaction\/[\w-]+(\/details)?$/],
+  ['POST', /^\/interaction\/[\w-]+\/(login|consent|abort)$/],
 ];
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
