@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ADVISORY_LOCKS } from '../database/locks';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 
 export const MAX_PERMANENT = 5;
 const KEY_PREFIX = 'tk_';

@@ -7,7 +7,7 @@ import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { UserCache } from '../users/user-cache';
 import { ClientInfo } from '../access/client-info';
 import { SignInService } from '../auth/sign-in.service';

@@ -7,7 +7,7 @@ import { AuthUser } from '../access/auth-user';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { ApiKey } from './entities/api-key.entity';
 import { isUuid } from '../common/identifiers';
 

@@ -14,7 +14,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { ClientsService } from './clients.service';
 import { ClientInfo } from '../access/client-info';

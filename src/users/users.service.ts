@@ -14,7 +14,7 @@ import { ADVISORY_LOCKS } from '../database/locks';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
-import { Role, SubscriptionStatus } from './roles';
+import { Role, SubscriptionStatus } from '../common/roles';
 import { UserCache } from './user-cache';
 import { isUuid } from '../common/identifiers';
 
