@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 
 /** NIST SP 800-63B authenticator assurance: one factor, or two. */
 export type Aal = 'aal1' | 'aal2';

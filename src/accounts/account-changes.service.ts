@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
@@ -13,6 +12,7 @@ import { UsersService } from '../users/users.service';
 import { AccessRevoker } from '../sessions/access-revoker.service';
 import { SensitiveActions } from '../access/sensitive-actions.service';
 import { type ClientInfo } from '../access/client-info';
+import { AccountChangesRepository } from './account-changes.repository';
 
 /** A reset link lives 30 minutes; an email-change link 24 hours (API.md 12). */
 const PASSWORD_RESET_TTL_SEC = 30 * 60;
@@ -33,7 +33,7 @@ export class AccountChangesService {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
-    private readonly db: DataSource,
+    private readonly repo: AccountChangesRepository,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly revoker: AccessRevoker,
@@ -61,10 +61,7 @@ export class AccountChangesService {
 
   private async sendReset(email: string, client: ClientInfo): Promise<void> {
     if (hasInvisibleCharacters(email)) return;
-    const [user] = (await this.db.query(
-      `SELECT id, email FROM users WHERE email = $1 AND is_active AND password_hash IS NOT NULL`,
-      [email],
-    )) as { id: string; email: string }[];
+    const user = await this.repo.resettableUser(email);
     if (!user) return;
     // Per address too, whatever the IP (API.md 12): the route's limit counts per IP and address, so many IPs
     // could still fill one mailbox with links. Beyond RATE_LIMIT_MAGIC_LINK per address the answer stays the
@@ -79,13 +76,9 @@ export class AccountChangesService {
     }
     const token = newSecret();
     // A newer link replaces the older ones: they stop working the moment this one is made.
-    await this.db.transaction(async (m) => {
-      await m.query(`UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [user.id]);
-      await m.query(
-        `INSERT INTO password_resets (user_id, token_hash, expires_at)
-         VALUES ($1, $2, now() + make_interval(secs => $3))`,
-        [user.id, hashSecret(token), PASSWORD_RESET_TTL_SEC],
-      );
+    await this.repo.transaction(async (m) => {
+      await this.repo.endOpenResets(user.id, m);
+      await this.repo.insertReset(user.id, hashSecret(token), PASSWORD_RESET_TTL_SEC, m);
     });
     await this.audit.record('password_reset_requested', { userId: user.id, ip: client.ip });
     const link = `${this.config.portalUrl}/reset?token=${token}`;
@@ -115,11 +108,7 @@ export class AccountChangesService {
     if (typeof token !== 'string' || !SECRET_PATTERN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID_RESET);
     const hash = hashSecret(token);
     // The policy is checked before the link is spent, so that a weak password does not cost the person the link.
-    const [pending] = (await this.db.query(
-      `SELECT u.id, u.email, u.username FROM password_resets r JOIN users u ON u.id = r.user_id
-        WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND u.is_active`,
-      [hash],
-    )) as { id: string; email: string; username: string | null }[];
+    const pending = await this.repo.pendingReset(hash);
     if (!pending) throw new DomainError('INVALID_TOKEN', INVALID_RESET);
     const problems = passwordProblems(password, { email: pending.email, username: pending.username });
     if (problems.length) {
@@ -128,18 +117,11 @@ export class AccountChangesService {
       ]);
     }
     const passwordHash = await this.hasher.hash(password);
-    const userId = await this.db.transaction(async (m) => {
-      const [rows] = (await m.query(
-        `UPDATE password_resets SET used_at = now()
-          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
-        [hash],
-      )) as [{ user_id: string }[], number];
-      if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID_RESET);
-      await m.query(`UPDATE users SET password_hash = $2, email_verified = true, updated_at = now() WHERE id = $1`, [
-        rows[0].user_id,
-        passwordHash,
-      ]);
-      return rows[0].user_id;
+    const userId = await this.repo.transaction(async (m) => {
+      const taken = await this.repo.takeReset(hash, m);
+      if (!taken) throw new DomainError('INVALID_TOKEN', INVALID_RESET);
+      await this.repo.setPasswordVerified(taken, passwordHash, m);
+      return taken;
     });
     const ended = await this.revoker.endCredentials(userId, 'password_reset', { keys: true });
     await this.revoker.userChanged(userId, 'password_reset', { keepSessions: true });
@@ -168,19 +150,12 @@ export class AccountChangesService {
    */
   async requestEmailChange(userId: string, newEmail: string, client: ClientInfo): Promise<string> {
     const email = this.users.acceptableEmail(newEmail);
-    const taken = (await this.db.query(`SELECT 1 FROM users WHERE email = $1 AND id <> $2`, [
-      email,
-      userId,
-    ])) as unknown[];
-    if (taken.length) throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
+    if (await this.repo.emailTakenByOther(email, userId))
+      throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
     const token = newSecret();
-    await this.db.transaction(async (m) => {
-      await m.query(`UPDATE email_changes SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [userId]);
-      await m.query(
-        `INSERT INTO email_changes (user_id, new_email, token_hash, expires_at)
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-        [userId, email, hashSecret(token), EMAIL_CHANGE_TTL_SEC],
-      );
+    await this.repo.transaction(async (m) => {
+      await this.repo.endOpenEmailChanges(userId, m);
+      await this.repo.insertEmailChange(userId, email, hashSecret(token), EMAIL_CHANGE_TTL_SEC, m);
     });
     await this.audit.record('email_change_requested', { userId, ip: client.ip, details: { new_email: email } });
     const link = `${this.config.appUrl}/api/auth/email/confirm?token=${token}`;
@@ -196,41 +171,26 @@ export class AccountChangesService {
 
   /** The address waiting for its link, if any (shown as `pending_email`). */
   async pendingEmail(userId: string): Promise<string | null> {
-    const [row] = (await this.db.query(
-      `SELECT new_email FROM email_changes WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()
-        ORDER BY created_at DESC LIMIT 1`,
-      [userId],
-    )) as { new_email: string }[];
-    return row?.new_email ?? null;
+    return this.repo.pendingEmail(userId);
   }
 
   /** Opens an email-change link: the address changes (verified, since the link reached it); the old one is told. */
   async confirmEmailChange(token: unknown, client: ClientInfo): Promise<{ email: string }> {
     if (typeof token !== 'string' || !SECRET_PATTERN.test(token))
       throw new DomainError('INVALID_TOKEN', INVALID_CHANGE);
-    const outcome = await this.db.transaction(async (m) => {
-      const [rows] = (await m.query(
-        `UPDATE email_changes SET used_at = now()
-          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-            AND user_id IN (SELECT id FROM users WHERE is_active) RETURNING user_id, new_email`,
-        [hashSecret(token)],
-      )) as [{ user_id: string; new_email: string }[], number];
-      if (!rows.length) throw new DomainError('INVALID_TOKEN', INVALID_CHANGE);
-      const [{ user_id: userId, new_email: email }] = rows;
-      const [old] = (await m.query(`SELECT email FROM users WHERE id = $1 FOR UPDATE`, [userId])) as {
-        email: string;
-      }[];
+    const outcome = await this.repo.transaction(async (m) => {
+      const change = await this.repo.takeEmailChange(hashSecret(token), m);
+      if (!change) throw new DomainError('INVALID_TOKEN', INVALID_CHANGE);
+      const { user_id: userId, new_email: email } = change;
+      const oldEmail = await this.repo.lockEmail(userId, m);
       try {
-        await m.query(`UPDATE users SET email = $2, email_verified = true, updated_at = now() WHERE id = $1`, [
-          userId,
-          email,
-        ]);
+        await this.repo.setEmailVerified(userId, email, m);
       } catch (e) {
         const translated = this.users.translateUnique(e);
         if (translated instanceof DomainError) throw new DomainError('CONFLICT', 'That email is already taken');
         throw translated;
       }
-      return { userId, email, oldEmail: old.email };
+      return { userId, email, oldEmail };
     });
     await this.revoker.userChanged(outcome.userId, 'email_changed', { keepSessions: true });
     await this.audit.record('email_changed', {

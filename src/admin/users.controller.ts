@@ -17,7 +17,7 @@ import { type AuthUser } from '../access/auth-user';
 import { CurrentUser, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery, toBool } from '../common/dto/query';
-import { ROLES, type Role, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../users/roles';
+import { ROLES, type Role, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../common/roles';
 import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { DomainError } from '../common/errors/domain-error';
 import { MfaService, MfaStatus } from '../mfa/mfa.service';

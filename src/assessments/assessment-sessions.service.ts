@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { AssessmentsRepository, type SubmissionReceiptRow } from './assessments.repository';
 
 export const SESSION_ID = new RegExp(`^sess_${SECRET_PATTERN.source.slice(1)}`);
 
@@ -27,19 +27,6 @@ export interface SessionPrincipal {
   sessionId: string;
 }
 
-interface SessionRow {
-  id: string;
-  participant_id: string;
-  battery_id: string;
-  status: string;
-  started_at: Date;
-  expires_at: Date;
-  submitted_at: Date | null;
-}
-
-/** SHA-256 of a submission body (the `body` relation's two jsonb values), as hex. */
-const BODY_HASH_SQL = `encode(sha256(jsonb_build_object('task_summaries', body.task_summaries, 'trials', body.trials)::text::bytea), 'hex')`;
-
 /**
  * Assessment sessions: the `sess_...` id is a 256-bit bearer secret (stored as a hash) that lets a
  * device submit one set of results. A submission commits with the session's change of status, in one
@@ -49,17 +36,19 @@ const BODY_HASH_SQL = `encode(sha256(jsonb_build_object('task_summaries', body.t
 @Injectable()
 export class AssessmentSessionsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repo: AssessmentsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async start(participantId: string, batteryId: string, createdBy: string): Promise<StartedSession> {
     const sessionId = `sess_${newSecret()}`;
-    const [row] = (await this.dataSource.query(
-      `INSERT INTO assessment_sessions (key_hash, participant_id, battery_id, created_by, expires_at)
-       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING started_at, expires_at`,
-      [hashSecret(sessionId), participantId, batteryId, createdBy, this.config.ttlMs.session / 1000],
-    )) as { started_at: Date; expires_at: Date }[];
+    const row = await this.repo.insertSession({
+      keyHash: hashSecret(sessionId),
+      participantId,
+      batteryId,
+      createdBy,
+      ttlSec: this.config.ttlMs.session / 1000,
+    });
     return {
       session_id: sessionId,
       participant_id: participantId,
@@ -75,10 +64,7 @@ export class AssessmentSessionsService {
     if (typeof presented !== 'string' || !SESSION_ID.test(presented)) {
       throw new DomainError('INVALID_TOKEN', 'Missing or invalid X-Session-ID');
     }
-    const [row] = (await this.dataSource.query(
-      `SELECT id, expires_at <= now() AS expired FROM assessment_sessions WHERE key_hash = $1`,
-      [hashSecret(presented)],
-    )) as { id: string; expired: boolean }[];
+    const row = await this.repo.byKeyHash(hashSecret(presented));
     if (!row) throw new DomainError('INVALID_TOKEN', 'Unknown session');
     if (row.expired) throw new DomainError('TOKEN_EXPIRED', 'This session has expired');
     return { sessionRowId: row.id, sessionId: presented };
@@ -93,7 +79,7 @@ export class AssessmentSessionsService {
         { name: 'session_id', message: 'session_id must match the X-Session-ID header' },
       ]);
     }
-    const receipt = (r: { id: string; received_at: Date; trial_count: number }): Receipt => ({
+    const receipt = (r: SubmissionReceiptRow): Receipt => ({
       submission_id: r.id,
       session_id: principal.sessionId,
       received_at: r.received_at.toISOString(),
@@ -101,33 +87,11 @@ export class AssessmentSessionsService {
     });
     const summaries = JSON.stringify(body.task_summaries);
     const trials = JSON.stringify(body.trials);
-    // One statement, so one round trip, atomic by itself and committed before the answer: the session is
-    // claimed by a conditional UPDATE (a submission racing itself waits for the row lock, then finds the
-    // session no longer active) and the submission is stored with it. The body's hash, which tells a
-    // retry from a different submission, is taken by PostgreSQL over the jsonb text, which puts object
-    // keys in one order and drops insignificant whitespace: equal bodies hash equally however their keys
-    // were ordered.
-    const [row] = (await this.dataSource.query(
-      `WITH body AS (
-         SELECT $2::jsonb AS task_summaries, $3::jsonb AS trials
-       ), claimed AS (
-         UPDATE assessment_sessions SET status = 'submitted', submitted_at = now()
-          WHERE id = $1 AND status = 'active' AND expires_at > now() RETURNING id
-       )
-       INSERT INTO submissions (session_id, task_summaries, trials, trial_count, body_hash)
-       SELECT claimed.id, body.task_summaries, body.trials, $4,
-              ${BODY_HASH_SQL}
-         FROM claimed, body
-       RETURNING id, received_at, trial_count`,
-      [principal.sessionRowId, summaries, trials, body.trials.length],
-    )) as { id: string; received_at: Date; trial_count: number }[];
+    // The session is claimed and the submission stored by one statement (exactly once, whatever races);
+    // a retry of the same body is told from a different submission by the body's hash.
+    const row = await this.repo.claimAndSubmit(principal.sessionRowId, summaries, trials, body.trials.length);
     if (row) return { created: true, receipt: receipt(row) };
-    const [previous] = (await this.dataSource.query(
-      `WITH body AS (SELECT $2::jsonb AS task_summaries, $3::jsonb AS trials)
-       SELECT s.id, s.received_at, s.trial_count, s.body_hash = ${BODY_HASH_SQL} AS same
-         FROM submissions s, body WHERE s.session_id = $1`,
-      [principal.sessionRowId, summaries, trials],
-    )) as { id: string; received_at: Date; trial_count: number; same: boolean }[];
+    const previous = await this.repo.previousSubmission(principal.sessionRowId, summaries, trials);
     if (!previous) throw new DomainError('TOKEN_EXPIRED', 'This session has expired');
     if (!previous.same) throw new DomainError('CONFLICT', 'This session already has a different submission');
     return { created: false, receipt: receipt(previous) };
@@ -136,16 +100,9 @@ export class AssessmentSessionsService {
   /** What researchers see of a session: its status and, once submitted, the data. */
   async get(sessionId: string): Promise<unknown> {
     if (!SESSION_ID.test(sessionId)) throw new DomainError('NOT_FOUND', 'Session not found');
-    const [s] = (await this.dataSource.query(
-      `SELECT id, participant_id, battery_id, status, started_at, expires_at, submitted_at
-         FROM assessment_sessions WHERE key_hash = $1`,
-      [hashSecret(sessionId)],
-    )) as SessionRow[];
+    const s = await this.repo.sessionByKeyHash(hashSecret(sessionId));
     if (!s) throw new DomainError('NOT_FOUND', 'Session not found');
-    const [sub] = (await this.dataSource.query(
-      `SELECT id, received_at, trial_count, task_summaries, trials FROM submissions WHERE session_id = $1`,
-      [s.id],
-    )) as { id: string; received_at: Date; trial_count: number; task_summaries: unknown; trials: unknown }[];
+    const sub = await this.repo.submissionOf(s.id);
     const expired = s.status === 'active' && s.expires_at.getTime() <= Date.now();
     return {
       session_id: sessionId,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
-import type { SignInMethod } from './sign-in.service';
+import type { SignInMethod } from '../sessions/session-issuer.service';
 
 /** Where a sign-in began: the options of its first step that its second step answers with. */
 export interface SignInFlow {

@@ -3,7 +3,7 @@ import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { PasswordHasher } from '../users/password-hasher';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { AccessRevoker } from '../sessions/access-revoker.service';
 import { AuthUser } from '../access/auth-user';

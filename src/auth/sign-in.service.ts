@@ -6,11 +6,9 @@ import type { SignInMethodLabel } from '../metrics/metrics';
 import { MfaChallenges } from '../mfa/challenges.service';
 import { MfaService, Proven } from '../mfa/mfa.service';
 import type { Assurance } from '../sessions/access-tokens.service';
-import { LoginBody, NewSession, SessionIssuer } from '../sessions/session-issuer.service';
+import { LoginBody, NewSession, SessionIssuer, SignInMethod } from '../sessions/session-issuer.service';
 import { User } from '../users/entities/user.entity';
 import { PendingSignIns } from './pending-sign-ins.repository';
-
-export type SignInMethod = 'password' | 'magic_link' | 'clinical' | 'passkey' | 'sso';
 
 /**
  * RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`; a passkey is

@@ -3,6 +3,8 @@ import { UsersModule } from '../users/users.module';
 import { IamAuthService } from './iam-auth.service';
 import { IamTokensService } from './iam-tokens.service';
 import { IamController } from './iam.controller';
+import { IamTokensRepository } from './iam-tokens.repository';
+import { SpacesRepository } from './spaces.repository';
 import { SpacesService } from './spaces.service';
 import { TokenStrategy } from './token.strategy';
 import { AuthModule } from '../auth/auth.module';
@@ -11,7 +13,7 @@ import { AccessModule } from '../access/access.module';
 
 @Module({
   imports: [AccessModule, SessionsModule, AuthModule, UsersModule],
-  providers: [IamTokensService, SpacesService, IamAuthService, TokenStrategy],
+  providers: [IamTokensService, IamTokensRepository, SpacesService, SpacesRepository, IamAuthService, TokenStrategy],
   controllers: [IamController],
 })
 export class IamModule {}

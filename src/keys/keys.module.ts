@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SigningKeysController } from './signing-keys.controller';
+import { SigningKeysRepository } from './signing-keys.repository';
 import { SigningKeysService } from './signing-keys.service';
 import { WellKnownController } from './well-known.controller';
 
@@ -9,7 +10,7 @@ import { WellKnownController } from './well-known.controller';
  * access kernel's decorators.
  */
 @Module({
-  providers: [SigningKeysService],
+  providers: [SigningKeysService, SigningKeysRepository],
   controllers: [WellKnownController, SigningKeysController],
   exports: [SigningKeysService],
 })

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { processStopping } from '../common/shutdown';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { SecretBox } from '../common/secret-box';
 import { newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig, JwtAlgorithm } from '../config/config';
-import { ADVISORY_LOCKS } from '../database/locks';
 import { BroadcastService } from '../redis/broadcast.service';
 import {
   isPublishedAt,
@@ -19,8 +18,7 @@ import {
   signingKeyAt,
   stateAt,
 } from './key-set';
-
-type AsymmetricAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
+import { type AsymmetricAlgorithm, type KeyRow, SigningKeysRepository } from './signing-keys.repository';
 
 /** A key as every instance holds it in memory. */
 interface LoadedKey extends KeyDates {
@@ -57,18 +55,6 @@ export interface PublicJwk extends JsonWebKey {
 
 /** Why a token's header names no key that may verify it (the strategy refuses it with INVALID_TOKEN). */
 export type KeyLookup = { key: KeyObject } | { refused: string; unknownKid?: true };
-
-interface KeyRow {
-  kid: string;
-  alg: AsymmetricAlgorithm;
-  public_jwk: JsonWebKey;
-  private_key_enc?: Buffer | null;
-  created_at: Date;
-  publish_at: Date;
-  activate_at: Date;
-  retire_at: Date | null;
-  expire_at: Date | null;
-}
 
 /** The kids this service makes: 16 random bytes in base64url. Anything else cannot be ours. */
 const KID_FORMAT = /^[A-Za-z0-9_-]{16,64}$/;
@@ -124,7 +110,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly repo: SigningKeysRepository,
     private readonly broadcast: BroadcastService,
   ) {
     this.algorithm = config.jwt.algorithm;
@@ -140,16 +126,16 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     if (!this.asymmetric) return;
     this.broadcast.on(KEYS_CHANNEL, () => void this.reload());
-    await this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.signingKeys]);
-      const { rows, now } = await this.readRows(m);
+    await this.repo.transaction(async (m) => {
+      await this.repo.lock(m);
+      const { rows, now } = await this.repo.readRows(m);
       if (needsInitialKey(rows.map(toDates), now)) {
         const kid = await this.insertRotation(m, rows, now);
         this.logger.log(`created the first ${this.algorithm} signing key ${kid}`);
       }
     });
     // Fail at start, not at the first sign-in, when a key that signs or will sign cannot be opened.
-    this.apply(await this.readLive(), true);
+    this.apply(await this.repo.readLive(), true);
     this.reloadTimer = setInterval(() => void this.reload(), KEYS_RELOAD_MS);
     this.reloadTimer.unref();
     const rotation = this.config.jwt.keyRotationMs;
@@ -237,7 +223,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   /** Every key with its state and dates, the newest first (admin). */
   async list(): Promise<SigningKeyView[]> {
     if (!this.asymmetric) return [];
-    const { rows, now } = await this.readRows(this.dataSource.manager);
+    const { rows, now } = await this.repo.readRows();
     return this.views(rows, now);
   }
 
@@ -252,9 +238,9 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
         'JWT_ALGORITHM is HS256: there are no signing keys to rotate (the shared JWT_SECRET signs every token)',
       );
     }
-    const kid = await this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.signingKeys]);
-      const { rows, now } = await this.readRows(m);
+    const kid = await this.repo.transaction(async (m) => {
+      await this.repo.lock(m);
+      const { rows, now } = await this.repo.readRows(m);
       return this.insertRotation(m, rows, now);
     });
     await this.announce(kid, 'rotated by an admin');
@@ -269,20 +255,12 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async load(): Promise<void> {
-    if (!this.dataSource.isInitialized) return;
+    if (!this.repo.ready) return;
     try {
-      this.apply(await this.readLive(), false);
+      this.apply(await this.repo.readLive(), false);
     } catch (e) {
       this.logger[processStopping() ? 'debug' : 'warn'](`reading the signing keys failed: ${(e as Error).message}`);
     }
-  }
-
-  /** The keys not yet expired, with the sealed private halves. */
-  private readLive(): Promise<KeyRow[]> {
-    return this.dataSource.query(
-      `SELECT kid, alg, public_jwk, private_key_enc, created_at, publish_at, activate_at, retire_at, expire_at
-         FROM signing_keys WHERE expire_at IS NULL OR expire_at > now() ORDER BY activate_at`,
-    );
   }
 
   /**
@@ -350,19 +328,12 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async tickOnce(): Promise<void> {
-    if (!this.dataSource.isInitialized) return;
+    if (!this.repo.ready) return;
     try {
-      const rotated = await this.dataSource.transaction(async (m) => {
-        const [{ locked }] = (await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-          ADVISORY_LOCKS.signingKeys,
-        ])) as { locked: boolean }[];
-        if (!locked) return null;
-        await m.query(
-          `UPDATE signing_keys SET private_key_enc = NULL
-            WHERE private_key_enc IS NOT NULL AND retire_at < now() - make_interval(secs => $1::float8)`,
-          [WIPE_AFTER_RETIRE_MS / 1000],
-        );
-        const { rows, now } = await this.readRows(m);
+      const rotated = await this.repo.transaction(async (m) => {
+        if (!(await this.repo.tryLock(m))) return null;
+        await this.repo.wipeRetired(WIPE_AFTER_RETIRE_MS / 1000, m);
+        const { rows, now } = await this.repo.readRows(m);
         if (!rotationDue(rows.map(toDates), now, this.config.jwt.keyRotationMs)) return null;
         return this.insertRotation(m, rows, now);
       });
@@ -378,16 +349,6 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     await this.reload();
   }
 
-  /** Every row with the database's time, inside the caller's transaction. */
-  private async readRows(m: EntityManager): Promise<{ rows: KeyRow[]; now: number }> {
-    const [{ now }] = (await m.query(`SELECT now() AS now`)) as { now: Date }[];
-    const rows: KeyRow[] = await m.query(
-      `SELECT kid, alg, public_jwk, created_at, publish_at, activate_at, retire_at, expire_at
-         FROM signing_keys ORDER BY activate_at`,
-    );
-    return { rows, now: now.getTime() };
-  }
-
   /** Inserts the next key and retires the current one (the caller holds the lock, in its transaction). */
   private async insertRotation(m: EntityManager, rows: KeyRow[], now: number): Promise<string> {
     const plan = rotationPlan(rows.map(toDates), now, this.config.jwt.keyPublishAheadMs, this.longestTokenMs);
@@ -395,25 +356,18 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     const kid = newSecret(16);
     const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
     const sealed = this.box.seal(privateKey.export({ format: 'der', type: 'pkcs8' }), kid);
-    for (const r of plan.retire) {
-      await m.query(`UPDATE signing_keys SET retire_at = $2, expire_at = $3 WHERE kid = $1`, [
-        r.kid,
-        new Date(r.retireAt),
-        new Date(r.expireAt),
-      ]);
-    }
-    await m.query(
-      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_enc, created_at, publish_at, activate_at)
-       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)`,
-      [
+    for (const r of plan.retire) await this.repo.retire(r.kid, new Date(r.retireAt), new Date(r.expireAt), m);
+    await this.repo.insert(
+      {
         kid,
-        this.algorithm,
-        JSON.stringify({ kty, crv, x, y }),
+        alg: this.algorithm as AsymmetricAlgorithm,
+        publicJwk: { kty, crv, x, y },
         sealed,
-        new Date(now),
-        new Date(plan.next.publishAt),
-        new Date(plan.next.activateAt),
-      ],
+        createdAt: new Date(now),
+        publishAt: new Date(plan.next.publishAt),
+        activateAt: new Date(plan.next.activateAt),
+      },
+      m,
     );
     return kid;
   }

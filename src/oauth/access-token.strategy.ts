@@ -6,7 +6,7 @@ import type { AuthUser } from '../access/auth-user';
 import { AppStrategy, SchemeStrategy } from '../access/passport';
 import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import type { Role } from '../users/roles';
+import type { Role } from '../common/roles';
 import { API_SCOPES } from './provider.service';
 import { ProviderKeysService } from './provider-keys.service';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { BroadcastService } from '../redis/broadcast.service';
 import { UserCache } from '../users/user-cache';
+import { CredentialsRepository } from './credentials.repository';
 import { LoginSessionsService } from './login-sessions.service';
 
 type UserListener = (userId: string) => void;
@@ -19,7 +19,7 @@ export class AccessRevoker {
   constructor(
     private readonly sessions: LoginSessionsService,
     private readonly broadcast: BroadcastService,
-    private readonly dataSource: DataSource,
+    private readonly credentials: CredentialsRepository,
     private readonly users: UserCache,
   ) {
     broadcast.on('user-changed', (p) => this.notifyUser((p as { userId: string }).userId));
@@ -67,26 +67,10 @@ export class AccessRevoker {
   ): Promise<{ sessions: number; pairs: number; iamTokens: number; apiKeys: number }> {
     const keep = opts.keep ?? {};
     const sessions = await this.sessions.revoke({ userId, exceptSessionId: keep.sessionId }, reason);
-    const [pairs] = (await this.dataSource.query(
-      `UPDATE key_tokens SET revoked_at = now()
-        WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid) RETURNING key`,
-      [userId, keep.pairId ?? null],
-    )) as [{ key: string }[], number];
-    const [tokens] = (await this.dataSource.query(
-      `DELETE FROM iam_tokens
-        WHERE user_id = $1 AND ($2::bigint IS NULL OR id <> $2::bigint) AND ($3 OR NOT permanent)
-        RETURNING key_hash`,
-      [userId, keep.iamTokenId ?? null, opts.keys === true],
-    )) as [{ key_hash: string }[], number];
-    const [keys] = opts.keys
-      ? ((await this.dataSource.query(
-          `UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING key_hash`,
-          [userId],
-        )) as [{ key_hash: string }[], number])
-      : [[] as { key_hash: string }[]];
-    for (const k of keys) this.credentialRevoked(k.key_hash);
-    for (const p of pairs) this.credentialRevoked(p.key);
-    for (const t of tokens) this.credentialRevoked(t.key_hash);
+    const pairs = await this.credentials.revokePairs(userId, keep.pairId ?? null);
+    const tokens = await this.credentials.deleteIamTokens(userId, keep.iamTokenId ?? null, opts.keys === true);
+    const keys = opts.keys ? await this.credentials.revokeApiKeys(userId) : [];
+    for (const hash of [...keys, ...pairs, ...tokens]) this.credentialRevoked(hash);
     await this.cancelEmailChanges(userId);
     return { sessions, pairs: pairs.length, iamTokens: tokens.length, apiKeys: keys.length };
   }
@@ -107,9 +91,7 @@ export class AccessRevoker {
    * before MFA does; otherwise the link outlives the very steps the security notice tells the owner to take.
    */
   private async cancelEmailChanges(userId: string): Promise<void> {
-    await this.dataSource.query(`UPDATE email_changes SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [
-      userId,
-    ]);
+    await this.credentials.cancelEmailChanges(userId);
   }
 
   credentialRevoked(hash: string): void {

@@ -2,9 +2,9 @@ import { DiscoveryService } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { sign } from 'jsonwebtoken';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { SecretBox } from '../common/secret-box';
 import { loadConfig } from '../config/config';
+import type { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import type { BroadcastService } from '../redis/broadcast.service';
 import { StrategyRunner } from '../access/passport';
@@ -59,7 +59,7 @@ describe('JwtStrategy with JWT_ALGORITHM=ES256 (the key of the kid, through pass
     (keys as unknown as { apply(rows: unknown[], strict: boolean): void }).apply(rows, true);
 
   beforeEach(() => {
-    keys = new SigningKeysService(config, {} as DataSource, {} as BroadcastService);
+    keys = new SigningKeysService(config, {} as SigningKeysRepository, {} as BroadcastService);
     const now = Date.now();
     retired = row({ publishAt: now - 48 * HOUR, retireAt: now - 24 * HOUR, expireAt: now + 24 * HOUR });
     current = row({ publishAt: now - 25 * HOUR, activateAt: now - 24 * HOUR });

@@ -13,7 +13,7 @@ import { Strategy } from 'passport-jwt';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DomainError } from '../common/errors/domain-error';
 import { CredentialCache } from '../common/credential-cache';
-import { ROLES, Role } from '../users/roles';
+import { ROLES, Role } from '../common/roles';
 import { AuthUser } from '../access/auth-user';
 import { ACCESS_TOKEN_TYP, AccessTokenClaims } from './access-tokens.service';
 import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../access/passport';

@@ -7,6 +7,9 @@ import { PublicUser, toPublicUser } from '../users/users.service';
 import { AccessTokensService, Assurance } from './access-tokens.service';
 import { LoginSessionsService, OpenSessionInput } from './login-sessions.service';
 
+/** How a login session began (its `method`, and the metrics' and audit's label of a sign-in). */
+export type SignInMethod = 'password' | 'magic_link' | 'clinical' | 'passkey' | 'sso';
+
 /** The login body of API.md 1.1, shared by every way of signing in that yields a JWT. */
 export interface LoginBody {
   access_token: string;
@@ -18,7 +21,7 @@ export interface LoginBody {
 
 /** A login session to open for a user whose sign-in is complete (the sign-in module decided the assurance). */
 export interface NewSession {
-  method: string;
+  method: SignInMethod;
   remember?: boolean;
   ip?: string | null;
   userAgent?: string | null;

@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { KeysModule } from '../keys/keys.module';
 import { UsersModule } from '../users/users.module';
 import { AccessRevoker } from './access-revoker.service';
+import { CredentialsRepository } from './credentials.repository';
 import { AccessTokensService, JWT_ALGORITHM } from './access-tokens.service';
 import { LoginSession } from './entities/login-session.entity';
 import { JwtStrategy } from './jwt.strategy';
@@ -48,6 +49,7 @@ import { AccessModule } from '../access/access.module';
     RefreshTokensService,
     SessionIssuer,
     AccessRevoker,
+    CredentialsRepository,
     JwtStrategy,
     // The per-caller rate limit runs before authentication: it asks the JWT strategy whose token it is.
     {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
@@ -8,18 +7,8 @@ import { User } from '../users/entities/user.entity';
 import { UsersService } from '../users/users.service';
 import type { SsoProvider } from './entities';
 import { SsoFailure } from './failure';
+import { SsoLinksRepository, type SsoLinkView } from './links.repository';
 import type { SsoIdentity } from './oidc.service';
-
-export interface SsoLinkView {
-  id: string;
-  provider_id: string;
-  provider_name: string;
-  provider_type: 'oidc' | 'saml';
-  /** The provider's identifier of the person (OIDC `sub`, SAML NameID): not a secret. */
-  subject: string;
-  created_at: Date;
-  last_login_at: Date | null;
-}
 
 /**
  * Turns a proven identity at a provider into one of our users (API.md 7): by its link (provider, subject)
@@ -31,7 +20,7 @@ export interface SsoLinkView {
 @Injectable()
 export class SsoAccountsService {
   constructor(
-    private readonly db: DataSource,
+    private readonly links: SsoLinksRepository,
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
@@ -48,11 +37,8 @@ export class SsoAccountsService {
       throw new SsoFailure('domain_not_allowed', `${domain} is not one of the provider's domains`);
     }
     const subject = identity.subject.slice(0, 255);
-    const linked = (await this.db.query(
-      `UPDATE sso_links SET last_login_at = now() WHERE provider_id = $1 AND subject = $2 RETURNING user_id`,
-      [p.id, subject],
-    )) as [{ user_id: string }[], number];
-    let user = linked[0][0] ? await this.users.findById(linked[0][0].user_id) : null;
+    const linkedUserId = await this.links.touch(p.id, subject);
+    let user = linkedUserId ? await this.users.findById(linkedUserId) : null;
     if (!user) user = await this.firstSignIn(p, subject, email, identity, ip);
     if (!user.isActive) throw new SsoFailure('account_disabled', 'this account is disabled');
     return user;
@@ -99,11 +85,11 @@ export class SsoAccountsService {
           'an account with this address exists and its own address was never verified',
         );
       }
-      await this.link(p.id, subject, existing.id);
+      await this.links.insert(p.id, subject, existing.id);
       await this.audit.record('sso_linked', { userId: existing.id, ip, details: { provider: p.id } });
       return existing;
     }
-    const user = await this.db.transaction(async (m) => {
+    const user = await this.links.transaction(async (m) => {
       let created: User;
       try {
         created = await this.users.create(
@@ -120,7 +106,7 @@ export class SsoAccountsService {
         if (e instanceof DomainError) throw new SsoFailure('server_error', e.message);
         throw e;
       }
-      await this.link(p.id, subject, created.id, m);
+      await this.links.insert(p.id, subject, created.id, m);
       return created;
     });
     await this.audit.record('sso_user_provisioned', {
@@ -134,21 +120,6 @@ export class SsoAccountsService {
   /** A user's links to identity providers, for admins (API.md 9): which institutions sign them in. */
   async linksOf(userId: string): Promise<SsoLinkView[]> {
     await this.users.getById(userId);
-    const rows: SsoLinkView[] = await this.db.query(
-      `SELECT l.id, l.provider_id, p.name AS provider_name, p.type AS provider_type, l.subject,
-              l.created_at, l.last_login_at
-         FROM sso_links l JOIN sso_providers p ON p.id = l.provider_id
-        WHERE l.user_id = $1 ORDER BY l.created_at`,
-      [userId],
-    );
-    return rows;
-  }
-
-  private async link(providerId: string, subject: string, userId: string, m = this.db.manager): Promise<void> {
-    await m.query(`INSERT INTO sso_links (provider_id, subject, user_id, last_login_at) VALUES ($1, $2, $3, now())`, [
-      providerId,
-      subject,
-      userId,
-    ]);
+    return this.links.of(userId);
   }
 }

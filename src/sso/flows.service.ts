@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { SecretBox } from '../common/secret-box';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { sweepHourly } from '../common/sweeper';
+import { SsoFlowsRepository } from './flows.repository';
 
 /** How long a sign-in at the provider may take, redirect to return (API.md 7). */
 export const FLOW_TTL_SEC = 600;
@@ -37,7 +37,7 @@ export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
   private readonly box: SecretBox;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly repo: SsoFlowsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.box = new SecretBox(config.jwt.secret, 'sso flow secret');
@@ -64,9 +64,7 @@ export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
    * they are cleared hourly rather than by a statement on every step of every sign-in.
    */
   async sweep(): Promise<void> {
-    await this.db.query(`DELETE FROM sso_flows WHERE expires_at < now() - interval '1 hour'`);
-    await this.db.query(`DELETE FROM sso_codes WHERE expires_at < now() - interval '1 hour'`);
-    await this.db.query(`DELETE FROM sso_saml_replay WHERE expires_at < now()`);
+    await this.repo.sweep();
   }
 
   /** Records an attempt bound to this browser; returns its `state` (the OIDC state, the SAML RelayState). */
@@ -84,41 +82,23 @@ export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
     secrets: FlowSecrets,
   ): Promise<void> {
     const stateHash = hashSecret(state);
-    await this.db.query(
-      `INSERT INTO sso_flows (provider_id, state_hash, browser_hash, nonce_enc, code_verifier_enc, saml_request_id,
-                              redirect_uri, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-      [
-        providerId,
-        stateHash,
-        hashSecret(browser),
-        this.seal(secrets.nonce, stateHash, 'nonce'),
-        this.seal(secrets.codeVerifier, stateHash, 'code_verifier'),
-        secrets.samlRequestId ?? null,
-        redirectUri,
-        FLOW_TTL_SEC,
-      ],
-    );
+    await this.repo.insertFlow({
+      providerId,
+      stateHash,
+      browserHash: hashSecret(browser),
+      nonceEnc: this.seal(secrets.nonce, stateHash, 'nonce'),
+      codeVerifierEnc: this.seal(secrets.codeVerifier, stateHash, 'code_verifier'),
+      samlRequestId: secrets.samlRequestId ?? null,
+      redirectUri,
+      ttlSec: FLOW_TTL_SEC,
+    });
   }
 
   /** Uses the attempt up: null when the state is unknown, expired, used, of another provider or another browser. */
   async consume(providerId: string, state: string, browser: string | undefined): Promise<Flow | null> {
     if (!state || !browser || state.length > 128 || browser.length > 128) return null;
     const stateHash = hashSecret(state);
-    const [rows] = (await this.db.query(
-      `UPDATE sso_flows SET used_at = now()
-        WHERE state_hash = $1 AND provider_id = $2 AND browser_hash = $3 AND used_at IS NULL AND expires_at > now()
-        RETURNING nonce_enc, code_verifier_enc, saml_request_id, redirect_uri`,
-      [stateHash, providerId, hashSecret(browser)],
-    )) as [
-      {
-        nonce_enc: Buffer | null;
-        code_verifier_enc: Buffer | null;
-        saml_request_id: string | null;
-        redirect_uri: string;
-      }[],
-    ];
-    const row = rows[0];
+    const row = await this.repo.takeFlow(stateHash, providerId, hashSecret(browser));
     if (!row) return null;
     return {
       redirectUri: row.redirect_uri,
@@ -131,11 +111,7 @@ export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
   /** A one-time code for the browser that started the attempt (its binding cookie, `browser`). */
   async issueCode(userId: string, providerId: string, browser: string): Promise<string> {
     const code = newSecret();
-    await this.db.query(
-      `INSERT INTO sso_codes (code_hash, user_id, provider_id, browser_hash, expires_at)
-       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-      [hashSecret(code), userId, providerId, hashSecret(browser), CODE_TTL_SEC],
-    );
+    await this.repo.insertCode(hashSecret(code), userId, providerId, hashSecret(browser), CODE_TTL_SEC);
     return code;
   }
 
@@ -145,22 +121,13 @@ export class SsoFlowsService implements OnModuleInit, OnApplicationShutdown {
    */
   async consumeCode(code: string, browser: string | undefined): Promise<{ userId: string; providerId: string } | null> {
     if (!browser || browser.length > 128) return null;
-    const [rows] = (await this.db.query(
-      `UPDATE sso_codes SET used_at = now()
-        WHERE code_hash = $1 AND browser_hash = $2 AND used_at IS NULL AND expires_at > now()
-        RETURNING user_id, provider_id`,
-      [hashSecret(code), hashSecret(browser)],
-    )) as [{ user_id: string; provider_id: string }[]];
-    return rows[0] ? { userId: rows[0].user_id, providerId: rows[0].provider_id } : null;
+    const row = await this.repo.takeCode(hashSecret(code), hashSecret(browser));
+    return row ? { userId: row.user_id, providerId: row.provider_id } : null;
   }
 
   /** True the first time a SAML assertion id is seen for a provider; false ever after (until it expires). */
   async firstUseOfAssertion(providerId: string, assertionId: string, notOnOrAfter: Date): Promise<boolean> {
     // An expired key not yet swept still refuses its id: an assertion that old is refused anyway.
-    const rows = (await this.db.query(
-      `INSERT INTO sso_saml_replay (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
-      [`${providerId}:${assertionId}`.slice(0, 300), notOnOrAfter],
-    )) as { key: string }[];
-    return rows.length === 1;
+    return this.repo.insertReplayKey(`${providerId}:${assertionId}`.slice(0, 300), notOnOrAfter);
   }
 }

@@ -2,7 +2,8 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { SsoAccountsService, SsoLinkView } from './accounts.service';
+import { SsoAccountsService } from './accounts.service';
+import type { SsoLinkView } from './links.repository';
 
 /** What the admin console shows of a user's institutions; links end with their provider's removal. */
 @ApiTags('portal: single sign-on')

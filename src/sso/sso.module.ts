@@ -5,7 +5,9 @@ import { MfaModule } from '../mfa/mfa.module';
 import { UsersModule } from '../users/users.module';
 import { SsoAccountsService } from './accounts.service';
 import { SsoLink, SsoProvider } from './entities';
+import { SsoFlowsRepository } from './flows.repository';
 import { SsoFlowsService } from './flows.service';
+import { SsoLinksRepository } from './links.repository';
 import { OidcService } from './oidc.service';
 import { SsoLinksController } from './sso-links.controller';
 import { SsoProvidersController } from './sso-providers.controller';
@@ -29,6 +31,8 @@ import { AccessModule } from '../access/access.module';
   providers: [
     SsoProvidersService,
     SsoFlowsService,
+    SsoFlowsRepository,
+    SsoLinksRepository,
     OidcService,
     SamlService,
     SsoAccountsService,

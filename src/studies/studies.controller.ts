@@ -13,7 +13,7 @@ import { trim } from '../common/dto/query';
 import { type AuthUser } from '../access/auth-user';
 import { CurrentUser, Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { PORTAL_ROLES } from '../users/roles';
+import { PORTAL_ROLES } from '../common/roles';
 import { StudiesService, StudyView } from './studies.service';
 
 class CreateStudyDto {

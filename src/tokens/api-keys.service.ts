@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from '../sessions/access-revoker.service';
 import { AuthUser } from '../access/auth-user';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { ApiKey } from './entities/api-key.entity';
 import { isUuid } from '../common/identifiers';
+import { ApiKeysRepository } from './api-keys.repository';
 
 const KEY_PREFIX = 'pk_';
 const PREFIX_LENGTH = 11;
@@ -54,7 +53,7 @@ export class ApiKeysService {
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
-    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    private readonly keys: ApiKeysRepository,
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
   ) {
@@ -64,15 +63,13 @@ export class ApiKeysService {
 
   async create(userId: string, name: string, expiresInDays: number | undefined, ip?: string): Promise<NewApiKey> {
     const key = KEY_PREFIX + newSecret();
-    const saved = await this.keys.save(
-      this.keys.create({
-        userId,
-        name: name.trim(),
-        prefix: key.slice(0, PREFIX_LENGTH),
-        keyHash: hashSecret(key),
-        expiresAt: expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null,
-      }),
-    );
+    const saved = await this.keys.insert({
+      userId,
+      name: name.trim(),
+      prefix: key.slice(0, PREFIX_LENGTH),
+      keyHash: hashSecret(key),
+      expiresAt: expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null,
+    });
     await this.audit.record('api_key_created', {
       userId,
       actorId: userId,
@@ -84,22 +81,15 @@ export class ApiKeysService {
   }
 
   async list(userId: string): Promise<ApiKeyView[]> {
-    const rows = await this.keys.find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'DESC' } });
+    const rows = await this.keys.listLive(userId);
     return rows.map(view);
   }
 
   async revoke(userId: string, id: string, ip?: string): Promise<void> {
     if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'API key not found');
-    const { raw } = await this.keys
-      .createQueryBuilder()
-      .update(ApiKey)
-      .set({ revokedAt: () => 'now()' })
-      .where('id = :id AND user_id = :userId AND revoked_at IS NULL', { id, userId })
-      .returning('key_hash')
-      .execute();
-    const rows = raw as { key_hash: string }[];
-    if (!rows.length) throw new DomainError('NOT_FOUND', 'API key not found');
-    this.revoker.credentialRevoked(rows[0].key_hash);
+    const keyHash = await this.keys.revoke(userId, id);
+    if (!keyHash) throw new DomainError('NOT_FOUND', 'API key not found');
+    this.revoker.credentialRevoked(keyHash);
     await this.audit.record('api_key_revoked', { userId, actorId: userId, ip, details: { key_id: id } });
   }
 
@@ -120,12 +110,7 @@ export class ApiKeysService {
     const hash = this.hashOf(presented);
     let entry = this.cache.get(hash);
     if (!entry) {
-      const [row] = (await this.keys.query(
-        `SELECT k.id, k.user_id, k.expires_at, k.expires_at <= now() AS expired, u.role
-           FROM api_keys k JOIN users u ON u.id = k.user_id
-          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active`,
-        [hash],
-      )) as { id: string; user_id: string; expires_at: Date | null; expired: boolean | null; role: Role }[];
+      const row = await this.keys.byKeyHash(hash);
       if (!row) throw new DomainError('INVALID_TOKEN', 'API key is invalid, expired or revoked');
       if (row.expired) throw new DomainError('TOKEN_EXPIRED', 'API key has expired');
       entry = { keyId: row.id, userId: row.user_id, role: row.role };
@@ -141,6 +126,6 @@ export class ApiKeysService {
     if ((this.lastUsedWritten.get(keyId) ?? 0) > now - 60_000) return;
     this.lastUsedWritten.set(keyId, now);
     if (this.lastUsedWritten.size > 10_000) this.lastUsedWritten.clear();
-    this.keys.update({ id: keyId }, { lastUsedAt: new Date(now) }).catch(() => undefined);
+    this.keys.touch(keyId, new Date(now)).catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { KEY_TOKEN_SIGN_IN_REQUIRED } from '../common/errors/dialects';
 import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { timingSafeEqual } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AccessRevoker } from '../sessions/access-revoker.service';
 import { AccountChangesService } from '../accounts/account-changes.service';
@@ -14,9 +14,10 @@ import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { ClientsService } from './clients.service';
+import { KeyTokensRepository } from './key-tokens.repository';
 import { ClientInfo } from '../access/client-info';
 
 /** Self-sign-up never chooses its role (API.md section 0): key:token accounts start with the least. */
@@ -53,7 +54,7 @@ export class KeyTokensService {
   private readonly cache = new CredentialCache<CachedPair>();
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repo: KeyTokensRepository,
     private readonly clients: ClientsService,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
@@ -78,10 +79,17 @@ export class KeyTokensService {
     const token = newSecret();
     const refresh = newSecret();
     const expires = new Date(Date.now() + client.ttlMs);
-    await m.query(
-      `INSERT INTO key_tokens (user_id, client_id, family_id, key, token_hash, refresh_hash, expires_at)
-       VALUES ($1, $2, COALESCE($3::uuid, gen_random_uuid()), $4, $5, $6, $7)`,
-      [userId, client.id, familyId ?? null, key, hashSecret(token), hashSecret(refresh), expires],
+    await this.repo.insert(
+      {
+        userId,
+        clientId: client.id,
+        familyId: familyId ?? null,
+        key,
+        tokenHash: hashSecret(token),
+        refreshHash: hashSecret(refresh),
+        expiresAt: expires,
+      },
+      m,
     );
     return { key, token, refresh, expires: expires.toISOString() };
   }
@@ -91,7 +99,7 @@ export class KeyTokensService {
     info: ClientInfo,
   ): Promise<{ role: Role } & KeyTokenPair> {
     const client = await this.clients.activeClient(body.client);
-    const pair = await this.dataSource.transaction(async (m) => {
+    const pair = await this.repo.transaction(async (m) => {
       const user = await this.users
         .create({ email: body.email, password: body.password, role: DEFAULT_SIGNUP_ROLE }, m)
         .catch((e: unknown) => {
@@ -122,7 +130,7 @@ export class KeyTokensService {
           throw new DomainError('INVALID_LOGIN', 'Email or password incorrect');
         throw e;
       });
-    const pair = await this.dataSource.transaction((m) => this.issue(m, user.id, client));
+    const pair = await this.repo.transaction((m) => this.issue(m, user.id, client));
     this.metrics.signIn('password', 'success');
     await this.audit.record('login_success', {
       userId: user.id,
@@ -146,20 +154,7 @@ export class KeyTokensService {
     if (hit) return hit;
     let entry = this.cache.get(key);
     if (!entry) {
-      const [row] = (await this.dataSource.query(
-        `SELECT kt.id, kt.user_id, kt.client_id, kt.token_hash, kt.expires_at, kt.expires_at <= now() AS expired, u.role
-           FROM key_tokens kt JOIN users u ON u.id = kt.user_id JOIN clients c ON c.id = kt.client_id
-          WHERE kt.key = $1 AND kt.revoked_at IS NULL AND u.is_active AND c.active`,
-        [key],
-      )) as {
-        id: string;
-        user_id: string;
-        client_id: string;
-        token_hash: string;
-        expires_at: Date;
-        expired: boolean;
-        role: Role;
-      }[];
+      const row = await this.repo.byKey(key);
       if (!row) throw new DomainError('INVALID_TOKEN', 'Key or token is invalid');
       if (row.expired) throw new DomainError('TOKEN_EXPIRED', 'Token has expired; refresh it or log in again');
       entry = {
@@ -200,27 +195,18 @@ export class KeyTokensService {
       throw invalid();
     }
     const refreshHash = hashSecret(body.refresh);
-    const outcome = await this.dataSource.transaction(async (m) => {
-      const [won] = (await m.query(
-        `UPDATE key_tokens SET rotated_at = now(), revoked_at = now()
-          WHERE key = $1 AND client_id = $2 AND refresh_hash = $3
-            AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-          RETURNING id, user_id, family_id`,
-        [body.key, client.id, refreshHash],
-      )) as [{ id: string; user_id: string; family_id: string }[], number];
-      if (won.length) {
-        const active: unknown[] = await m.query(`SELECT 1 FROM users WHERE id = $1 AND is_active`, [won[0].user_id]);
-        if (!active.length) return { kind: 'invalid' as const };
+    const key = body.key;
+    const outcome = await this.repo.transaction(async (m) => {
+      const won = await this.repo.takeRefresh(key, client.id, refreshHash, m);
+      if (won) {
+        if (!(await this.repo.userActive(won.user_id, m))) return { kind: 'invalid' as const };
         return {
           kind: 'rotated' as const,
-          pair: await this.issue(m, won[0].user_id, client, won[0].family_id),
-          userId: won[0].user_id,
+          pair: await this.issue(m, won.user_id, client, won.family_id),
+          userId: won.user_id,
         };
       }
-      const [seen] = (await m.query(
-        `SELECT family_id, user_id, rotated_at IS NOT NULL AS used FROM key_tokens WHERE refresh_hash = $1`,
-        [refreshHash],
-      )) as { family_id: string; user_id: string; used: boolean }[];
+      const seen = await this.repo.seenRefresh(refreshHash, m);
       return seen?.used
         ? { kind: 'replayed' as const, familyId: seen.family_id, userId: seen.user_id }
         : { kind: 'invalid' as const };
@@ -235,15 +221,12 @@ export class KeyTokensService {
     }
     if (outcome.kind === 'replayed') {
       // A used refresh token came back: someone kept a copy. Every pair descended from the same login ends.
-      const [rows] = (await this.dataSource.query(
-        `UPDATE key_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL RETURNING key`,
-        [outcome.familyId],
-      )) as [{ key: string }[], number];
-      for (const r of rows) this.revoker.credentialRevoked(r.key);
+      const revoked = await this.repo.revokeFamily(outcome.familyId);
+      for (const k of revoked) this.revoker.credentialRevoked(k);
       await this.audit.record('refresh_reuse', {
         userId: outcome.userId,
         ip: info.ip,
-        details: { surface: 'key-token', revoked: rows.length },
+        details: { surface: 'key-token', revoked: revoked.length },
       });
     }
     throw invalid();
@@ -255,11 +238,7 @@ export class KeyTokensService {
       throw new DomainError('UNAUTHENTICATED', 'You must be logged in to access this area');
     }
     if (clientId !== caller.clientId) throw new DomainError('INVALID_CLIENT', 'Invalid client ID');
-    const [rows] = (await this.dataSource.query(
-      `UPDATE key_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING key`,
-      [caller.credentialId],
-    )) as [{ key: string }[], number];
-    for (const r of rows) this.revoker.credentialRevoked(r.key);
+    for (const key of await this.repo.revoke(caller.credentialId)) this.revoker.credentialRevoked(key);
   }
 
   /**
@@ -301,8 +280,7 @@ export class KeyTokensService {
     // The address is checked (free, well formed) before anything changes, so a refused request changes nothing.
     const email = change.email != null ? this.users.acceptableEmail(change.email) : null;
     if (email !== null && email !== user.email) {
-      const [taken] = (await this.dataSource.query(`SELECT 1 FROM users WHERE email = $1`, [email])) as unknown[];
-      if (taken) throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
+      if (await this.repo.emailTaken(email)) throw new DomainError('EMAIL_EXISTS', 'That email is already taken');
     }
     if (change.password != null) {
       await this.users.update(user.id, { passwordHash: await this.hasher.hash(change.password) });

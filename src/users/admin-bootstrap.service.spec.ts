@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig, ConfigError } from '../config/config';
 import { AdminBootstrapService, writeInitialPasswordFile } from './admin-bootstrap.service';
+import { AdminsRepository } from './admins.repository';
 import { PasswordHasher } from './password-hasher';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'identity-admin-'));
@@ -38,7 +39,7 @@ function setup(opts: { env?: AppConfig['env']; password?: string; admins?: numbe
     admin: { email: 'admin@example.com', password: opts.password },
   } as AppConfig;
   const hasher = { hash: jest.fn(async (p: string) => `hash(${p})`) } as unknown as PasswordHasher;
-  const sut = new AdminBootstrapService(config, db.dataSource, hasher);
+  const sut = new AdminBootstrapService(config, new AdminsRepository(db.dataSource), hasher);
   const printed: string[] = [];
   sut.announce = (text) => printed.push(text);
   return { sut, hasher, dataDir, printed, inserted: db.inserted, file: join(dataDir, 'initial-admin-password') };

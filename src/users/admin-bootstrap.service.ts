@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, ConfigError } from '../config/config';
 import { writePrivateFile } from '../common/private-files';
-import { ADVISORY_LOCKS } from '../database/locks';
+import { AdminsRepository } from './admins.repository';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
 
@@ -51,11 +50,6 @@ export async function writeInitialPasswordFile(file: string, password: string): 
  * the same way). In production nobody reads that file on a server's disk, so production without an
  * admin insists on ADMIN_PASSWORD.
  */
-async function adminExists(db: Pick<DataSource, 'query'>): Promise<boolean> {
-  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`);
-  return n > 0;
-}
-
 @Injectable()
 export class AdminBootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AdminBootstrap');
@@ -64,7 +58,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly admins: AdminsRepository,
     private readonly hasher: PasswordHasher,
   ) {}
 
@@ -85,26 +79,20 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       }
     }
     // Every start of an installed service ends here: it is not worth an argon2 hash (about 20 ms of a core).
-    if (await adminExists(this.dataSource)) return 'exists';
+    if (await this.admins.exist()) return 'exists';
     const password = configured ?? generatePassword();
     const hash = await this.hasher.hash(password);
     let replacedFile = false;
-    const created = await this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.admins]);
-      if (await adminExists(m)) return false;
+    const created = await this.admins.transaction(async (m) => {
+      await this.admins.lock(m);
+      if (await this.admins.exist(m)) return false;
       if (configured === undefined && this.config.env === 'production') {
         throw new ConfigError([
           'ADMIN_PASSWORD: is required in production while no admin exists: the first admin ' +
             `(ADMIN_EMAIL, now ${email}) is created with it at start. Once an admin exists it may be left unset`,
         ]);
       }
-      const rows: unknown[] = await m.query(
-        `INSERT INTO users (email, password_hash, role, email_verified, is_active, first_name, last_name)
-         VALUES ($1, $2, 'admin', true, true, 'Admin', 'User')
-         ON CONFLICT (email) DO NOTHING RETURNING id`,
-        [email, hash],
-      );
-      if (rows.length === 0) {
+      if (!(await this.admins.insertFirst(email, hash, m))) {
         throw new ConfigError([
           `ADMIN_EMAIL: ${email} belongs to an existing user who is not an admin; choose another address`,
         ]);

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
+import { EmailVerificationsRepository } from './email-verifications.repository';
 import { UserCache } from './user-cache';
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000;
@@ -20,7 +21,7 @@ export class EmailVerificationService implements OnApplicationShutdown {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repo: EmailVerificationsRepository,
     private readonly mail: MailService,
     private readonly cache: UserCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,16 +29,9 @@ export class EmailVerificationService implements OnApplicationShutdown {
 
   /** Creates a link for the user inside the caller's transaction; the mail goes out with `send`. */
   async issue(m: EntityManager, userId: string): Promise<string> {
-    await m.query(
-      `UPDATE email_verifications SET superseded_at = now() WHERE user_id = $1 AND used_at IS NULL AND superseded_at IS NULL`,
-      [userId],
-    );
+    await this.repo.supersedeOpen(userId, m);
     const token = newSecret();
-    await m.query(`INSERT INTO email_verifications (user_id, token_hash, expires_at) VALUES ($1, $2, $3)`, [
-      userId,
-      hashSecret(token),
-      new Date(Date.now() + VERIFICATION_TTL_MS),
-    ]);
+    await this.repo.insert(userId, hashSecret(token), new Date(Date.now() + VERIFICATION_TTL_MS), m);
     return token;
   }
 
@@ -54,17 +48,12 @@ export class EmailVerificationService implements OnApplicationShutdown {
   async verify(token: unknown): Promise<void> {
     if (typeof token !== 'string' || !SECRET_PATTERN.test(token))
       throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
-    await this.dataSource
+    await this.repo
       .transaction(async (m) => {
-        const [rows] = (await m.query(
-          `UPDATE email_verifications SET used_at = now()
-          WHERE token_hash = $1 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > now()
-          RETURNING user_id`,
-          [hashSecret(token)],
-        )) as [{ user_id: string }[], number];
-        if (!rows.length) throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
-        await m.query(`UPDATE users SET email_verified = true WHERE id = $1`, [rows[0].user_id]);
-        return rows[0].user_id;
+        const userId = await this.repo.take(hashSecret(token), m);
+        if (!userId) throw new DomainError('INVALID_VERIFICATION_TOKEN', INVALID);
+        await this.repo.markVerified(userId, m);
+        return userId;
       })
       .then((userId) => this.cache.invalidate(userId));
   }
@@ -88,12 +77,9 @@ export class EmailVerificationService implements OnApplicationShutdown {
 
   private async resendNow(email: string): Promise<void> {
     if (hasInvisibleCharacters(email)) return;
-    const token = await this.dataSource.transaction(async (m) => {
-      const [user] = (await m.query(
-        `SELECT id FROM users WHERE email = $1 AND is_active AND NOT email_verified FOR UPDATE`,
-        [email],
-      )) as { id: string }[];
-      return user ? this.issue(m, user.id) : null;
+    const token = await this.repo.transaction(async (m) => {
+      const userId = await this.repo.lockUnverified(email, m);
+      return userId ? this.issue(m, userId) : null;
     });
     if (token) await this.send(email, token);
   }

@@ -3,7 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LOGIN_ACCOUNT_OF } from '../common/throttle/caller';
 import type { LoginAccountResolver } from '../common/throttle/trackers';
 import { AdminBootstrapService } from './admin-bootstrap.service';
+import { AdminsRepository } from './admins.repository';
 import { EmailVerificationService } from './email-verification.service';
+import { EmailVerificationsRepository } from './email-verifications.repository';
 import { User } from './entities/user.entity';
 import { UserCache } from './user-cache';
 import { PasswordHasher } from './password-hasher';
@@ -15,7 +17,9 @@ import { UsersService } from './users.service';
     UsersService,
     PasswordHasher,
     AdminBootstrapService,
+    AdminsRepository,
     EmailVerificationService,
+    EmailVerificationsRepository,
     UserCache,
     // The per-account login limit counts by the account an identifier resolves to (email and username alike).
     {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, FindOptionsWhere, ILike, QueryFailedError, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, ILike, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { Page } from '../common/dto/query';
 import {
@@ -10,11 +10,11 @@ import {
   mixedScriptMessage,
   normalizeEmail,
 } from '../common/identifiers';
-import { ADVISORY_LOCKS } from '../database/locks';
+import { AdminsRepository } from './admins.repository';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
-import { Role, SubscriptionStatus } from './roles';
+import { Role, SubscriptionStatus } from '../common/roles';
 import { UserCache } from './user-cache';
 import { isUuid } from '../common/identifiers';
 
@@ -102,7 +102,7 @@ export interface NewUser {
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
-    private readonly dataSource: DataSource,
+    private readonly admins: AdminsRepository,
     private readonly hasher: PasswordHasher,
     private readonly cache: UserCache,
   ) {}
@@ -268,19 +268,15 @@ export class UsersService {
     change: Partial<Pick<User, 'role' | 'isActive'>>,
   ): Promise<{ before: User; after: User }> {
     if (!isUuid(id)) throw new DomainError('NOT_FOUND', 'User not found');
-    return this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.admins]);
+    return this.admins.transaction(async (m) => {
+      await this.admins.lock(m);
       const repo = m.getRepository(User);
       const before = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!before) throw new DomainError('NOT_FOUND', 'User not found');
       const after = { ...before, ...change } as User;
       const losesAdmin = before.role === 'admin' && before.isActive && (after.role !== 'admin' || !after.isActive);
       if (losesAdmin) {
-        const [{ n }] = await m.query(
-          `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND is_active AND id <> $1`,
-          [id],
-        );
-        if (n === 0) {
+        if ((await this.admins.countOtherActive(id, m)) === 0) {
           throw new DomainError('CONFLICT', 'The last active admin cannot be demoted or disabled');
         }
       }

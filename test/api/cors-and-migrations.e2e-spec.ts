@@ -36,7 +36,7 @@ describe('CORS from CORS_ORIGINS', () => {
 describe('npm run migration:* (the migration CLI)', () => {
   const url = new URL(workerDatabaseUrl());
   url.pathname = `${url.pathname}_cli`;
-  const cli = join(__dirname, '..', '..', 'dist', 'database', 'cli.js');
+  const cli = join(__dirname, '..', '..', 'dist', 'migrate.js');
   // Generated files go to a scratch folder, never into the source tree.
   const env = {
     ...process.env,
