@@ -24,7 +24,8 @@ const invalid = (message: string) => new DomainError('INVALID_TOKEN', message);
  * signed with the provider's ES256 key, issued by OIDC_ISSUER for the resource `${APP_URL}/api`. Each is a
  * *delegated* credential: it acts for its user on data, never on who the user is or how the account is
  * protected, and within its scopes: `api:read` reads (GET, HEAD), `api:write` may also change. The token
- * must still be on record (not revoked, its grant not taken back), its client enabled and its user active.
+ * must still be on record (not revoked), its grant too (not taken back, not ended by a code's reuse), its
+ * client enabled and its user active.
  */
 @Injectable()
 @SchemeStrategy('oauth')
@@ -90,7 +91,10 @@ export class OAuthAccessTokenStrategy extends AppStrategy(Strategy) {
          JOIN users u ON u.id::text = m.account_id
          JOIN oauth_clients c ON c.client_id = m.client_id
         WHERE m.model = 'AccessToken' AND m.id = $1 AND (m.expires_at IS NULL OR m.expires_at > now())
-          AND u.is_active AND c.disabled_at IS NULL`,
+          AND u.is_active AND c.disabled_at IS NULL
+          AND (m.grant_id IS NULL OR EXISTS (
+                SELECT 1 FROM oauth_models g
+                 WHERE g.model = 'Grant' AND g.id = m.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())))`,
       [jti.slice(0, 255)],
     );
     if (!rows.length) {

@@ -133,7 +133,11 @@ export function pgAdapterFactory(db: DataSource, clients: ClientStore): new (mod
         this.model,
         id,
       ])) as { grant_id: string | null }[];
-      if (row?.grant_id) await this.revokeByGrantId(row.grant_id);
+      // The grant goes too: the winner may still be issuing its tokens, which then belong to no grant
+      // and are refused wherever the grant is checked (our API, introspection, refresh).
+      if (row?.grant_id) {
+        await db.query(`DELETE FROM oauth_models WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [row.grant_id]);
+      }
       throw clients.consumedError?.() ?? new Error('already consumed');
     }
 
