@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { DataSource } from 'typeorm';
 import type { AuthUser } from '../access/auth-user';
 import { AppStrategy, SchemeStrategy } from '../access/passport';
 import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { Role } from '../common/roles';
 import { API_SCOPES } from './provider.service';
+import { OAuthRepository } from './oauth.repository';
 import { ProviderKeysService } from './provider-keys.service';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -36,7 +36,7 @@ export class OAuthAccessTokenStrategy extends AppStrategy(Strategy) {
 
   constructor(
     private readonly keys: ProviderKeysService,
-    private readonly db: DataSource,
+    private readonly repo: OAuthRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super();
@@ -86,23 +86,13 @@ export class OAuthAccessTokenStrategy extends AppStrategy(Strategy) {
     const now = Date.now();
     const hit = this.cache.get(jti);
     if (hit && hit.until > now) return hit;
-    const rows: { id: string; role: Role }[] = await this.db.query(
-      `SELECT u.id, u.role FROM oauth_models m
-         JOIN users u ON u.id::text = m.account_id
-         JOIN oauth_clients c ON c.client_id = m.client_id
-        WHERE m.model = 'AccessToken' AND m.id = $1 AND (m.expires_at IS NULL OR m.expires_at > now())
-          AND u.is_active AND c.disabled_at IS NULL
-          AND (m.grant_id IS NULL OR EXISTS (
-                SELECT 1 FROM oauth_models g
-                 WHERE g.model = 'Grant' AND g.id = m.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())))`,
-      [jti.slice(0, 255)],
-    );
-    if (!rows.length) {
+    const row = await this.repo.accessTokenHolder(jti);
+    if (!row) {
       this.cache.delete(jti);
       return undefined;
     }
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    const entry = { until: now + CACHE_MS, ...rows[0] };
+    const entry = { until: now + CACHE_MS, ...row };
     this.cache.set(jti, entry);
     return entry;
   }

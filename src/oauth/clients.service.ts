@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -12,24 +11,8 @@ import {
   UpdateOAuthClientDto,
 } from './dto';
 import type { AdapterPayload } from './pg-adapter';
+import { type ClientRow, OAuthRepository } from './oauth.repository';
 import { redirectUriProblem } from './redirect-uris';
-
-export interface ClientRow {
-  client_id: string;
-  name: string;
-  type: 'confidential' | 'public';
-  secret_hash: string | null;
-  redirect_uris: string[];
-  post_logout_redirect_uris: string[];
-  grant_types: string[];
-  scopes: string[];
-  first_party: boolean;
-  dynamic: boolean;
-  backchannel_logout_uri: string | null;
-  created_at: Date;
-  updated_at: Date;
-  disabled_at: Date | null;
-}
 
 /** Constant-time comparison of a presented client secret with the stored SHA-256 (hex) of the real one. */
 export function secretMatches(presented: unknown, storedHash: string | undefined | null): boolean {
@@ -63,13 +46,12 @@ const view = (r: ClientRow): OAuthClientView => ({
 @Injectable()
 export class OAuthClientsService {
   constructor(
-    private readonly db: DataSource,
+    private readonly repo: OAuthRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(): Promise<OAuthClientView[]> {
-    const rows: ClientRow[] = await this.db.query(`SELECT * FROM oauth_clients ORDER BY created_at DESC`);
-    return rows.map(view);
+    return (await this.repo.listClients()).map(view);
   }
 
   async get(clientId: string): Promise<OAuthClientView> {
@@ -77,12 +59,10 @@ export class OAuthClientsService {
   }
 
   async row(clientId: string): Promise<ClientRow> {
-    const rows: ClientRow[] =
-      typeof clientId === 'string' && clientId.length <= 64
-        ? await this.db.query(`SELECT * FROM oauth_clients WHERE client_id = $1`, [clientId])
-        : [];
-    if (!rows.length) throw new DomainError('NOT_FOUND', 'No such OAuth client');
-    return rows[0];
+    const row =
+      typeof clientId === 'string' && clientId.length <= 64 ? await this.repo.findClient(clientId) : undefined;
+    if (!row) throw new DomainError('NOT_FOUND', 'No such OAuth client');
+    return row;
   }
 
   async create(
@@ -93,26 +73,11 @@ export class OAuthClientsService {
     const input = this.validated(body);
     const clientId = newSecret(16);
     const secret = input.type === 'confidential' ? newSecret() : undefined;
-    const rows: ClientRow[] = await this.db.query(
-      `INSERT INTO oauth_clients (client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris,
-         grant_types, scopes, first_party, dynamic, backchannel_logout_uri, created_by)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12) RETURNING *`,
-      [
-        clientId,
-        input.name,
-        input.type,
-        secret ? hashSecret(secret) : null,
-        JSON.stringify(input.redirect_uris),
-        JSON.stringify(input.post_logout_redirect_uris),
-        JSON.stringify(input.grant_types),
-        JSON.stringify(input.scopes),
-        input.first_party,
-        opts.dynamic === true,
-        input.backchannel_logout_uri,
-        createdBy,
-      ],
-    );
-    return secret ? { ...view(rows[0]), client_secret: secret } : view(rows[0]);
+    const row = await this.repo.insertClient(clientId, input.type, secret ? hashSecret(secret) : null, input, {
+      dynamic: opts.dynamic === true,
+      createdBy,
+    });
+    return secret ? { ...view(row), client_secret: secret } : view(row);
   }
 
   async update(clientId: string, body: UpdateOAuthClientDto): Promise<OAuthClientView> {
@@ -130,48 +95,20 @@ export class OAuthClientsService {
     if (body.type !== undefined && body.type !== current.type) {
       throw new DomainError('VALIDATION_ERROR', 'type cannot change: register a new client instead');
     }
-    const [rows] = (await this.db.query(
-      `UPDATE oauth_clients SET name = $2, redirect_uris = $3::jsonb, post_logout_redirect_uris = $4::jsonb,
-         grant_types = $5::jsonb, scopes = $6::jsonb, first_party = $7, backchannel_logout_uri = $8,
-         disabled_at = CASE WHEN $9::boolean IS NULL THEN disabled_at WHEN $9 THEN NULL ELSE coalesce(disabled_at, now()) END,
-         updated_at = now()
-       WHERE client_id = $1 RETURNING *`,
-      [
-        clientId,
-        merged.name,
-        JSON.stringify(merged.redirect_uris),
-        JSON.stringify(merged.post_logout_redirect_uris),
-        JSON.stringify(merged.grant_types),
-        JSON.stringify(merged.scopes),
-        merged.first_party,
-        merged.backchannel_logout_uri,
-        body.enabled ?? null,
-      ],
-    )) as [ClientRow[], number];
-    return view(rows[0]);
+    return view(await this.repo.updateClient(clientId, merged, body.enabled ?? null));
   }
 
   /** Disables the client and removes everything it was issued; the row stays for the audit trail. */
   async disable(clientId: string): Promise<void> {
     await this.row(clientId);
-    await this.db.transaction(async (m) => {
-      await m.query(
-        `UPDATE oauth_clients SET disabled_at = coalesce(disabled_at, now()), updated_at = now() WHERE client_id = $1`,
-        [clientId],
-      );
-      await m.query(`DELETE FROM oauth_models WHERE client_id = $1`, [clientId]);
-      await m.query(`DELETE FROM oauth_consents WHERE client_id = $1`, [clientId]);
-    });
+    await this.repo.disableClient(clientId);
   }
 
   async rotateSecret(clientId: string): Promise<{ client_id: string; client_secret: string }> {
     const row = await this.row(clientId);
     if (row.type !== 'confidential') throw new DomainError('CONFLICT', 'A public client has no secret');
     const secret = newSecret();
-    await this.db.query(`UPDATE oauth_clients SET secret_hash = $2, updated_at = now() WHERE client_id = $1`, [
-      clientId,
-      hashSecret(secret),
-    ]);
+    await this.repo.setSecretHash(clientId, hashSecret(secret));
     return { client_id: clientId, client_secret: secret };
   }
 
@@ -186,22 +123,13 @@ export class OAuthClientsService {
       typeof metadata.client_name === 'string' && metadata.client_name.trim()
         ? metadata.client_name.trim()
         : 'Unnamed application';
-    await this.db.query(
-      `INSERT INTO oauth_clients (client_id, name, type, redirect_uris, post_logout_redirect_uris, grant_types, scopes, dynamic)
-       VALUES ($1, $2, 'public', $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, true)
-       ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, redirect_uris = EXCLUDED.redirect_uris,
-         post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris, grant_types = EXCLUDED.grant_types,
-         scopes = EXCLUDED.scopes, updated_at = now()
-       WHERE oauth_clients.dynamic`,
-      [
-        clientId.slice(0, 64),
-        name.slice(0, 200),
-        JSON.stringify(list(metadata.redirect_uris)),
-        JSON.stringify(list(metadata.post_logout_redirect_uris)),
-        JSON.stringify(list(metadata.grant_types).length ? list(metadata.grant_types) : ['authorization_code']),
-        JSON.stringify(scopes),
-      ],
-    );
+    await this.repo.upsertDynamicClient(clientId.slice(0, 64), {
+      name: name.slice(0, 200),
+      redirect_uris: list(metadata.redirect_uris),
+      post_logout_redirect_uris: list(metadata.post_logout_redirect_uris),
+      grant_types: list(metadata.grant_types).length ? list(metadata.grant_types) : ['authorization_code'],
+      scopes,
+    });
   }
 
   /**
@@ -211,12 +139,8 @@ export class OAuthClientsService {
    */
   async metadata(clientId: string): Promise<AdapterPayload | undefined> {
     if (clientId.length > 64) return undefined;
-    const rows: ClientRow[] = await this.db.query(
-      `SELECT * FROM oauth_clients WHERE client_id = $1 AND disabled_at IS NULL`,
-      [clientId],
-    );
-    if (!rows.length) return undefined;
-    const r = rows[0];
+    const r = await this.repo.findClient(clientId, true);
+    if (!r) return undefined;
     const code = r.grant_types.includes('authorization_code');
     return {
       client_id: r.client_id,

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { AuthUser } from '../access/auth-user';
 import { DomainError } from '../common/errors/domain-error';
 import { OAuthClientsService } from './clients.service';
+import { OAuthRepository } from './oauth.repository';
 import type { OidcInteraction } from './oidc-types';
 import { OAuthProviderService } from './provider.service';
 
@@ -21,7 +21,7 @@ export class InteractionsService {
   constructor(
     private readonly oauth: OAuthProviderService,
     private readonly clients: OAuthClientsService,
-    private readonly db: DataSource,
+    private readonly repo: OAuthRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -75,10 +75,7 @@ export class InteractionsService {
       throw new DomainError('UNAUTHENTICATED', 'Your sign-in is older than the application allows: sign in again');
     }
     if (aal2Requested(i) && user.aal !== 'aal2') {
-      const [row] = (await this.db.query(`SELECT mfa_enabled FROM users WHERE id = $1`, [user.id])) as {
-        mfa_enabled: boolean;
-      }[];
-      if (row?.mfa_enabled) {
+      if (await this.repo.mfaEnabled(user.id)) {
         throw new DomainError(
           'MFA_STEP_UP_REQUIRED',
           'The application asks for your second factor: sign in again with it',
@@ -124,11 +121,7 @@ export class InteractionsService {
     const scopes = [
       ...new Set([...grant.getOIDCScope().split(' '), ...grant.getResourceScope(this.oauth.apiResource).split(' ')]),
     ].filter(Boolean);
-    await this.db.query(
-      `INSERT INTO oauth_consents (user_id, client_id, scopes, grant_id) VALUES ($1, $2, $3::jsonb, $4)
-       ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = EXCLUDED.scopes, grant_id = EXCLUDED.grant_id, granted_at = now()`,
-      [accountId, clientId, JSON.stringify(scopes), grantId],
-    );
+    await this.repo.upsertConsent(accountId, clientId, scopes, grantId);
     await this.audit.record('oauth_consent_granted', {
       userId: accountId,
       ip: req.ip,

@@ -11,6 +11,7 @@ import { GrantsService } from './grants.service';
 import { InteractionController } from './interaction.controller';
 import { InteractionPageController } from './interaction-page.controller';
 import { InteractionsService } from './interactions.service';
+import { OAuthRepository } from './oauth.repository';
 import { OAuthProviderService } from './provider.service';
 import { ProviderKeysService } from './provider-keys.service';
 import { OAuthWellKnownController } from './well-known.controller';
@@ -25,6 +26,7 @@ import type { PublicJwk } from '../keys/signing-keys.service';
   imports: [SessionsModule, AuditModule, KeysModule],
   providers: [
     ProviderKeysService,
+    OAuthRepository,
     OAuthClientsService,
     OAuthProviderService,
     InteractionsService,

@@ -15,6 +15,7 @@ import { secretMatches, OAuthClientsService } from './clients.service';
 import { DEVICE_CODE_GRANT } from './dto';
 import type { OidcClient, OidcContext, OidcGrant, OidcProvider, OidcProviderModule } from './oidc-types';
 import { deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, loggedOutPage, logoutPage } from './pages';
+import { OAuthRepository } from './oauth.repository';
 import { pgAdapterFactory, sweepExpired } from './pg-adapter';
 import { isLoopbackOrHttps, redirectUriProblem } from './redirect-uris';
 import { ProviderKeysService } from './provider-keys.service';
@@ -49,16 +50,6 @@ const OAUTH_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
 };
-
-interface AccountRow {
-  id: string;
-  email: string;
-  email_verified: boolean;
-  first_name: string | null;
-  last_name: string | null;
-  role: string;
-  updated_at: Date;
-}
 
 /** Why a self-registered (or metadata-document) client cannot be accepted, in RFC 7591's error words. */
 export function dynamicClientProblem(
@@ -152,6 +143,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     private readonly db: DataSource,
     private readonly keys: ProviderKeysService,
     private readonly clients: OAuthClientsService,
+    private readonly repo: OAuthRepository,
     private readonly audit: AuditService,
     private readonly sessions: LoginSessionsService,
     private readonly http: HttpAdapterHost,
@@ -281,6 +273,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     const db = this.db;
     const apiResource = this.apiResource;
     const clients = this.clients;
+    const repo = this.repo;
     const Adapter = pgAdapterFactory(db, {
       find: (id) => clients.metadata(id),
       store: (id, metadata) => clients.storeDynamic(id, metadata),
@@ -362,12 +355,8 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       },
       findAccount: async (_ctx: OidcContext, sub: string) => {
         if (typeof sub !== 'string' || sub.length > 64) return undefined;
-        const rows: AccountRow[] = await db.query(
-          `SELECT id, email, email_verified, first_name, last_name, role, updated_at FROM users WHERE id::text = $1 AND is_active`,
-          [sub],
-        );
-        if (!rows.length) return undefined;
-        const u = rows[0];
+        const u = await repo.activeAccount(sub);
+        if (!u) return undefined;
         return {
           accountId: u.id,
           claims: () => ({
@@ -394,11 +383,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
         let grantId = resultGrant ?? ctx.oidc.session.grantIdFor(client.clientId);
         if (!grantId && !dynamic) {
           // Consent is remembered per user, client and scope (API.md 15), across sessions and browsers.
-          const rows: { grant_id: string | null }[] = await db.query(
-            `SELECT grant_id FROM oauth_consents WHERE user_id::text = $1 AND client_id = $2`,
-            [accountId, client.clientId],
-          );
-          grantId = rows[0]?.grant_id ?? undefined;
+          grantId = await repo.consentGrantId(accountId, client.clientId);
         }
         let grant: OidcGrant | undefined = grantId ? await provider.Grant.find(grantId) : undefined;
         if (grant && (grant.accountId !== accountId || grant.clientId !== client.clientId)) grant = undefined;
@@ -568,11 +553,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
           return Check.REQUEST_PROMPT;
         }
         if (typeof sid !== 'string' || sub !== accountId || !/^[0-9a-f-]{36}$/i.test(sid)) return Check.REQUEST_PROMPT;
-        const rows: unknown[] = await this.db.query(
-          `SELECT 1 FROM login_sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
-          [sid, accountId],
-        );
-        return rows.length ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+        return (await this.repo.liveLoginSession(sid, accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
       }),
     );
     return policy;
