@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import request from 'supertest';
 import { api, decodeJwt, PASSWORD } from '../support/api';
-import type { TestApp } from '../support/harness';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../support/harness';
 import { freePort, registerClient } from '../support/oauth';
 import { AuthenticatorApp } from './authenticator';
 import { launchChromium, screenshot, startPageApp, type BrowserHandle } from './browser';
@@ -147,6 +147,40 @@ describe('OAuth sign-in and consent in a real browser (API.md 15)', () => {
     const tokens = await app.finish(arrivals.at(-1)!, verifier, state);
     expect(tokens.claims()).toMatchObject({ sub: me.id, acr: 'aal2' });
     expect(decodeJwt(tokens.id_token!).amr).toEqual(expect.arrayContaining(['pwd']));
+    expect(b.problems()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('registers an OAuth client in the admin console, shows its secret once as text, and disables it', async () => {
+    const page = await b.newPage();
+    await page.goto(`${origin}/admin`);
+    await fillPasswordSignIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const panel = page.getByRole('region', { name: 'OAuth clients' });
+    await panel.getByLabel('Application name').fill('Data warehouse');
+    await panel.getByLabel('Redirect URIs').fill(`http://127.0.0.1:${rpPort}/warehouse`);
+    await panel.getByLabel('Scope api:read').check();
+    await panel.getByRole('button', { name: 'Register OAuth client' }).click();
+    await panel
+      .getByText('Data warehouse is registered.')
+      .waitFor({ timeout: 5000 })
+      .catch(async () => {
+        throw new Error(await panel.innerText());
+      });
+    const secret = (
+      await panel.getByLabel('The client secret of Data warehouse (shown only now: copy it)').innerText()
+    ).trim();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const [row] = await t.db.query(
+      `SELECT client_id, secret_hash, scopes FROM oauth_clients WHERE name = 'Data warehouse'`,
+    );
+    expect(row.secret_hash).not.toContain(secret);
+    expect(row.scopes).toEqual(['openid', 'profile', 'email', 'api:read']);
+    await screenshot(panel, 'admin-oauth-clients');
+    await panel.getByRole('button', { name: 'I have copied the secret' }).click();
+    await panel.getByRole('button', { name: 'Disable Data warehouse' }).click();
+    await panel.getByText('Data warehouse is disabled: its codes and tokens stopped working.').waitFor();
+    const [after] = await t.db.query(`SELECT disabled_at FROM oauth_clients WHERE client_id = $1`, [row.client_id]);
+    expect(after.disabled_at).not.toBeNull();
     expect(b.problems()).toEqual([]);
     await page.context().close();
   });

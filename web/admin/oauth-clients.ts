@@ -127,10 +127,14 @@ export function oauthClientsSection(fail: ReturnType<typeof failWith>): HTMLElem
   };
 
   const name = field('Application name', { autocomplete: 'off', hint: 'Shown to people on the consent page.' });
-  const type = selectField('Client type', [
-    ['confidential', 'Confidential (a server that keeps a secret)'],
-    ['public', 'Public (a browser or mobile app, a command-line tool)'],
-  ]);
+  const type = selectField(
+    'Client type',
+    [
+      ['confidential', 'Confidential (a server that keeps a secret)'],
+      ['public', 'Public (a browser or mobile app, a command-line tool)'],
+    ],
+    'confidential',
+  );
   const redirects = field('Redirect URIs', {
     autocomplete: 'off',
     hint: 'Separated by spaces; matched exactly. https, or http on 127.0.0.1 or localhost.',
