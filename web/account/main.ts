@@ -3,10 +3,23 @@
  * factors, passkeys and API keys. Every action is one documented request (shared/api.ts).
  */
 import { api, ApiError } from '../shared/api';
-import { button, checkbox, field, formatDate, h, messageArea, replace, secretText, section } from '../shared/dom';
+import {
+  button,
+  checkbox,
+  field,
+  formatDate,
+  h,
+  messageArea,
+  replace,
+  secretText,
+  section,
+  sectionNav,
+  setTitle,
+} from '../shared/dom';
 import { createPasskey, optionsOf, type PublicKeyCredentialCreationOptionsJSON } from '../shared/passkeys';
 import { action, form, guarded } from '../shared/controls';
 import { pageShell } from '../shared/shell';
+import { factorLabel } from '../shared/signin';
 
 interface User {
   id: string;
@@ -66,8 +79,16 @@ const reloads: (() => void)[] = [];
 const reloadAll = () => reloads.forEach((r) => r());
 
 function renderAccount(me: User): void {
-  document.title = 'Your account';
+  setTitle('Your account');
   reloads.length = 0;
+  const sections = [
+    profileSection(me),
+    passwordSection(),
+    sessionsSection(),
+    mfaSection(),
+    passkeysSection(),
+    apiKeysSection(),
+  ];
   replace(
     app,
     h(
@@ -81,12 +102,8 @@ function renderAccount(me: User): void {
         action('Sign out', () => signOut()),
       ),
     ),
-    profileSection(me),
-    passwordSection(),
-    sessionsSection(),
-    mfaSection(),
-    passkeysSection(),
-    apiKeysSection(),
+    sectionNav(sections, 'Sections of your account'),
+    sections,
   );
 }
 
@@ -274,8 +291,23 @@ const FACTOR_TYPES: Record<string, string> = {
   passkey: 'Passkey',
 };
 
-/** Recovery codes, shown this once as selectable text; they stay until the person says they are kept. */
+/**
+ * Recovery codes, shown this once as one list of selectable text (with a button that copies them all);
+ * they stay until the person says they are kept.
+ */
 function recoveryCodes(into: HTMLElement, codes: string[]): void {
+  const copied = h('span', { class: 'hint', role: 'status' });
+  const copyAll = button('Copy all the codes', () => {
+    // The clipboard is only offered to secure contexts (https, or this machine).
+    if (!navigator.clipboard) {
+      replace(copied, 'Select the codes and copy them yourself.');
+      return;
+    }
+    navigator.clipboard.writeText(codes.join('\n')).then(
+      () => replace(copied, 'Copied.'),
+      () => replace(copied, 'Select the codes and copy them yourself.'),
+    );
+  });
   replace(
     into,
     h(
@@ -292,10 +324,11 @@ function recoveryCodes(into: HTMLElement, codes: string[]): void {
         { class: 'codes' },
         codes.map((c) => h('li', null, h('code', { class: 'selectable' }, c))),
       ),
-      secretText('All the codes, to copy at once', codes.join('\n')),
       h(
         'div',
         { class: 'actions' },
+        copyAll,
+        copied,
         button('I have saved my recovery codes', () => into.replaceChildren()),
       ),
     ),
@@ -328,7 +361,7 @@ function mfaSection(): HTMLElement {
           h(
             'li',
             { class: 'item' },
-            h('p', null, h('strong', null, `${FACTOR_TYPES[f.type] ?? f.type}${f.name ? `: ${f.name}` : ''}`)),
+            h('p', null, h('strong', null, factorLabel(f.type, f.name, FACTOR_TYPES))),
             h('p', { class: 'hint' }, `Added ${formatDate(f.created_at)}; last used ${formatDate(f.last_used_at)}.`),
             f.type === 'passkey'
               ? h('p', { class: 'hint' }, 'Remove it under Passkeys.')

@@ -5,8 +5,20 @@
  * do it, so a person who is not an admin is only told that the page is not for them.
  */
 import { api, describe } from '../shared/api';
-import { action, form, guarded, selectField } from '../shared/controls';
-import { button, field, formatDate, h, messageArea, replace, section, uid, type Messages } from '../shared/dom';
+import { action, confirmedAction, form, guarded, selectField } from '../shared/controls';
+import {
+  button,
+  field,
+  formatDate,
+  h,
+  messageArea,
+  replace,
+  section,
+  sectionNav,
+  setTitle,
+  uid,
+  type Messages,
+} from '../shared/dom';
 import { pageShell } from '../shared/shell';
 
 interface User {
@@ -142,7 +154,7 @@ function renderConsole(me: User): void {
     ),
   );
   if (me.role !== 'admin') {
-    document.title = 'Not for you';
+    setTitle('Not for you');
     replace(
       app,
       header,
@@ -155,26 +167,12 @@ function renderConsole(me: User): void {
     );
     return;
   }
-  document.title = 'Admin console';
+  setTitle('Admin console');
   const details = h('div');
   const audit = auditSection();
-  replace(
-    app,
-    header,
-    h(
-      'nav',
-      { class: 'actions', 'aria-label': 'Panels' },
-      ['Users', 'Audit trail', 'Client applications', 'SSO providers', 'Signing keys'].map((name) =>
-        h('a', { href: `#${name.toLowerCase().replace(/ /g, '-')}` }, name),
-      ),
-    ),
-    usersSection(details, audit.showUser),
-    details,
-    audit.el,
-    clientsSection(),
-    ssoSection(),
-    signingKeysSection(),
-  );
+  const users = usersSection(details, audit.showUser, me);
+  const panels = [users, audit.el, clientsSection(), ssoSection(), signingKeysSection()];
+  replace(app, header, sectionNav(panels, 'Panels'), users, details, panels.slice(1));
 }
 
 /** Emails of the users this page has seen, so that the audit trail can name people rather than ids. */
@@ -196,7 +194,7 @@ function pager(what: string, page: Page<unknown>, go: (page: number) => void): H
   );
 }
 
-function usersSection(details: HTMLElement, showAudit: (userId: string) => void): HTMLElement {
+function usersSection(details: HTMLElement, showAudit: (userId: string) => void, me: User): HTMLElement {
   const messages = messageArea();
   const email = field('Email address contains', { type: 'search', autocomplete: 'off' });
   const role = selectField('Role', [['', 'Any role'], ...ROLES.map((r): [string, string] => [r, r])]);
@@ -247,7 +245,7 @@ function usersSection(details: HTMLElement, showAudit: (userId: string) => void)
                 h(
                   'td',
                   null,
-                  button(`Open ${u.email}`, () => void openUser(details, u.id, showAudit, () => void load())),
+                  button(`Open ${u.email}`, () => void openUser(details, u.id, showAudit, () => void load(), me)),
                 ),
               ),
             ),
@@ -270,6 +268,11 @@ function usersSection(details: HTMLElement, showAudit: (userId: string) => void)
     h('div', { class: 'row' }, email.row, role.row),
     h('div', { class: 'actions' }, button('Search', undefined, 'primary')),
   );
+  // Choosing a role is a search of its own: the list follows at once.
+  role.select.addEventListener('change', () => {
+    page = 1;
+    void load();
+  });
   void load();
   const el = section('Users', search, messages.el, results);
   el.id = 'users';
@@ -290,6 +293,7 @@ async function openUser(
   id: string,
   showAudit: (userId: string) => void,
   changed: () => void,
+  me: User,
 ): Promise<void> {
   const messages = messageArea();
   let user: UserDetails;
@@ -304,7 +308,7 @@ async function openUser(
   const path = `/api/users/${encodeURIComponent(user.id)}`;
   const reopen = async (said: string) => {
     changed();
-    await openUser(into, user.id, showAudit, changed);
+    await openUser(into, user.id, showAudit, changed, me);
     const again = into.querySelector('.messages');
     if (again) replace(again, h('p', { class: 'info', role: 'status' }, said));
   };
@@ -337,53 +341,70 @@ async function openUser(
     ROLES.map((r) => [r, r]),
     user.role,
   );
-  const roleForm = form(
-    guarded(
-      messages,
-      fail,
-      async () => {
-        const after = await api<User>('PATCH', `${path}/role`, { role: role.select.value });
-        await reopen(
-          after.role === user.role
-            ? `The role stays ${after.role}.`
-            : `The role is now ${after.role}. Every session of ${after.email} has ended: they sign in again to get it.`,
-        );
-      },
-      { CONFLICT: LAST_ADMIN },
-      { role: 'New role' },
-    ),
+  const roleForm = h(
+    'div',
+    { class: 'stack' },
     role.row,
-    h('div', { class: 'actions' }, button('Change role', undefined, 'primary')),
+    h(
+      'div',
+      { class: 'actions' },
+      confirmedAction(
+        'Change role',
+        `Change the role of ${user.email}? Every session of theirs ends.`,
+        'Yes, change the role',
+        guarded(
+          messages,
+          fail,
+          async () => {
+            const after = await api<User>('PATCH', `${path}/role`, { role: role.select.value });
+            await reopen(
+              after.role === user.role
+                ? `The role stays ${after.role}.`
+                : `The role is now ${after.role}. Every session of ${after.email} has ended: they sign in again to get it.`,
+            );
+          },
+          { CONFLICT: LAST_ADMIN },
+          { role: 'New role' },
+        ),
+        'primary',
+      ),
+    ),
   );
 
-  const activeButton = action(
-    user.is_active ? 'Disable account' : 'Enable account',
-    guarded(
-      messages,
-      fail,
-      async () => {
-        const after = await api<User>('PATCH', path, { is_active: !user.is_active });
-        await reopen(
-          after.is_active
-            ? `${after.email} is enabled and can sign in again.`
-            : `${after.email} is disabled: every session and credential has ended.`,
-        );
-      },
-      { CONFLICT: LAST_ADMIN },
-    ),
-    user.is_active ? 'danger' : 'primary',
+  const activeRun = guarded(
+    messages,
+    fail,
+    async () => {
+      const after = await api<User>('PATCH', path, { is_active: !user.is_active });
+      await reopen(
+        after.is_active
+          ? `${after.email} is enabled and can sign in again.`
+          : `${after.email} is disabled: every session and credential has ended.`,
+      );
+    },
+    { CONFLICT: LAST_ADMIN },
   );
+  // Disabling ends every session of the user: asked first. Enabling ends nothing.
+  const activeButton = user.is_active
+    ? confirmedAction(
+        'Disable account',
+        `Disable ${user.email}? Every session and credential of theirs ends.`,
+        'Yes, disable the account',
+        activeRun,
+      )
+    : action('Enable account', activeRun, 'primary');
 
   const mfaButton = user.mfa.enabled
-    ? action(
+    ? confirmedAction(
         'Reset two-factor authentication',
+        `Reset the two-factor authentication of ${user.email}? Every factor, recovery code and session of theirs ends.`,
+        'Yes, reset it',
         guarded(messages, fail, async () => {
           await api('DELETE', `${path}/mfa`);
           await reopen(
             `Two-factor authentication of ${user.email} is reset: every factor and recovery code is gone, and so are the sessions.`,
           );
         }),
-        'danger',
       )
     : null;
 
@@ -391,6 +412,11 @@ async function openUser(
   const loadSessions = async () => {
     try {
       const live = await api<LiveSession[]>('GET', `${path}/sessions`);
+      // The admin's own account: the session this console runs on is marked (GET /api/auth/sessions says which).
+      const mine =
+        user.id === me.id
+          ? (await api<{ id: string; current: boolean }[]>('GET', '/api/auth/sessions')).find((s) => s.current)?.id
+          : undefined;
       replace(
         sessions,
         live.length
@@ -400,7 +426,8 @@ async function openUser(
               live.map((s) =>
                 h(
                   'li',
-                  { class: 'item' },
+                  { class: s.id === mine ? 'item current' : 'item' },
+                  s.id === mine ? h('p', null, h('strong', null, 'This browser (your session in this console)')) : null,
                   h(
                     'p',
                     null,
@@ -412,8 +439,12 @@ async function openUser(
                   h(
                     'div',
                     { class: 'actions' },
-                    action(
+                    confirmedAction(
                       'End session',
+                      s.id === mine
+                        ? 'End your own session in this console? You will be signed out.'
+                        : `End this session of ${user.email}?`,
+                      'Yes, end the session',
                       guarded(
                         messages,
                         fail,
@@ -424,7 +455,6 @@ async function openUser(
                         },
                         { NOT_FOUND: 'That session had already ended.' },
                       ),
-                      'danger',
                     ),
                   ),
                 ),
@@ -435,14 +465,17 @@ async function openUser(
           ? h(
               'div',
               { class: 'actions' },
-              action(
+              confirmedAction(
                 'End all their sessions',
+                user.id === me.id
+                  ? 'End every session of your account, this one too? You will be signed out.'
+                  : `End every session of ${user.email}?`,
+                'Yes, end them all',
                 guarded(messages, fail, async () => {
                   await api('DELETE', `${path}/sessions`);
                   messages.info(`Every session of ${user.email} has ended.`);
                   await loadSessions();
                 }),
-                'danger',
               ),
             )
           : null,
@@ -589,7 +622,8 @@ function eventWords(e: AuditEvent): string {
 function auditSection(): { el: HTMLElement; showUser: (userId: string) => void } {
   const messages = messageArea();
   const event = selectField('Event', [['', 'Every event'], ...Object.entries(EVENTS)]);
-  const user = field('User id', {
+  const user = field('User (email address or id)', {
+    type: 'search',
     autocomplete: 'off',
     hint: 'Events about or by this user; "Show their audit trail" fills it in.',
   });
@@ -609,13 +643,34 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
     return emails.get(id) as string;
   };
 
+  /** The id of the user with this email address (any case), from the ones seen or from `GET /api/users`. */
+  const idOf = async (email: string): Promise<string | undefined> => {
+    const wanted = email.toLowerCase();
+    for (const [id, known] of emails) if (known.toLowerCase() === wanted) return id;
+    const q = new URLSearchParams({ email, limit: '100' });
+    const found = await api<Page<User>>('GET', `/api/users?${q}`);
+    found.items.forEach(remember);
+    return found.items.find((u) => u.email.toLowerCase() === wanted)?.id;
+  };
+
   const load = async () => {
     messages.clear();
     const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
     if (event.select.value) q.set('event', event.select.value);
-    if (user.input.value.trim()) q.set('user_id', user.input.value.trim());
     const mine = ++loads;
     try {
+      const who = user.input.value.trim();
+      if (who.includes('@')) {
+        const id = await idOf(who);
+        if (mine !== loads) return;
+        if (!id) {
+          replace(list, h('p', null, `No user has the email address ${who}.`));
+          return;
+        }
+        q.set('user_id', id);
+      } else if (who) {
+        q.set('user_id', who);
+      }
       const found = await api<Page<AuditEvent>>('GET', `/api/audit?${q}`);
       if (mine !== loads) return;
       if (!found.items.length) {
@@ -652,7 +707,7 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
         }),
       );
     } catch (e) {
-      fail(messages, e, {}, { user_id: 'User id', event: 'Event' });
+      fail(messages, e, {}, { user_id: 'User (an email address or a user id)', event: 'Event' });
     }
   };
   const filter = form(
@@ -669,7 +724,7 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
   return {
     el,
     showUser(userId: string) {
-      user.input.value = userId;
+      user.input.value = emails.get(userId) ?? userId;
       page = 1;
       void load();
       el.scrollIntoView();
@@ -890,10 +945,15 @@ function ssoSection(): HTMLElement {
     }
   };
 
-  const type = selectField('Protocol', [
-    ['oidc', 'OpenID Connect'],
-    ['saml', 'SAML 2.0'],
-  ]);
+  // The form opens with a protocol chosen (OpenID Connect, the more common), its fields shown.
+  const type = selectField(
+    'Protocol',
+    [
+      ['oidc', 'OpenID Connect'],
+      ['saml', 'SAML 2.0'],
+    ],
+    'oidc',
+  );
   const id = field('Provider id', { autocomplete: 'off', hint: 'A short slug, such as example-university.' });
   const name = field('Name', { autocomplete: 'off' });
   const domains = field('Email domains', { autocomplete: 'off', hint: 'Separated by commas, such as example.edu.' });

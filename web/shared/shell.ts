@@ -6,7 +6,7 @@
  */
 import { api, ApiError, cookie, describe } from './api';
 import { failWith } from './controls';
-import { h, replace, type Child } from './dom';
+import { h, replace, setTitle, type Child } from './dom';
 import { signInView } from './signin';
 
 export interface PageOptions<Me> {
@@ -33,7 +33,7 @@ export function pageShell<Me>(opts: PageOptions<Me>) {
   };
 
   const showSignIn = (notice?: string, ssoReturn?: { code?: string; error?: string }): void => {
-    document.title = opts.signInTitle;
+    setTitle(opts.signInTitle);
     replace(app, signInView({ onSignedIn: () => void show(), returnUrl, notice, ssoReturn }));
     focusHeading();
   };
@@ -48,6 +48,12 @@ export function pageShell<Me>(opts: PageOptions<Me>) {
   };
 
   const show = async (renewed = false): Promise<void> => {
+    // No session cookie at all (the CSRF cookie is set beside the session's and is readable): a signed-out
+    // visit goes straight to the form, without a request that could only be refused.
+    if (!cookie('csrf_token')) {
+      showSignIn();
+      return;
+    }
     let me: Me;
     try {
       me = await api<Me>('GET', '/api/auth/me');

@@ -250,16 +250,30 @@ const FACTOR_LABELS: Record<string, string> = {
   passkey: 'Passkey',
 };
 
+/**
+ * A factor in words: its kind, and its name when the name says more ("Authenticator app: Phone"). A
+ * factor left with the default name reads "Authenticator app", not "Authenticator app: Authenticator app".
+ */
+export function factorLabel(
+  type: string,
+  name: string | null | undefined,
+  labels: Record<string, string> = FACTOR_LABELS,
+  unnamed: string[] = [],
+): string {
+  const kind = labels[type] ?? type;
+  const own = name?.trim();
+  if (!own || unnamed.includes(type) || own.toLowerCase() === kind.toLowerCase()) return kind;
+  if (own.toLowerCase() === (FACTOR_LABELS[type] ?? '').toLowerCase()) return kind;
+  return `${kind}: ${own}`;
+}
+
 /** The second step (API.md 6): choose a factor, then a code, a passkey or a recovery code. */
 function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails): HTMLElement {
   const messages = messageArea();
   const restart = () => replace(root, signInView({ ...opts, ssoReturn: undefined, notice: undefined }));
   const body = h('div', { class: 'stack' });
   const choices: { label: string; show: () => void }[] = details.factors.map((f) => ({
-    label:
-      f.name && f.type !== 'email' && f.type !== 'sms'
-        ? `${FACTOR_LABELS[f.type] ?? f.type}: ${f.name}`
-        : (FACTOR_LABELS[f.type] ?? f.type),
+    label: factorLabel(f.type, f.name, FACTOR_LABELS, ['email', 'sms']),
     show: () => showFactor(f),
   }));
   choices.push({ label: 'A recovery code', show: () => showRecovery() });
