@@ -3,6 +3,7 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiForbiddenResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiTags,
@@ -13,6 +14,12 @@ import { CurrentUser, Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { RequiresSubscription } from '../auth/subscription.guard';
 import { AppointmentsService, AppointmentView, PatientView } from './appointments.service';
+import {
+  AppointmentEnvelopeResponse,
+  AppointmentListResponse,
+  PatientListResponse,
+} from '../appointments/appointments.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateAppointmentDto {
   @ApiProperty({ description: 'the id of an existing patient' })
@@ -34,13 +41,17 @@ class CreateAppointmentDto {
 @ApiBearerAuth()
 @ErrorDialect('clinical')
 @Controller('api')
+@ApiErrors('clinical')
 export class AppointmentsController {
   constructor(private readonly appointments: AppointmentsService) {}
 
   @Post('appointments')
   @Roles(['doctor'])
   @RequiresSubscription()
-  @ApiOperation({ summary: 'Book an appointment with an existing patient (doctor with an active subscription)' })
+  @ApiOperation({
+    operationId: 'appointments.create',
+    summary: 'Book an appointment with an existing patient (doctor with an active subscription)',
+  })
   @ApiCreatedResponse({
     schema: { example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } } },
   })
@@ -54,14 +65,19 @@ export class AppointmentsController {
 
   @Get('appointments')
   @Roles(['doctor', 'patient'])
-  @ApiOperation({ summary: "The caller's appointments: a doctor's or a patient's own; everything for an admin" })
+  @ApiOperation({
+    operationId: 'appointments.list',
+    summary: "The caller's appointments: a doctor's or a patient's own; everything for an admin",
+  })
+  @ApiOkResponse({ type: AppointmentListResponse })
   async list(@CurrentUser() user: AuthUser): Promise<{ success: true; appointments: AppointmentView[] }> {
     return { success: true, appointments: await this.appointments.list(user) };
   }
 
   @Get('appointments/:id')
   @Roles(['doctor', 'patient'])
-  @ApiOperation({ summary: "One appointment; somebody else's is 404" })
+  @ApiOperation({ operationId: 'appointments.get', summary: "One appointment; somebody else's is 404" })
+  @ApiOkResponse({ type: AppointmentEnvelopeResponse })
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -71,7 +87,11 @@ export class AppointmentsController {
 
   @Get('patients')
   @Roles(['doctor'])
-  @ApiOperation({ summary: 'The patients a doctor has appointments with (every patient for an admin)' })
+  @ApiOperation({
+    operationId: 'appointments.patients',
+    summary: 'The patients a doctor has appointments with (every patient for an admin)',
+  })
+  @ApiOkResponse({ type: PatientListResponse })
   async patients(@CurrentUser() user: AuthUser): Promise<{ success: true; patients: PatientView[] }> {
     return { success: true, patients: await this.appointments.patients(user) };
   }

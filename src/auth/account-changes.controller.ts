@@ -17,6 +17,7 @@ import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { AccountChangesService } from './account-changes.service';
 import { Public } from './decorators';
 import { clientInfo } from './portal-auth.controller';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class ForgotPasswordDto {
   @ApiProperty({ example: 'researcher@example.org' })
@@ -54,6 +55,7 @@ const FORGOT_ANSWER = {
 @ApiTags('portal: account recovery')
 @ErrorDialect('portal')
 @Controller('api/auth')
+@ApiErrors('portal')
 export class AccountChangesController {
   constructor(private readonly changes: AccountChangesService) {}
 
@@ -62,6 +64,7 @@ export class AccountChangesController {
   @RateLimited(['magicLink'])
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'auth.password.forgot',
     summary: 'Mail a link to reset a forgotten password',
     description:
       'Always 202 with the same body, at once, for every syntactically valid address (no enumeration; the lookup ' +
@@ -80,6 +83,7 @@ export class AccountChangesController {
   @RateLimited(['loginIp'])
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'auth.password.reset',
     summary: 'Set a new password with the token of a reset link',
     description:
       'The link works once. Then every credential of the user ends (login sessions, refresh tokens, key:token ' +
@@ -97,6 +101,7 @@ export class AccountChangesController {
   @Public()
   @RateLimited(['loginIp'])
   @ApiOperation({
+    operationId: 'auth.email.confirmByLink',
     summary: 'Confirm a new email address: the link mailed to it (key:token PATCH /users)',
     description:
       "Works once, within 24 hours; the address becomes the account's (verified) and the old one is told. " +
@@ -111,7 +116,10 @@ export class AccountChangesController {
   @Public()
   @RateLimited(['loginIp'])
   @HttpCode(200)
-  @ApiOperation({ summary: 'Confirm a new email address with the token of its link (as the GET does)' })
+  @ApiOperation({
+    operationId: 'auth.email.confirm',
+    summary: 'Confirm a new email address with the token of its link (as the GET does)',
+  })
   @ApiOkResponse({ schema: { example: { message: 'Your email address is now new@example.org', email: 'new@…' } } })
   confirmByPost(@Body() body: ConfirmEmailDto, @Req() req: FastifyRequest) {
     return this.confirm(body.token, req);

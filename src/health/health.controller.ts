@@ -9,10 +9,13 @@ import { MailService } from '../mail/mail.service';
 import { RedisService } from '../redis/redis.service';
 import { SmsService } from '../sms/sms.service';
 import { Readiness, ReadinessService } from './readiness.service';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
+import { HealthDetailsResponse } from '../health/health.responses';
 
 @ApiTags('health')
 @ErrorDialect('portal')
 @Controller('api/health')
+@ApiErrors('portal')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
@@ -27,7 +30,10 @@ export class HealthController {
   @Get()
   @Public()
   @SkipDefaultRateLimit()
-  @ApiOperation({ summary: 'Liveness: the process answers. No authentication, no dependency checks.' })
+  @ApiOperation({
+    operationId: 'health.live',
+    summary: 'Liveness: the process answers. No authentication, no dependency checks.',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -37,6 +43,7 @@ export class HealthController {
   @Public()
   @SkipDefaultRateLimit()
   @ApiOperation({
+    operationId: 'health.ready',
     summary:
       'Readiness: 200 when the database answers (and Redis, when configured); 503 naming the part that is ' +
       'down, or `stopping` from the start of a graceful stop. Answers within 2 seconds.',
@@ -61,9 +68,16 @@ export class HealthController {
   @Get('detailed')
   @Roles(['admin'])
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Readiness of each dependency: database, mail, sms, redis (admin only).' })
-  @ApiOkResponse({ description: 'Every dependency is up (terminus shape: status, info, error, details).' })
-  @ApiServiceUnavailableResponse({ description: 'At least one dependency is down; `error` names it.' })
+  @ApiOperation({
+    operationId: 'health.detailed',
+    summary: 'Readiness of each dependency: database, mail, sms, redis (admin only).',
+  })
+  @ApiServiceUnavailableResponse({
+    type: PortalError,
+    description: 'At least one dependency is down; `error` names it.',
+  })
+  @ApiOkResponse({ type: HealthDetailsResponse, description: 'Every dependency is up' })
+  @ApiServiceUnavailableResponse({ type: HealthDetailsResponse, description: 'A dependency is down' })
   async detailed(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     try {
       return await this.health.check([

@@ -6,6 +6,7 @@ import { type AuthUser } from '../auth/auth-user';
 import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SigningKeysService, SigningKeyView } from './signing-keys.service';
+import { ApiErrors } from '../common/errors/error-responses';
 
 const EXAMPLE_KEY = {
   kid: 'Qm9vX2Jhcl9iYXpfcXV4',
@@ -23,6 +24,7 @@ const EXAMPLE_KEY = {
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/admin/signing-keys')
+@ApiErrors('portal')
 export class SigningKeysController {
   constructor(
     private readonly keys: SigningKeysService,
@@ -31,6 +33,7 @@ export class SigningKeysController {
 
   @Get()
   @ApiOperation({
+    operationId: 'signingKeys.list',
     summary:
       'The signing keys of access tokens, the newest first (admin): kid, alg, state and dates, never private material',
     description:
@@ -45,6 +48,7 @@ export class SigningKeysController {
   @Post('rotate')
   @Sensitive({ action: 'the signing key was rotated' })
   @ApiOperation({
+    operationId: 'signingKeys.rotate',
     summary: 'Rotate the signing key now (admin, aal2 when the admin has MFA on)',
     description:
       'The new key is published at once and signs JWT_KEY_PUBLISH_AHEAD later, when the current key retires; the ' +

@@ -5,6 +5,7 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PublicJwk, SigningKeysService } from './signing-keys.service';
+import { ApiErrors } from '../common/errors/error-responses';
 
 /**
  * Five minutes, as API.md 10 promises: a new key is published JWT_KEY_PUBLISH_AHEAD (10 minutes by
@@ -22,6 +23,7 @@ const CLAIMS = ['sub', 'sid', 'jti', 'role', 'amr', 'aal', 'iat', 'exp', 'iss', 
 // Fetched by resource servers (many behind one address) and cached by them; cheap to answer.
 @SkipDefaultRateLimit()
 @Controller('.well-known')
+@ApiErrors('portal')
 export class WellKnownController {
   private readonly discovery: Record<string, unknown>;
 
@@ -43,6 +45,7 @@ export class WellKnownController {
   @Header('Cache-Control', CACHEABLE)
   @Header('Access-Control-Allow-Origin', '*')
   @ApiOperation({
+    operationId: 'wellKnown.jwks',
     summary: 'The public keys that verify access tokens (RFC 7517), cacheable for 5 minutes',
     description:
       'With JWT_ALGORITHM=ES256: every key published and not expired, the next one before it signs and a ' +
@@ -63,6 +66,7 @@ export class WellKnownController {
   @Header('Cache-Control', CACHEABLE)
   @Header('Access-Control-Allow-Origin', '*')
   @ApiOperation({
+    operationId: 'wellKnown.openidConfiguration',
     summary: 'Discovery: the issuer of access tokens, where their keys are, and the signing algorithm',
     description:
       '`issuer` is JWT_ISSUER (the `iss` of every token); `jwks_uri` is under APP_URL. Not a full OpenID ' +

@@ -18,6 +18,8 @@ import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { MagicLinkService } from './magic-link.service';
 import { MagicTokenGuard } from './magic-link.strategy';
+import { LoginResponse } from '../auth/auth.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class MagicLinkRequestDto {
   @ApiProperty({ example: 'patient@example.org' })
@@ -38,6 +40,7 @@ class MagicLinkVerifyDto {
 @ApiTags('portal: magic link')
 @ErrorDialect('portal')
 @Controller('api/auth/magic-link')
+@ApiErrors('portal')
 export class MagicLinkController {
   constructor(private readonly links: MagicLinkService) {}
 
@@ -46,6 +49,7 @@ export class MagicLinkController {
   @RateLimited(['magicLink'])
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'magicLink.request',
     summary: 'Mail a one-time sign-in link (active patients and caregivers only)',
     description:
       'Always 202 with the same body, at once, for a syntactically valid address, registered or not, whatever its ' +
@@ -66,18 +70,19 @@ export class MagicLinkController {
   @RateLimited(['loginIp'])
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'magicLink.verify',
     summary: 'Exchange a magic-link token for the login body of POST /api/auth/login',
     description:
       'A POST, never a GET, so that mail scanners opening links cannot use them up. Used, expired, unknown or ' +
       'malformed tokens: 401 INVALID_TOKEN, and a failed attempt uses nothing up. So is a link whose account has ' +
       'since been disabled or given a role other than patient or caregiver. Verifies the email address.',
   })
-  @ApiOkResponse({ description: 'access_token, token_type, expires_in, refresh_token, user' })
   @ApiUnauthorizedResponse({
     schema: {
       example: { error: { code: 'INVALID_TOKEN', message: 'This sign-in link is invalid, expired or already used' } },
     },
   })
+  @ApiOkResponse({ type: LoginResponse })
   verify(@Body() body: MagicLinkVerifyDto, @Req() req: FastifyRequest): Promise<LoginBody> {
     return this.links.verify(body.token, clientInfo(req));
   }

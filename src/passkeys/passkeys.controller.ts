@@ -22,6 +22,9 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { LoginOptionsDto, LoginVerifyDto, RegisterVerifyDto } from './dto/passkeys.dto';
 import { PasskeySignInService } from './passkey-sign-in.service';
 import { LoginOptions, NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
+import { WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
+import { LoginResponse } from '../auth/auth.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 const REFUSED_EXAMPLE = {
   error: { code: 'INVALID_CREDENTIALS', message: 'This passkey could not be verified' },
@@ -39,6 +42,7 @@ const REFUSALS =
 @ApiTags('portal: passkeys')
 @ErrorDialect('portal')
 @Controller('api/auth/passkeys')
+@ApiErrors('portal')
 export class PasskeysController {
   constructor(
     private readonly passkeys: PasskeysService,
@@ -54,6 +58,7 @@ export class PasskeysController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'passkeys.register.options',
     summary: 'Start adding a passkey: PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create()',
     description:
       'Resident key preferred, user verification preferred, attestation none, the caller’s passkeys in ' +
@@ -61,7 +66,7 @@ export class PasskeysController {
       'to `startRegistration({ optionsJSON })` of @simplewebauthn/browser. Once MFA is on this needs a sign-in ' +
       'at aal2 (403 MFA_STEP_UP_REQUIRED), as for every new factor.',
   })
-  @ApiOkResponse({ description: 'PublicKeyCredentialCreationOptionsJSON' })
+  @ApiOkResponse({ type: WebAuthnOptionsResponse, description: 'For navigator.credentials.create' })
   registrationOptions(@CurrentUser() caller: AuthUser): Promise<PublicKeyCredentialCreationOptionsJSON> {
     return this.passkeys.registrationOptions(caller.id);
   }
@@ -72,6 +77,7 @@ export class PasskeysController {
   @AllowedBeforeMfaEnrolment()
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'passkeys.register.verify',
     summary: 'Finish adding a passkey; it is also an MFA factor of type passkey',
     description:
       'The answer of `startRegistration()` in `response`. 201 `{id, name, created_at}`; the id is also the ' +
@@ -99,7 +105,10 @@ export class PasskeysController {
   @Get()
   @AuthSchemes(['jwt'])
   @ApiBearerAuth()
-  @ApiOperation({ summary: "The caller's passkeys (never their keys' secrets: there are none here)" })
+  @ApiOperation({
+    operationId: 'passkeys.list',
+    summary: "The caller's passkeys (never their keys' secrets: there are none here)",
+  })
   @ApiOkResponse({
     schema: {
       example: [
@@ -126,6 +135,7 @@ export class PasskeysController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'passkeys.remove',
     summary: 'Remove a passkey (and its MFA factor)',
     description:
       'As DELETE /api/auth/mfa/factors/{id}: needs aal2 when MFA is on (403 MFA_STEP_UP_REQUIRED); the last ' +
@@ -141,6 +151,7 @@ export class PasskeysController {
   @Public()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'passkeys.login.options',
     summary: 'Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id',
     description:
       'With `email` (or a username), `allowCredentials` lists that account’s passkeys; an unknown account ' +
@@ -169,6 +180,7 @@ export class PasskeysController {
   @RateLimited(['loginIp'])
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'passkeys.login.verify',
     summary: 'Finish a passkey sign-in: the login body of POST /api/auth/login',
     description:
       '`amr` holds `hwk`. When the authenticator verified the user (PIN, biometric: the UV flag) the passkey ' +
@@ -178,8 +190,8 @@ export class PasskeysController {
       'POST /api/auth/login. Disabled account: 403. ' +
       REFUSALS,
   })
-  @ApiOkResponse({ description: 'the login body of section 1.1' })
   @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
+  @ApiOkResponse({ type: LoginResponse })
   async login(
     @Body() body: LoginVerifyDto,
     @Req() req: FastifyRequest,

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SsoAccountsService, SsoLinkView } from './accounts.service';
+import { ApiErrors } from '../common/errors/error-responses';
 
 /** What the admin console shows of a user's institutions; links end with their provider's removal. */
 @ApiTags('portal: single sign-on')
@@ -10,11 +11,13 @@ import { SsoAccountsService, SsoLinkView } from './accounts.service';
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/users/:id/sso-links')
+@ApiErrors('portal')
 export class SsoLinksController {
   constructor(private readonly accounts: SsoAccountsService) {}
 
   @Get()
   @ApiOperation({
+    operationId: 'admin.users.ssoLinks.list',
     summary: "A user's links to identity providers (admin; added for the console)",
     description: 'Each link is (provider, subject): the provider and its identifier of the person. 404: no such user.',
   })

@@ -15,6 +15,7 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { CreateSsoProviderDto, emptyUpdateFields, UpdateSsoProviderDto } from './dto';
 import { DomainError } from '../common/errors/domain-error';
 import { SsoProvidersService, SsoProviderView } from './providers.service';
+import { ApiErrors } from '../common/errors/error-responses';
 
 const EXAMPLE = {
   id: 'uni-example',
@@ -36,6 +37,7 @@ const EXAMPLE = {
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/sso/providers')
+@ApiErrors('portal')
 export class SsoProvidersController {
   constructor(
     private readonly providers: SsoProvidersService,
@@ -43,7 +45,10 @@ export class SsoProvidersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The registered identity providers (admin); client secrets are never returned' })
+  @ApiOperation({
+    operationId: 'sso.providers.list',
+    summary: 'The registered identity providers (admin); client secrets are never returned',
+  })
   @ApiOkResponse({ schema: { example: [EXAMPLE] } })
   list(): Promise<SsoProviderView[]> {
     return this.providers.list();
@@ -52,6 +57,7 @@ export class SsoProvidersController {
   @Post()
   @Sensitive({ action: 'a single sign-on provider was added' })
   @ApiOperation({
+    operationId: 'sso.providers.create',
     summary: 'Register an identity provider (admin, aal2 when the admin has MFA on)',
     description:
       'OIDC: `issuer` (its discovery document is read now: an issuer whose discovery fails is a 400 that says ' +
@@ -72,7 +78,7 @@ export class SsoProvidersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One identity provider (admin)' })
+  @ApiOperation({ operationId: 'sso.providers.get', summary: 'One identity provider (admin)' })
   @ApiOkResponse({ schema: { example: EXAMPLE } })
   get(@Param('id') id: string): Promise<SsoProviderView> {
     return this.providers.getView(id);
@@ -81,6 +87,7 @@ export class SsoProvidersController {
   @Patch(':id')
   @Sensitive({ action: 'a single sign-on provider was changed' })
   @ApiOperation({
+    operationId: 'sso.providers.update',
     summary: 'Change an identity provider (admin, aal2 when MFA is on)',
     description: 'Any field of the registration but `id` and `type`; a new issuer is discovered again.',
   })
@@ -105,7 +112,10 @@ export class SsoProvidersController {
   @Delete(':id')
   @Sensitive({ action: 'a single sign-on provider was removed' })
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove an identity provider and its account links (admin, aal2 when MFA is on)' })
+  @ApiOperation({
+    operationId: 'sso.providers.remove',
+    summary: 'Remove an identity provider and its account links (admin, aal2 when MFA is on)',
+  })
   @ApiNoContentResponse()
   async remove(@Param('id') id: string, @CurrentUser() actor: AuthUser, @Req() req: FastifyRequest): Promise<void> {
     await this.providers.remove(id);

@@ -17,7 +17,7 @@ export interface paths {
          * Password login: a JWT and a refresh token
          * @description `username` or `email` (either accepts an email address or a username). `remember` gives a 30-day access token instead of 24 h. `set_cookie` also sets `auth_token` (HttpOnly), `refresh_token` (HttpOnly, path /api/auth/refresh) and `csrf_token` (readable; echo it in `X-CSRF-Token` on unsafe requests authenticated by cookie). Wrong or unknown credentials: 401 INVALID_CREDENTIALS, same body and time. Disabled: 403. Limited to 5 attempts per 15 minutes per IP and account, and 50 per IP.
          */
-        post: operations["PortalAuthController_login"];
+        post: operations["auth.login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -37,7 +37,7 @@ export interface paths {
          * Rotate a refresh token: a new access token and a new refresh token
          * @description Every refresh token works once. Presenting one that was already rotated revokes the whole login session (401), except within 10 seconds of its rotation, when the same new pair is returned again (two tabs refreshing together). Refresh tokens expire REFRESH_TOKEN_TTL after login, however often they rotate. Without a body the refresh_token cookie is used, and then X-CSRF-Token must echo the csrf_token cookie.
          */
-        post: operations["PortalAuthController_refresh"];
+        post: operations["auth.refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -54,7 +54,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Revoke the current login session: its access and refresh tokens stop working at once */
-        post: operations["PortalAuthController_logout"];
+        post: operations["auth.logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -74,7 +74,7 @@ export interface paths {
          * End every login session, refresh token, key:token pair and temporary IAM token of the caller
          * @description The credential making the request ends too. With `{"include_keys": true}`, API keys and permanent IAM tokens end as well. Every other credential is refused at once on every instance.
          */
-        post: operations["PortalAuthController_logoutAll"];
+        post: operations["auth.logoutAll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -89,7 +89,7 @@ export interface paths {
             cookie?: never;
         };
         /** The current user, with any credential scheme */
-        get: operations["PortalAuthController_me"];
+        get: operations["auth.me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -106,7 +106,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's live login sessions; `current` marks the one making the request */
-        get: operations["PortalAuthController_listSessions"];
+        get: operations["auth.sessions.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -126,7 +126,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke one of the caller's sessions; another user's or an unknown id is 404 */
-        delete: operations["PortalAuthController_revokeSession"];
+        delete: operations["auth.sessions.revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -145,7 +145,7 @@ export interface paths {
          * Create a user (admin: any role; coordinator: patient or caregiver)
          * @description Patients and caregivers may be passwordless (they sign in by magic link). The password policy applies.
          */
-        post: operations["PortalAuthController_register"];
+        post: operations["auth.register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -165,7 +165,7 @@ export interface paths {
          * Sign up as a doctor; a verification mail follows
          * @description Every field is required; a failure names each missing or invalid field. The password policy applies and its message says what is missing. A `role` in the body is ignored. Email taken: 409 EMAIL_EXISTS. Limited to 3 per hour per IP.
          */
-        post: operations["ClinicalAuthController_register"];
+        post: operations["clinical.register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -185,7 +185,7 @@ export interface paths {
          * Log in: a JWT valid 24 hours, or 30 days with remember: true
          * @description The token is the same kind as the portal's (it works on /api/auth/me and ends with /api/auth/logout) and carries `userId`. `expiresIn` is in seconds. Wrong pair: 401 INVALID_CREDENTIALS. Unverified: 403 EMAIL_NOT_VERIFIED, only once the password is right. Limited to 5 attempts per 15 minutes per IP and account.
          */
-        post: operations["ClinicalAuthController_login"];
+        post: operations["clinical.login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -200,10 +200,10 @@ export interface paths {
             cookie?: never;
         };
         /** The link in the verification mail: the same as the POST */
-        get: operations["ClinicalAuthController_verifyGet"];
+        get: operations["clinical.verification.verifyByLink"];
         put?: never;
         /** Verify an email address with the token from the mail (single use, 24 hours) */
-        post: operations["ClinicalAuthController_verifyPost"];
+        post: operations["clinical.verification.verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -223,7 +223,7 @@ export interface paths {
          * Send a new verification mail; older links stop working
          * @description The same answer for every address, registered or not, verified or not. Limited to 5 per 30 minutes.
          */
-        post: operations["ClinicalAuthController_resend"];
+        post: operations["clinical.verification.resend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -244,7 +244,7 @@ export interface paths {
          * Reset a user's two-factor authentication (admin): every factor and recovery code goes, and the sessions
          * @description For a user who lost every factor. Needs the admin at aal2 when the admin has MFA on. Unknown user: 404.
          */
-        delete: operations["AdminUsersController_resetMfa"];
+        delete: operations["admin.users.mfa.reset"];
         options?: never;
         head?: never;
         patch?: never;
@@ -258,7 +258,7 @@ export interface paths {
             cookie?: never;
         };
         /** Users, oldest first, paginated; filter by role and by part of the email address (admin) */
-        get: operations["AdminUsersController_list"];
+        get: operations["admin.users.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -278,14 +278,14 @@ export interface paths {
          * One user with the state of their two-factor authentication (admin; added for the admin console)
          * @description The public user, plus `mfa`: enabled, the confirmed factors (never a secret) and recovery codes left. Unknown: 404.
          */
-        get: operations["AdminUsersController_get"];
+        get: operations["admin.users.get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Enable or disable a user (admin). Disabling revokes every session and credential at once; the last active admin cannot be disabled (409). */
-        patch: operations["AdminUsersController_setActive"];
+        patch: operations["admin.users.setActive"];
         trace?: never;
     };
     "/api/users/{id}/sessions": {
@@ -299,14 +299,14 @@ export interface paths {
          * A user's live login sessions, newest first (admin; added for the admin console)
          * @description The same items as GET /api/auth/sessions; `current` is always false here. Unknown user: 404.
          */
-        get: operations["AdminUsersController_listSessions"];
+        get: operations["admin.users.sessions.list"];
         put?: never;
         post?: never;
         /**
          * End every login session of a user at once (admin; added for the admin console)
          * @description Their access tokens are refused from the next request on. Unknown user: 404.
          */
-        delete: operations["AdminUsersController_revokeSessions"];
+        delete: operations["admin.users.sessions.revokeAll"];
         options?: never;
         head?: never;
         patch?: never;
@@ -326,7 +326,7 @@ export interface paths {
          * End one login session of a user (admin; added for the admin console)
          * @description Unknown user, unknown or ended session, or a session of another user: 404.
          */
-        delete: operations["AdminUsersController_revokeSession"];
+        delete: operations["admin.users.sessions.revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -346,7 +346,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Change a user's role (admin). The user's sessions are revoked at once; the last active admin cannot be demoted (409). */
-        patch: operations["AdminUsersController_changeRole"];
+        patch: operations["admin.users.changeRole"];
         trace?: never;
     };
     "/api/users/{id}/subscription": {
@@ -363,7 +363,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Set a user's subscription status and end date (admin) */
-        patch: operations["AdminUsersController_setSubscription"];
+        patch: operations["admin.users.setSubscription"];
         trace?: never;
     };
     "/api/audit": {
@@ -377,7 +377,7 @@ export interface paths {
          * The audit trail of auth events, newest first (admin)
          * @description Events: login_success, login_failure, refresh_reuse, logout, logout_all, session_revoked, user_registered, role_changed, user_disabled, user_enabled, subscription_changed, api_key_created, api_key_revoked.
          */
-        get: operations["AuditController_list"];
+        get: operations["audit.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -394,7 +394,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's confirmed factors and how many recovery codes are left */
-        get: operations["MfaController_status"];
+        get: operations["mfa.status"];
         put?: never;
         post?: never;
         delete?: never;
@@ -416,7 +416,7 @@ export interface paths {
          * Start enrolling an authenticator app: the secret, its otpauth:// URI and a QR code, shown this once
          * @description Pending until confirmed with a first code (`POST /api/auth/mfa/factors/{id}/confirm`).
          */
-        post: operations["MfaController_enrolTotp"];
+        post: operations["mfa.totp.enrol"];
         delete?: never;
         options?: never;
         head?: never;
@@ -433,7 +433,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes) */
-        post: operations["MfaController_enrolEmail"];
+        post: operations["mfa.email.enrol"];
         delete?: never;
         options?: never;
         head?: never;
@@ -450,7 +450,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes) */
-        post: operations["MfaController_enrolSms"];
+        post: operations["mfa.sms.enrol"];
         delete?: never;
         options?: never;
         head?: never;
@@ -470,7 +470,7 @@ export interface paths {
          * Confirm a factor with its first code; the first confirmed factor turns MFA on
          * @description When MFA turns on the answer holds the ten recovery codes, shown this once. Wrong code: 401.
          */
-        post: operations["MfaController_confirm"];
+        post: operations["mfa.factors.confirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -491,7 +491,7 @@ export interface paths {
          * Remove a factor; the last one turns MFA off and takes the recovery codes with it
          * @description 409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES.
          */
-        delete: operations["MfaController_remove"];
+        delete: operations["mfa.factors.remove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -507,7 +507,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Ten new recovery codes, shown this once; the old ones stop working */
-        post: operations["MfaController_regenerate"];
+        post: operations["mfa.recoveryCodes.regenerate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -527,7 +527,7 @@ export interface paths {
          * Second step: send the code of an email or SMS factor (202), or WebAuthn options for a passkey (200)
          * @description A newer code replaces the older one. For a passkey factor: 200 PublicKeyCredentialRequestOptionsJSON whose allowCredentials is that passkey (the challenge lives 5 minutes, works once, for this mfa_token and factor only); pass it to startAuthentication() and send the answer as `webauthn` to POST /api/auth/mfa/verify. Unknown, used or expired mfa_token: 401 INVALID_TOKEN.
          */
-        post: operations["MfaController_challenge"];
+        post: operations["mfa.challenge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -547,7 +547,7 @@ export interface paths {
          * Second step: finish the sign-in with a code, a recovery code or a passkey
          * @description Answers with the login body of the route where the sign-in began (POST /api/auth/login, a magic link: section 1.1; POST /api/login: section 2), with its remember and set_cookie. A passkey: `{mfa_token, factor_id, webauthn}` over the options of POST /api/auth/mfa/challenge. Wrong code, or an assertion that does not hold: 401 INVALID_MFA_CODE; after 5 wrong codes the mfa_token is dead (401 INVALID_TOKEN); RATE_LIMIT_MFA wrong codes per account refuse its verifications for the rest of the window (429).
          */
-        post: operations["MfaController_verify"];
+        post: operations["mfa.verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -567,7 +567,7 @@ export interface paths {
          * Mail a link to reset a forgotten password
          * @description Always 202 with the same body, at once, for every syntactically valid address (no enumeration; the lookup and the mail happen after the answer). An active user with a password gets `${PORTAL_URL}/reset?token=...`: single use, 30 minutes, kept hashed; a newer link replaces the older. Limited per IP and per address (RATE_LIMIT_MAGIC_LINK).
          */
-        post: operations["AccountChangesController_forgot"];
+        post: operations["auth.password.forgot"];
         delete?: never;
         options?: never;
         head?: never;
@@ -587,7 +587,7 @@ export interface paths {
          * Set a new password with the token of a reset link
          * @description The link works once. Then every credential of the user ends (login sessions, refresh tokens, key:token pairs, IAM tokens, API keys) and the address is told. It signs nobody in: a user with MFA on still needs the second factor at the next sign-in. Unknown, used or expired token: 401 INVALID_TOKEN; a password the policy refuses: 400 VALIDATION_ERROR (the link still works).
          */
-        post: operations["AccountChangesController_reset"];
+        post: operations["auth.password.reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -605,10 +605,10 @@ export interface paths {
          * Confirm a new email address: the link mailed to it (key:token PATCH /users)
          * @description Works once, within 24 hours; the address becomes the account's (verified) and the old one is told. Unknown, used or expired token: 401 INVALID_TOKEN; the address taken meanwhile: 409 CONFLICT.
          */
-        get: operations["AccountChangesController_confirmByLink"];
+        get: operations["auth.email.confirmByLink"];
         put?: never;
         /** Confirm a new email address with the token of its link (as the GET does) */
-        post: operations["AccountChangesController_confirmByPost"];
+        post: operations["auth.email.confirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -623,7 +623,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness: the process answers. No authentication, no dependency checks. */
-        get: operations["HealthController_live"];
+        get: operations["health.live"];
         put?: never;
         post?: never;
         delete?: never;
@@ -640,7 +640,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness: 200 when the database answers (and Redis, when configured); 503 naming the part that is down, or `stopping` from the start of a graceful stop. Answers within 2 seconds. */
-        get: operations["HealthController_ready"];
+        get: operations["health.ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -657,7 +657,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness of each dependency: database, mail, sms, redis (admin only). */
-        get: operations["HealthController_detailed"];
+        get: operations["health.detailed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -674,10 +674,10 @@ export interface paths {
             cookie?: never;
         };
         /** Every study, newest first (any portal role: admin, researcher, coordinator, viewer) */
-        get: operations["StudiesController_list"];
+        get: operations["studies.list"];
         put?: never;
         /** Create a study (admin only; other roles 403) */
-        post: operations["StudiesController_create"];
+        post: operations["studies.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -692,7 +692,7 @@ export interface paths {
             cookie?: never;
         };
         /** One study (any portal role) */
-        get: operations["StudiesController_get"];
+        get: operations["studies.get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -709,13 +709,13 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's API keys (never the key itself: its prefix) */
-        get: operations["ApiKeysController_list"];
+        get: operations["apiKeys.list"];
         put?: never;
         /**
          * Create an API key (shown once, in `key`); use it as `X-API-Key: <key>`
          * @description The key acts with its owner's current role; only its hash is stored; `prefix` identifies it in listings.
          */
-        post: operations["ApiKeysController_create"];
+        post: operations["apiKeys.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -733,7 +733,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke one of the caller's API keys; it is refused at once. Unknown or another user's: 404 */
-        delete: operations["ApiKeysController_revoke"];
+        delete: operations["apiKeys.revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -747,10 +747,10 @@ export interface paths {
             cookie?: never;
         };
         /** The client applications of the key:token surface (admin) */
-        get: operations["ClientsController_list"];
+        get: operations["clients.list"];
         put?: never;
         /** Register a client application (admin); 409 if the id exists */
-        post: operations["ClientsController_create"];
+        post: operations["clients.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -771,7 +771,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Rename, deactivate or change the token lifetime of a client (admin) */
-        patch: operations["ClientsController_update"];
+        patch: operations["clients.update"];
         trace?: never;
     };
     "/users": {
@@ -782,13 +782,13 @@ export interface paths {
             cookie?: never;
         };
         /** The current user */
-        get: operations["KeyTokenController_me"];
+        get: operations["keyToken.me"];
         put?: never;
         /**
          * Sign up and receive a key:token pair
          * @description The role is always the default sign-up role (viewer), whatever the body says. 400 Invalid client ID, 409 That email is already in use, 400 with the policy's words for a weak password.
          */
-        post: operations["KeyTokenController_signUp"];
+        post: operations["keyToken.signUp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -796,7 +796,7 @@ export interface paths {
          * Ask for a new email address, or change the password (with current_password)
          * @description `{email}`: 200 the user with `pending_email`; the address changes only when the link mailed to the new address is opened (once, within 24 hours), and the old address is told at once. 409 That email is already taken. `{password, current_password}`: the policy applies; without current_password 400 `current_password is required`, a wrong one 401. For a user with MFA on, a Basic pair, API key or IAM token changes neither: 403 `Sign in to change this` (API.md 12).
          */
-        patch: operations["KeyTokenController_updateMe"];
+        patch: operations["keyToken.updateMe"];
         trace?: never;
     };
     "/users/token": {
@@ -809,9 +809,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Log in: a new key:token pair. Wrong or unknown: 400 Email or password incorrect (same answer, same time) */
-        post: operations["KeyTokenController_logIn"];
+        post: operations["keyToken.login"];
         /** Log out: revoke the key:token pair that makes this request (refused at once everywhere) */
-        delete: operations["KeyTokenController_logOut"];
+        delete: operations["keyToken.logout"];
         options?: never;
         head?: never;
         patch?: never;
@@ -830,7 +830,7 @@ export interface paths {
          * Replace a pair before it expires: a new key, token and refresh token
          * @description The old pair stops working at once. The refresh must belong to that key and that client. A refresh token used a second time revokes every pair descended from the same login: 400 Invalid refresh token.
          */
-        post: operations["KeyTokenController_refresh"];
+        post: operations["keyToken.refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -850,7 +850,7 @@ export interface paths {
          * Mail a one-time sign-in link (active patients and caregivers only)
          * @description Always 202 with the same body, at once, for a syntactically valid address, registered or not, whatever its role; the mail goes only to active `patient` and `caregiver` accounts (every other role signs in with its password) and carries `${PORTAL_URL}/auth?token=...`, valid MAGIC_LINK_TTL (15 minutes), once. Asking again sends a new link and leaves older unexpired links working. The address is NFKC-normalised and lower-cased; one with invisible or formatting characters is a 400. Limited per IP and email (RATE_LIMIT_MAGIC_LINK).
          */
-        post: operations["MagicLinkController_request"];
+        post: operations["magicLink.request"];
         delete?: never;
         options?: never;
         head?: never;
@@ -870,7 +870,7 @@ export interface paths {
          * Exchange a magic-link token for the login body of POST /api/auth/login
          * @description A POST, never a GET, so that mail scanners opening links cannot use them up. Used, expired, unknown or malformed tokens: 401 INVALID_TOKEN, and a failed attempt uses nothing up. So is a link whose account has since been disabled or given a role other than patient or caregiver. Verifies the email address.
          */
-        post: operations["MagicLinkController_verify"];
+        post: operations["magicLink.verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -890,7 +890,7 @@ export interface paths {
          * Start an assessment session (any role but viewer)
          * @description The `session_id` is a bearer secret for one submission, shown once; sessions live SESSION_TTL (4 h).
          */
-        post: operations["AssessmentSessionsController_start"];
+        post: operations["assessments.start"];
         delete?: never;
         options?: never;
         head?: never;
@@ -910,7 +910,7 @@ export interface paths {
          * Submit the results of a session (authenticated by X-Session-ID alone; bodies up to 10 MiB)
          * @description 201 once the submission is committed. The same body again (a retry after a lost response): 200 with the same submission_id, nothing stored twice. A different body for a submitted session: 409. Missing, unknown or expired session: 401. Body session_id different from the header: 400.
          */
-        post: operations["AssessmentSessionsController_submit"];
+        post: operations["assessments.submit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -925,7 +925,7 @@ export interface paths {
             cookie?: never;
         };
         /** A session: status (active, submitted, expired) and its submission (researcher, coordinator, admin) */
-        get: operations["AssessmentSessionsController_get"];
+        get: operations["assessments.get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -942,10 +942,10 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's appointments: a doctor's or a patient's own; everything for an admin */
-        get: operations["AppointmentsController_list"];
+        get: operations["appointments.list"];
         put?: never;
         /** Book an appointment with an existing patient (doctor with an active subscription) */
-        post: operations["AppointmentsController_create"];
+        post: operations["appointments.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -960,7 +960,7 @@ export interface paths {
             cookie?: never;
         };
         /** One appointment; somebody else's is 404 */
-        get: operations["AppointmentsController_get"];
+        get: operations["appointments.get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -977,7 +977,7 @@ export interface paths {
             cookie?: never;
         };
         /** The patients a doctor has appointments with (every patient for an admin) */
-        get: operations["AppointmentsController_patients"];
+        get: operations["appointments.patients"];
         put?: never;
         post?: never;
         delete?: never;
@@ -996,7 +996,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Log in with username (or email) and password: a temporary token (TEMP_TOKEN_TTL, 24 h) */
-        post: operations["IamController_login"];
+        post: operations["iam.login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1016,7 +1016,7 @@ export interface paths {
          * Change the password
          * @description `old_password`, then `password` and `password2` (or `new_password` alone). A wrong old password: 400 with the field error "Incorrect password.". `reset_tokens: true` ends every other token, login session and key:token pair of the user at once; the credential making the request keeps working. API keys are revoked too.
          */
-        post: operations["IamController_changePassword"];
+        post: operations["iam.password.change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1031,7 +1031,7 @@ export interface paths {
             cookie?: never;
         };
         /** The current user, and the space of a space-scoped token (null otherwise) */
-        get: operations["IamController_whoami"];
+        get: operations["iam.whoami"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1051,15 +1051,15 @@ export interface paths {
          * The caller's tokens, newest first (JSON array); `permanent` filters
          * @description A token shows its `key` only when it is created (POST /v1/tokens/, POST /v1/spaces/{id}/tokens/, POST /v1/auth/token/); afterwards the `key` field holds only its first characters followed by "…". Keys are stored as hashes and cannot be shown again.
          */
-        get: operations["IamController_listTokens"];
+        get: operations["iam.tokens.list"];
         put?: never;
         /**
          * Create a token (permanent or temporary); the response is the only time its key is shown
          * @description A token shows its `key` only when it is created (POST /v1/tokens/, POST /v1/spaces/{id}/tokens/, POST /v1/auth/token/); afterwards the `key` field holds only its first characters followed by "…". Keys are stored as hashes and cannot be shown again.
          */
-        post: operations["IamController_createToken"];
+        post: operations["iam.tokens.create"];
         /** Delete every token of the caller (or only permanent/temporary ones) except the one in use */
-        delete: operations["IamController_removeTokens"];
+        delete: operations["iam.tokens.removeAll"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1076,16 +1076,16 @@ export interface paths {
          * One token, by id or by key; somebody else's is 404
          * @description A token shows its `key` only when it is created (POST /v1/tokens/, POST /v1/spaces/{id}/tokens/, POST /v1/auth/token/); afterwards the `key` field holds only its first characters followed by "…". Keys are stored as hashes and cannot be shown again.
          */
-        get: operations["IamController_getToken"];
+        get: operations["iam.tokens.get"];
         /** The same as PATCH */
-        put: operations["IamController_putToken"];
+        put: operations["iam.tokens.replace"];
         post?: never;
         /** Delete a token; it is refused at once */
-        delete: operations["IamController_removeToken"];
+        delete: operations["iam.tokens.remove"];
         options?: never;
         head?: never;
         /** Activate or deactivate a token (form or JSON body); an inactive token is refused at once */
-        patch: operations["IamController_patchToken"];
+        patch: operations["iam.tokens.update"];
         trace?: never;
     };
     "/v1/spaces": {
@@ -1096,10 +1096,10 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's spaces, newest first: {results, count}; `q` searches the name */
-        get: operations["IamController_listSpaces"];
+        get: operations["iam.spaces.list"];
         put?: never;
         /** Create a space */
-        post: operations["IamController_createSpace"];
+        post: operations["iam.spaces.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1114,16 +1114,16 @@ export interface paths {
             cookie?: never;
         };
         /** One space; somebody else's is 404 */
-        get: operations["IamController_getSpace"];
+        get: operations["iam.spaces.get"];
         /** The same as PATCH */
-        put: operations["IamController_putSpace"];
+        put: operations["iam.spaces.replace"];
         post?: never;
         /** Delete a space and its tokens (202) */
-        delete: operations["IamController_removeSpace"];
+        delete: operations["iam.spaces.remove"];
         options?: never;
         head?: never;
         /** Rename a space */
-        patch: operations["IamController_patchSpace"];
+        patch: operations["iam.spaces.update"];
         trace?: never;
     };
     "/v1/spaces/{id}/tokens": {
@@ -1139,7 +1139,7 @@ export interface paths {
          * Create a token scoped to the space: its requests carry the space (see whoami)
          * @description A token shows its `key` only when it is created (POST /v1/tokens/, POST /v1/spaces/{id}/tokens/, POST /v1/auth/token/); afterwards the `key` field holds only its first characters followed by "…". Keys are stored as hashes and cannot be shown again.
          */
-        post: operations["IamController_createSpaceToken"];
+        post: operations["iam.spaces.tokens.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1154,13 +1154,13 @@ export interface paths {
             cookie?: never;
         };
         /** The registered identity providers (admin); client secrets are never returned */
-        get: operations["SsoProvidersController_list"];
+        get: operations["sso.providers.list"];
         put?: never;
         /**
          * Register an identity provider (admin, aal2 when the admin has MFA on)
          * @description OIDC: `issuer` (its discovery document is read now: an issuer whose discovery fails is a 400 that says why), `client_id`, `client_secret` (encrypted at rest, never returned), `scopes?`, `kind?` (`entra` with `allowed_tenants`; `google`: the ID token `hd` must be one of `domains`). SAML: `entry_point`, `idp_issuer`, `idp_certificate` (PEM). https, or http on loopback outside production. The answer names what to register at the provider: `redirect_uri` (OIDC) or `sp_entity_id`, `acs_url`, `metadata_url` (SAML).
          */
-        post: operations["SsoProvidersController_create"];
+        post: operations["sso.providers.create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1175,18 +1175,18 @@ export interface paths {
             cookie?: never;
         };
         /** One identity provider (admin) */
-        get: operations["SsoProvidersController_get"];
+        get: operations["sso.providers.get"];
         put?: never;
         post?: never;
         /** Remove an identity provider and its account links (admin, aal2 when MFA is on) */
-        delete: operations["SsoProvidersController_remove"];
+        delete: operations["sso.providers.remove"];
         options?: never;
         head?: never;
         /**
          * Change an identity provider (admin, aal2 when MFA is on)
          * @description Any field of the registration but `id` and `type`; a new issuer is discovered again.
          */
-        patch: operations["SsoProvidersController_update"];
+        patch: operations["sso.providers.update"];
         trace?: never;
     };
     "/api/users/{id}/sso-links": {
@@ -1200,7 +1200,7 @@ export interface paths {
          * A user's links to identity providers (admin; added for the console)
          * @description Each link is (provider, subject): the provider and its identifier of the person. 404: no such user.
          */
-        get: operations["SsoLinksController_list"];
+        get: operations["admin.users.ssoLinks.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1217,7 +1217,7 @@ export interface paths {
             cookie?: never;
         };
         /** The identity provider that serves an address's domain (for a "sign in with your institution" button) */
-        get: operations["SsoController_discover"];
+        get: operations["sso.discover"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1237,7 +1237,7 @@ export interface paths {
          * Start a sign-in at the provider: a 302 to it
          * @description OIDC: authorization code with PKCE (S256), `state` and `nonce`; SAML: an AuthnRequest (HTTP-Redirect). The attempt lives 10 minutes server-side, works once, and is bound to this browser by the HttpOnly `sso_browser` cookie. `redirect_uri` must be under PORTAL_URL or at an origin of SSO_REDIRECT_ORIGINS (else 400): the browser comes back there with `?code=` (exchange it at POST /api/sso/token) or `?error=`.
          */
-        get: operations["SsoController_login"];
+        get: operations["sso.login"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1257,7 +1257,7 @@ export interface paths {
          * OIDC redirect URI: the provider sends the browser here
          * @description The ID token is checked (signature by the JWKS, iss, aud, exp, nonce; Entra tenant, Google hd; email domain), then a 302 to `redirect_uri?code=<one-time code, 60 s>` or `redirect_uri?error=<code>`. A state that names no live attempt of this browser: 400 INVALID_STATE (there is no trusted place to go back to).
          */
-        get: operations["SsoController_callback"];
+        get: operations["sso.callback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1279,7 +1279,7 @@ export interface paths {
          * SAML assertion consumer service (HTTP-POST binding)
          * @description Signed response or assertion by idp_certificate, audience, InResponseTo of the request this browser started, NotOnOrAfter, never twice; then a 302 as the OIDC callback.
          */
-        post: operations["SsoController_acs"];
+        post: operations["sso.acs"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1294,7 +1294,7 @@ export interface paths {
             cookie?: never;
         };
         /** SAML service provider metadata (entity id, ACS URL) to give the IdP */
-        get: operations["SsoController_metadata"];
+        get: operations["sso.metadata"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1316,7 +1316,7 @@ export interface paths {
          * Exchange the one-time code for the login body of POST /api/auth/login
          * @description `amr` holds `fed`. `remember` and `set_cookie` as on POST /api/auth/login. A user with MFA on gets 401 MFA_REQUIRED with the mfa_token of the second step (API.md 6). Used, expired or unknown code: 401 INVALID_TOKEN.
          */
-        post: operations["SsoController_token"];
+        post: operations["sso.token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1334,7 +1334,7 @@ export interface paths {
          * The public keys that verify access tokens (RFC 7517), cacheable for 5 minutes
          * @description With JWT_ALGORITHM=ES256: every key published and not expired, the next one before it signs and a retired one until its last token has expired. With HS256 the list is empty: the shared secret is never published.
          */
-        get: operations["WellKnownController_jwks"];
+        get: operations["wellKnown.jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1354,7 +1354,7 @@ export interface paths {
          * Discovery: the issuer of access tokens, where their keys are, and the signing algorithm
          * @description `issuer` is JWT_ISSUER (the `iss` of every token); `jwks_uri` is under APP_URL. Not a full OpenID provider: there is no authorization endpoint and no ID token, only access tokens that other services verify.
          */
-        get: operations["WellKnownController_openidConfiguration"];
+        get: operations["wellKnown.openidConfiguration"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1374,7 +1374,7 @@ export interface paths {
          * The signing keys of access tokens, the newest first (admin): kid, alg, state and dates, never private material
          * @description state: `pending` (published, signs from activate_at), `active` (signs now), `retired` (signs no more, still published until expire_at), `expired` (out of the JWKS). With JWT_ALGORITHM=HS256 the list is empty.
          */
-        get: operations["SigningKeysController_list"];
+        get: operations["signingKeys.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1396,7 +1396,7 @@ export interface paths {
          * Rotate the signing key now (admin, aal2 when the admin has MFA on)
          * @description The new key is published at once and signs JWT_KEY_PUBLISH_AHEAD later, when the current key retires; the retired key stays in the JWKS until its last token has expired. With JWT_ALGORITHM=HS256: 409 (rotate JWT_SECRET instead).
          */
-        post: operations["SigningKeysController_rotate"];
+        post: operations["signingKeys.rotate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1416,7 +1416,7 @@ export interface paths {
          * Start adding a passkey: PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create()
          * @description Resident key preferred, user verification preferred, attestation none, the caller’s passkeys in `excludeCredentials`. The challenge lives 5 minutes and works once, for this user only. Pass the body to `startRegistration({ optionsJSON })` of @simplewebauthn/browser. Once MFA is on this needs a sign-in at aal2 (403 MFA_STEP_UP_REQUIRED), as for every new factor.
          */
-        post: operations["PasskeysController_registrationOptions"];
+        post: operations["passkeys.register.options"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1436,7 +1436,7 @@ export interface paths {
          * Finish adding a passkey; it is also an MFA factor of type passkey
          * @description The answer of `startRegistration()` in `response`. 201 `{id, name, created_at}`; the id is also the factor id in GET /api/auth/mfa. A first factor turns MFA on, and then the body also holds `recovery_codes` (ten, shown this once), as POST /api/auth/mfa/factors/{id}/confirm does. A passkey already registered: 409. Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or user), an unknown or removed credential, a bad signature, a signature counter that did not increase, or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.
          */
-        post: operations["PasskeysController_register"];
+        post: operations["passkeys.register.verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1451,7 +1451,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's passkeys (never their keys' secrets: there are none here) */
-        get: operations["PasskeysController_list"];
+        get: operations["passkeys.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1474,7 +1474,7 @@ export interface paths {
          * Remove a passkey (and its MFA factor)
          * @description As DELETE /api/auth/mfa/factors/{id}: needs aal2 when MFA is on (403 MFA_STEP_UP_REQUIRED); the last factor turns MFA off and takes the recovery codes with it; 409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES; another user’s or an unknown id: 404.
          */
-        delete: operations["PasskeysController_remove"];
+        delete: operations["passkeys.remove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1493,7 +1493,7 @@ export interface paths {
          * Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id
          * @description With `email` (or a username), `allowCredentials` lists that account’s passkeys; an unknown account gets the same shape (one credential id that no authenticator holds), so the answer tells nothing. Without it, `allowCredentials` is empty and any discoverable passkey may answer. Pass the body to `startAuthentication({ optionsJSON })`, and keep `challenge_id` for login/verify (5 minutes, once).
          */
-        post: operations["PasskeysController_loginOptions"];
+        post: operations["passkeys.login.options"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1513,7 +1513,7 @@ export interface paths {
          * Finish a passkey sign-in: the login body of POST /api/auth/login
          * @description `amr` holds `hwk`. When the authenticator verified the user (PIN, biometric: the UV flag) the passkey is both factors: `amr` ["hwk", "mfa"] and `aal2`. Without user verification it is one factor, and since a passkey is an MFA factor its user has MFA on: 401 MFA_REQUIRED with the other factors, finished at POST /api/auth/mfa/verify (a recovery code works too). `remember` and `set_cookie` as on POST /api/auth/login. Disabled account: 403. Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or user), an unknown or removed credential, a bad signature, a signature counter that did not increase, or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.
          */
-        post: operations["PasskeysController_login"];
+        post: operations["passkeys.login.verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1524,6 +1524,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        PortalErrorBody: {
+            /**
+             * @description One of the closed list of codes of API.md 1
+             * @example VALIDATION_ERROR
+             */
+            code: string;
+            /** @example Invalid input data */
+            message: string;
+            /** @description The failing fields (name: message) of a validation error; for `MFA_REQUIRED`, the next step: `mfa_token`, `factors` and `expires_in` (see MfaChallenge) */
+            details?: {
+                [key: string]: unknown;
+            };
+        };
+        PortalError: {
+            error: components["schemas"]["PortalErrorBody"];
+        };
         LoginDto: {
             /**
              * @description email address or username
@@ -1539,6 +1555,42 @@ export interface components {
             /** @description also set the auth_token, refresh_token and csrf_token cookies */
             set_cookie?: boolean;
         };
+        /** @enum {string} */
+        Role: "admin" | "researcher" | "coordinator" | "viewer" | "doctor" | "patient" | "caregiver";
+        /** @enum {string} */
+        SubscriptionStatus: "none" | "active" | "canceled" | "expired";
+        UserResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            username: string | null;
+            role: components["schemas"]["Role"];
+            first_name: string | null;
+            last_name: string | null;
+            title: string | null;
+            specialty: string | null;
+            ehr_system_type: string | null;
+            ehr_system_name: string | null;
+            email_verified: boolean;
+            is_active: boolean;
+            subscription_status: components["schemas"]["SubscriptionStatus"];
+            /** Format: date-time */
+            subscription_ends_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        LoginResponse: {
+            access_token: string;
+            /** @enum {string} */
+            token_type: "bearer";
+            /** @description Seconds */
+            expires_in: number;
+            refresh_token: string;
+            user: components["schemas"]["UserResponse"];
+        };
         RefreshDto: {
             /** @description the refresh token; may instead come from the refresh_token cookie */
             refresh_token?: string;
@@ -1546,6 +1598,21 @@ export interface components {
         LogoutAllDto: {
             /** @description also end API keys and permanent IAM tokens */
             include_keys?: boolean;
+        };
+        LoginSessionResponse: {
+            /** Format: uuid */
+            id: string;
+            /** @description How it was opened: password, magic_link, mfa, passkey, sso */
+            method: string;
+            remember: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            ip: string | null;
+            user_agent: string | null;
+            /** @description The session making this request */
+            current: boolean;
         };
         RegisterUserDto: {
             /**
@@ -1565,6 +1632,23 @@ export interface components {
             specialty?: string;
             ehr_system_type?: string;
             ehr_system_name?: string;
+        };
+        ClinicalFieldError: {
+            name: string;
+            message: string;
+        };
+        ClinicalError: {
+            /** @enum {boolean} */
+            success: false;
+            /**
+             * @description Shown to the user as it is
+             * @example Invalid email or password
+             */
+            error: string;
+            /** @example INVALID_CREDENTIALS */
+            code: string;
+            /** @description The failing fields of a validation error */
+            fields?: components["schemas"]["ClinicalFieldError"][];
         };
         ClinicalRegisterDto: {
             /** @example Dr. */
@@ -1591,12 +1675,72 @@ export interface components {
             /** @description true: a 30-day token instead of 24 hours */
             remember?: boolean;
         };
+        ClinicalLoginResponse: {
+            /** @enum {boolean} */
+            success: true;
+            token: string;
+            /** Format: uuid */
+            uid: string;
+            userTitle: string | null;
+            firstName: string | null;
+            lastName: string | null;
+            /** @description Seconds */
+            expiresIn: number;
+        };
         VerifyEmailDto: {
             /** @description the token from the verification mail */
             token: string;
         };
         ResendVerificationDto: {
             email: string;
+        };
+        UserPageResponse: {
+            items: components["schemas"]["UserResponse"][];
+            total: number;
+            page: number;
+            limit: number;
+        };
+        /** @enum {string} */
+        FactorType: "totp" | "email" | "sms" | "passkey";
+        FactorResponse: {
+            /** Format: uuid */
+            id: string;
+            type: components["schemas"]["FactorType"];
+            /** @description Given at enrolment, or the kind of factor ("Authenticator app") by default */
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+        };
+        MfaStatusResponse: {
+            enabled: boolean;
+            factors: components["schemas"]["FactorResponse"][];
+            recovery_codes_left: number;
+        };
+        AdminUserResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            username: string | null;
+            role: components["schemas"]["Role"];
+            first_name: string | null;
+            last_name: string | null;
+            title: string | null;
+            specialty: string | null;
+            ehr_system_type: string | null;
+            ehr_system_name: string | null;
+            email_verified: boolean;
+            is_active: boolean;
+            subscription_status: components["schemas"]["SubscriptionStatus"];
+            /** Format: date-time */
+            subscription_ends_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            mfa: components["schemas"]["MfaStatusResponse"];
         };
         ChangeRoleDto: {
             /** @enum {string} */
@@ -1611,12 +1755,52 @@ export interface components {
         SetActiveDto: {
             is_active: boolean;
         };
+        AuditEventResponse: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @example login_success */
+            event: string;
+            /**
+             * Format: uuid
+             * @description The user the event is about
+             */
+            user_id: string | null;
+            /**
+             * Format: uuid
+             * @description Who did it, when not the user
+             */
+            actor_id: string | null;
+            ip: string | null;
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        AuditPageResponse: {
+            items: components["schemas"]["AuditEventResponse"][];
+            total: number;
+            page: number;
+            limit: number;
+        };
         TotpEnrolDto: {
             /**
              * @description a name to tell your factors apart
              * @example Phone
              */
             name?: string;
+        };
+        TotpEnrolmentResponse: {
+            /** Format: uuid */
+            factor_id: string;
+            /** @description Base32, for typing into the app */
+            secret: string;
+            otpauth_uri: string;
+            /** @description A data: URL of the QR code of otpauth_uri */
+            qr_code: string;
+        };
+        FactorEnrolmentResponse: {
+            /** Format: uuid */
+            factor_id: string;
         };
         SmsEnrolDto: {
             /**
@@ -1629,11 +1813,54 @@ export interface components {
             /** @example 123456 */
             code: string;
         };
+        FactorConfirmedResponse: {
+            factor: components["schemas"]["FactorResponse"];
+            /** @description With the first factor only: ten codes, shown this once */
+            recovery_codes?: string[];
+        };
+        RecoveryCodesResponse: {
+            /** @description Ten codes, shown this once */
+            recovery_codes: string[];
+        };
         ChallengeDto: {
             /** @description the mfa_token of the MFA_REQUIRED answer */
             mfa_token: string;
             /** @description an email, sms or passkey factor of the MFA_REQUIRED answer */
             factor_id: string;
+        };
+        WebAuthnOptionsResponse: {
+            /** @description base64url */
+            challenge: string;
+            /** @description Milliseconds */
+            timeout?: number;
+            rpId?: string;
+            rp?: {
+                [key: string]: unknown;
+            };
+            user?: {
+                [key: string]: unknown;
+            };
+            pubKeyCredParams?: {
+                [key: string]: unknown;
+            }[];
+            allowCredentials?: {
+                [key: string]: unknown;
+            }[];
+            excludeCredentials?: {
+                [key: string]: unknown;
+            }[];
+            authenticatorSelection?: {
+                [key: string]: unknown;
+            };
+            userVerification?: string;
+            attestation?: string;
+            extensions?: {
+                [key: string]: unknown;
+            };
+        };
+        MessageResponse: {
+            /** @example Code sent */
+            message: string;
         };
         VerifyDto: {
             /** @description the mfa_token of the MFA_REQUIRED answer */
@@ -1669,6 +1896,32 @@ export interface components {
             /** @description the token of the link mailed to the new address */
             token: string;
         };
+        HealthDetailsResponse: {
+            /** @enum {string} */
+            status: "ok" | "error" | "shutting_down";
+            /** @description The dependencies that are up */
+            info: {
+                [key: string]: unknown;
+            };
+            /** @description The dependencies that are down */
+            error: {
+                [key: string]: unknown;
+            };
+            /** @description Every dependency */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        StudyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            /** Format: uuid */
+            created_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
         CreateStudyDto: {
             /** @example Sleep and memory 2026 */
             name: string;
@@ -1679,6 +1932,41 @@ export interface components {
             name: string;
             /** @description omit for a key that does not expire */
             expires_in_days?: number;
+        };
+        NewApiKeyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** @description Shown this once; send it in X-API-Key */
+            key: string;
+        };
+        ApiKeyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The first characters of the key, to recognise it */
+            prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            last_used_at: string | null;
+        };
+        ClientResponse: {
+            /** @example web */
+            id: string;
+            name: string;
+            active: boolean;
+            /** @description Null: the service default (KEY_TOKEN_TTL) */
+            token_ttl_seconds: number | null;
+            /** Format: date-time */
+            created_at: string;
         };
         CreateClientDto: {
             /**
@@ -1697,6 +1985,14 @@ export interface components {
             active?: boolean;
             token_ttl_seconds?: Record<string, never> | null;
         };
+        KeyTokenError: {
+            /**
+             * @example [
+             *       "Email or password incorrect"
+             *     ]
+             */
+            errors: string[];
+        };
         CredentialsDto: {
             /**
              * @description a registered client application id
@@ -1709,6 +2005,15 @@ export interface components {
              */
             email: string;
             password: string;
+        };
+        KeyTokenSignInResponse: {
+            key: string;
+            token: string;
+            refresh: string;
+            /** Format: date-time */
+            expires: string;
+            /** @example viewer */
+            role: string;
         };
         LoginCredentialsDto: {
             /**
@@ -1731,6 +2036,13 @@ export interface components {
             /** @description its refresh token */
             refresh: string;
         };
+        KeyTokenPairResponse: {
+            key: string;
+            token: string;
+            refresh: string;
+            /** Format: date-time */
+            expires: string;
+        };
         LogoutDto: {
             /** @example web */
             client: string;
@@ -1742,6 +2054,31 @@ export interface components {
             password?: string;
             /** @description the current password: required with password */
             current_password?: string;
+        };
+        UserWithPendingEmailResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            username: string | null;
+            role: components["schemas"]["Role"];
+            first_name: string | null;
+            last_name: string | null;
+            title: string | null;
+            specialty: string | null;
+            ehr_system_type: string | null;
+            ehr_system_name: string | null;
+            email_verified: boolean;
+            is_active: boolean;
+            subscription_status: components["schemas"]["SubscriptionStatus"];
+            /** Format: date-time */
+            subscription_ends_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: email */
+            pending_email: string | null;
         };
         MagicLinkRequestDto: {
             /** @example patient@example.org */
@@ -1774,6 +2111,37 @@ export interface components {
             };
             trials: unknown[];
         };
+        SubmissionReceiptResponse: {
+            submission_id: string;
+            session_id: string;
+            /** Format: date-time */
+            received_at: string;
+            trial_count: number;
+        };
+        SubmissionResponse: {
+            submission_id: string;
+            /** Format: date-time */
+            received_at: string;
+            trial_count: number;
+            /** @description As submitted */
+            task_summaries: Record<string, never>;
+            /** @description As submitted */
+            trials: Record<string, never>;
+        };
+        AssessmentSessionResponse: {
+            session_id: string;
+            participant_id: string;
+            battery_id: string;
+            /** @enum {string} */
+            status: "active" | "submitted" | "expired";
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            submitted_at: string | null;
+            submission: components["schemas"]["SubmissionResponse"] | null;
+        };
         CreateAppointmentDto: {
             /** @description the id of an existing patient */
             patient_id: string;
@@ -1781,6 +2149,63 @@ export interface components {
             scheduled_at: string;
             /** @example Follow-up */
             reason: string;
+        };
+        AppointmentResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            doctor_id: string;
+            /** Format: uuid */
+            patient_id: string;
+            /** Format: date-time */
+            scheduled_at: string;
+            reason: string;
+            status: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        AppointmentListResponse: {
+            /** @enum {boolean} */
+            success: true;
+            appointments: components["schemas"]["AppointmentResponse"][];
+        };
+        AppointmentEnvelopeResponse: {
+            /** @enum {boolean} */
+            success: true;
+            appointment: components["schemas"]["AppointmentResponse"];
+        };
+        PatientResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            firstName: string | null;
+            lastName: string | null;
+        };
+        PatientListResponse: {
+            /** @enum {boolean} */
+            success: true;
+            patients: components["schemas"]["PatientResponse"][];
+        };
+        IamFieldError: {
+            /** @example old_password */
+            name: string;
+            /** @example Incorrect password. */
+            message: string;
+            /** @example 400 */
+            error_code: number;
+        };
+        IamError: {
+            /**
+             * @description 602: wrong credentials; 603: MFA required; else the status
+             * @example [
+             *       602
+             *     ]
+             */
+            error_codes: number[];
+            /** @example Username and password do not match. */
+            message: string;
+            fields: components["schemas"]["IamFieldError"][];
         };
         IamLoginDto: {
             /** @description username or email address */
@@ -1797,9 +2222,38 @@ export interface components {
             /** @description true: every other token, login session and key:token pair of the user ends at once */
             reset_tokens?: boolean;
         };
+        IamSpaceRef: {
+            id: number;
+            name: string;
+        };
+        IamWhoamiResponse: {
+            /** Format: uuid */
+            id: string;
+            username: string;
+            /** Format: email */
+            email: string;
+            first_name: string | null;
+            last_name: string | null;
+            role: string;
+            is_active: boolean;
+            /** @description The space of a space-scoped token */
+            space: components["schemas"]["IamSpaceRef"] | null;
+        };
         CreateTokenDto: {
             /** @description permanent tokens never expire (at most 5 per user, and per space); temporary ones live TEMP_TOKEN_TTL */
             permanent?: boolean;
+        };
+        IamTokenResponse: {
+            id: number;
+            /** @description The whole key when created; later its prefix */
+            key: string;
+            is_active: boolean;
+            permanent: boolean;
+            space_id: number | null;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            expires: string | null;
         };
         UpdateTokenDto: {
             is_active: boolean;
@@ -1807,6 +2261,16 @@ export interface components {
         SpaceDto: {
             /** @example Front door */
             name: string;
+        };
+        IamSpaceResponse: {
+            id: number;
+            name: string;
+            /** Format: date-time */
+            created: string;
+        };
+        IamSpaceListResponse: {
+            results: components["schemas"]["IamSpaceResponse"][];
+            count: number;
         };
         CreateSsoProviderDto: {
             /**
@@ -1955,7 +2419,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    PortalAuthController_login: {
+    "auth.login": {
         parameters: {
             query?: never;
             header?: never;
@@ -1969,12 +2433,35 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Signed in (API.md 1.1) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9...",
+                     *       "token_type": "bearer",
+                     *       "expires_in": 86400,
+                     *       "refresh_token": "xq3...",
+                     *       "user": {
+                     *         "id": "0b6f...",
+                     *         "email": "admin@example.com",
+                     *         "role": "admin"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             401: {
@@ -1985,16 +2472,36 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
             /** @description Too many attempts; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    PortalAuthController_refresh: {
+    "auth.refresh": {
         parameters: {
             query?: never;
             header?: never;
@@ -2007,12 +2514,35 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A new access and refresh token */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9...",
+                     *       "token_type": "bearer",
+                     *       "expires_in": 86400,
+                     *       "refresh_token": "xq3...",
+                     *       "user": {
+                     *         "id": "0b6f...",
+                     *         "email": "admin@example.com",
+                     *         "role": "admin"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description invalid, expired or reused refresh token (INVALID_TOKEN) */
@@ -2020,11 +2550,40 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    PortalAuthController_logout: {
+    "auth.logout": {
         parameters: {
             query?: never;
             header?: never;
@@ -2039,9 +2598,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PortalAuthController_logoutAll: {
+    "auth.logoutAll": {
         parameters: {
             query?: never;
             header?: never;
@@ -2060,9 +2664,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PortalAuthController_me: {
+    "auth.me": {
         parameters: {
             query?: never;
             header?: never;
@@ -2075,11 +2724,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    PortalAuthController_listSessions: {
+    "auth.sessions.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -2092,11 +2788,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginSessionResponse"][];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    PortalAuthController_revokeSession: {
+    "auth.sessions.revoke": {
         parameters: {
             query?: never;
             header?: never;
@@ -2113,9 +2856,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PortalAuthController_register: {
+    "auth.register": {
         parameters: {
             query?: never;
             header?: never;
@@ -2128,16 +2916,63 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the new user */
+            /** @description The new user */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    ClinicalAuthController_register: {
+    "clinical.register": {
         parameters: {
             query?: never;
             header?: never;
@@ -2158,9 +2993,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
         };
     };
-    ClinicalAuthController_login: {
+    "clinical.login": {
         parameters: {
             query?: never;
             header?: never;
@@ -2178,7 +3058,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ClinicalLoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
                 };
             };
             403: {
@@ -2189,9 +3087,27 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
         };
     };
-    ClinicalAuthController_verifyGet: {
+    "clinical.verification.verifyByLink": {
         parameters: {
             query: {
                 token: unknown;
@@ -2210,9 +3126,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
         };
     };
-    ClinicalAuthController_verifyPost: {
+    "clinical.verification.verify": {
         parameters: {
             query?: never;
             header?: never;
@@ -2233,9 +3194,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
         };
     };
-    ClinicalAuthController_resend: {
+    "clinical.verification.resend": {
         parameters: {
             query?: never;
             header?: never;
@@ -2256,9 +3262,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
         };
     };
-    AdminUsersController_resetMfa: {
+    "admin.users.mfa.reset": {
         parameters: {
             query?: never;
             header?: never;
@@ -2275,9 +3326,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AdminUsersController_list: {
+    "admin.users.list": {
         parameters: {
             query?: {
                 page?: number;
@@ -2297,12 +3393,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserPageResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
         };
     };
-    AdminUsersController_get: {
+    "admin.users.get": {
         parameters: {
             query?: never;
             header?: never;
@@ -2318,12 +3459,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AdminUserResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
         };
     };
-    AdminUsersController_setActive: {
+    "admin.users.setActive": {
         parameters: {
             query?: never;
             header?: never;
@@ -2342,11 +3528,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    AdminUsersController_listSessions: {
+    "admin.users.sessions.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -2361,11 +3594,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginSessionResponse"][];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    AdminUsersController_revokeSessions: {
+    "admin.users.sessions.revokeAll": {
         parameters: {
             query?: never;
             header?: never;
@@ -2382,9 +3662,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AdminUsersController_revokeSession: {
+    "admin.users.sessions.revoke": {
         parameters: {
             query?: never;
             header?: never;
@@ -2402,9 +3727,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AdminUsersController_changeRole: {
+    "admin.users.changeRole": {
         parameters: {
             query?: never;
             header?: never;
@@ -2423,11 +3793,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    AdminUsersController_setSubscription: {
+    "admin.users.setSubscription": {
         parameters: {
             query?: never;
             header?: never;
@@ -2446,11 +3863,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    AuditController_list: {
+    "audit.list": {
         parameters: {
             query?: {
                 page?: number;
@@ -2470,11 +3934,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditPageResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    MfaController_status: {
+    "mfa.status": {
         parameters: {
             query?: never;
             header?: never;
@@ -2487,11 +3998,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MfaStatusResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    MfaController_enrolTotp: {
+    "mfa.totp.enrol": {
         parameters: {
             query?: never;
             header?: never;
@@ -2504,16 +4062,62 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {factor_id, secret, otpauth_uri, qr_code} */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    MfaController_enrolEmail: {
+    "mfa.email.enrol": {
         parameters: {
             query?: never;
             header?: never;
@@ -2522,16 +4126,62 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {factor_id} */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FactorEnrolmentResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    MfaController_enrolSms: {
+    "mfa.sms.enrol": {
         parameters: {
             query?: never;
             header?: never;
@@ -2544,16 +4194,62 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {factor_id} */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FactorEnrolmentResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    MfaController_confirm: {
+    "mfa.factors.confirm": {
         parameters: {
             query?: never;
             header?: never;
@@ -2568,16 +4264,62 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {factor, recovery_codes?} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FactorConfirmedResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    MfaController_remove: {
+    "mfa.factors.remove": {
         parameters: {
             query?: never;
             header?: never;
@@ -2594,9 +4336,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    MfaController_regenerate: {
+    "mfa.recoveryCodes.regenerate": {
         parameters: {
             query?: never;
             header?: never;
@@ -2609,11 +4396,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    MfaController_challenge: {
+    "mfa.challenge": {
         parameters: {
             query?: never;
             header?: never;
@@ -2626,24 +4460,72 @@ export interface operations {
             };
         };
         responses: {
-            /** @description PublicKeyCredentialRequestOptionsJSON (a passkey factor) */
+            /** @description A passkey factor: the options for navigator.credentials.get */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
+                };
             };
+            /** @description A code was sent (email, SMS) */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MessageResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
         };
     };
-    MfaController_verify: {
+    "mfa.verify": {
         parameters: {
             query?: never;
             header?: never;
@@ -2656,16 +4538,63 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the login body of the first step */
+            /** @description The login body of the route where the sign-in began */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"] | components["schemas"]["ClinicalLoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    AccountChangesController_forgot: {
+    "auth.password.forgot": {
         parameters: {
             query?: never;
             header?: never;
@@ -2686,9 +4615,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AccountChangesController_reset: {
+    "auth.password.reset": {
         parameters: {
             query?: never;
             header?: never;
@@ -2707,6 +4681,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,9 +4698,36 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AccountChangesController_confirmByLink: {
+    "auth.email.confirmByLink": {
         parameters: {
             query: {
                 /** @description the token of the link mailed to the new address */
@@ -2737,9 +4747,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AccountChangesController_confirmByPost: {
+    "auth.email.confirm": {
         parameters: {
             query?: never;
             header?: never;
@@ -2760,9 +4815,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    HealthController_live: {
+    "health.live": {
         parameters: {
             query?: never;
             header?: never;
@@ -2779,9 +4879,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    HealthController_ready: {
+    "health.ready": {
         parameters: {
             query?: never;
             header?: never;
@@ -2796,6 +4941,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             503: {
@@ -2808,7 +4998,7 @@ export interface operations {
             };
         };
     };
-    HealthController_detailed: {
+    "health.detailed": {
         parameters: {
             query?: never;
             header?: never;
@@ -2817,23 +5007,76 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every dependency is up (terminus shape: status, info, error, details). */
+            /** @description Every dependency is up */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HealthDetailsResponse"];
+                };
             };
-            /** @description At least one dependency is down; `error` names it. */
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /**
+             * @description A dependency is down
+             *
+             *     At least one dependency is down; `error` names it.
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    StudiesController_list: {
+    "studies.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -2846,11 +5089,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StudyResponse"][];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    StudiesController_create: {
+    "studies.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -2867,11 +5157,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StudyResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    StudiesController_get: {
+    "studies.get": {
         parameters: {
             query?: never;
             header?: never;
@@ -2886,11 +5223,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StudyResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    ApiKeysController_list: {
+    "apiKeys.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -2903,11 +5287,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApiKeyResponse"][];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    ApiKeysController_create: {
+    "apiKeys.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -2920,17 +5351,63 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The key, shown this once */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["NewApiKeyResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
         };
     };
-    ApiKeysController_revoke: {
+    "apiKeys.revoke": {
         parameters: {
             query?: never;
             header?: never;
@@ -2947,9 +5424,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    ClientsController_list: {
+    "clients.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -2962,11 +5484,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClientResponse"][];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    ClientsController_create: {
+    "clients.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -2983,11 +5552,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClientResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    ClientsController_update: {
+    "clients.update": {
         parameters: {
             query?: never;
             header?: never;
@@ -3006,11 +5622,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClientResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    KeyTokenController_me: {
+    "keyToken.me": {
         parameters: {
             query?: never;
             header?: never;
@@ -3023,11 +5686,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
             };
         };
     };
-    KeyTokenController_signUp: {
+    "keyToken.signUp": {
         parameters: {
             query?: never;
             header?: never;
@@ -3045,12 +5755,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "role": "viewer",
+                     *       "key": "kt_…",
+                     *       "token": "…",
+                     *       "refresh": "…",
+                     *       "expires": "2026-12-07T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyTokenSignInResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
                 };
             };
         };
     };
-    KeyTokenController_updateMe: {
+    "keyToken.updateMe": {
         parameters: {
             query?: never;
             header?: never;
@@ -3063,16 +5827,63 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the user, with pending_email */
+            /** @description The user, with pending_email */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserWithPendingEmailResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
             };
         };
     };
-    KeyTokenController_logIn: {
+    "keyToken.login": {
         parameters: {
             query?: never;
             header?: never;
@@ -3090,12 +5901,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "role": "viewer",
+                     *       "key": "kt_…",
+                     *       "token": "…",
+                     *       "refresh": "…",
+                     *       "expires": "2026-12-07T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyTokenSignInResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
                 };
             };
         };
     };
-    KeyTokenController_logOut: {
+    "keyToken.logout": {
         parameters: {
             query?: never;
             header?: never;
@@ -3114,9 +5979,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
         };
     };
-    KeyTokenController_refresh: {
+    "keyToken.refresh": {
         parameters: {
             query?: never;
             header?: never;
@@ -3134,12 +6044,65 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "key": "kt_…",
+                     *       "token": "…",
+                     *       "refresh": "…",
+                     *       "expires": "2026-12-07T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyTokenPairResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyTokenError"];
                 };
             };
         };
     };
-    MagicLinkController_request: {
+    "magicLink.request": {
         parameters: {
             query?: never;
             header?: never;
@@ -3160,9 +6123,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    MagicLinkController_verify: {
+    "magicLink.verify": {
         parameters: {
             query?: never;
             header?: never;
@@ -3175,12 +6183,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description access_token, token_type, expires_in, refresh_token, user */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
             401: {
                 headers: {
@@ -3190,9 +6208,36 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AssessmentSessionsController_start: {
+    "assessments.start": {
         parameters: {
             query?: never;
             header?: never;
@@ -3213,9 +6258,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    AssessmentSessionsController_submit: {
+    "assessments.submit": {
         parameters: {
             query?: never;
             header: {
@@ -3231,19 +6321,31 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the same body was already stored: the original receipt */
+            /** @description The same body was already stored: the original receipt */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SubmissionReceiptResponse"];
+                };
             };
+            /** @description Stored */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubmissionReceiptResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description missing, unknown or expired session */
@@ -3251,25 +6353,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
             /** @description the session already has a different submission */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
             /** @description body over 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    AssessmentSessionsController_get: {
+    "assessments.get": {
         parameters: {
             query?: never;
             header?: never;
@@ -3284,11 +6419,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AssessmentSessionResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    AppointmentsController_list: {
+    "appointments.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -3301,11 +6483,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AppointmentListResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
             };
         };
     };
-    AppointmentsController_create: {
+    "appointments.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -3326,6 +6555,24 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3334,9 +6581,27 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
         };
     };
-    AppointmentsController_get: {
+    "appointments.get": {
         parameters: {
             query?: never;
             header?: never;
@@ -3351,11 +6616,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AppointmentEnvelopeResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
             };
         };
     };
-    AppointmentsController_patients: {
+    "appointments.patients": {
         parameters: {
             query?: never;
             header?: never;
@@ -3368,11 +6680,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PatientListResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalError"];
+                };
             };
         };
     };
-    IamController_login: {
+    "iam.login": {
         parameters: {
             query?: never;
             header?: never;
@@ -3393,6 +6752,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3401,9 +6769,36 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
         };
     };
-    IamController_changePassword: {
+    "iam.password.change": {
         parameters: {
             query?: never;
             header?: never;
@@ -3422,9 +6817,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
         };
     };
-    IamController_whoami: {
+    "iam.whoami": {
         parameters: {
             query?: never;
             header?: never;
@@ -3437,11 +6877,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamWhoamiResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_listTokens: {
+    "iam.tokens.list": {
         parameters: {
             query?: {
                 limit?: number;
@@ -3458,11 +6945,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamTokenResponse"][];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_createToken: {
+    "iam.tokens.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -3475,15 +7009,63 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The token; its whole key is shown this once */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamTokenResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_removeTokens: {
+    "iam.tokens.removeAll": {
         parameters: {
             query?: {
                 /** @description only permanent (true) or only temporary (false) tokens */
@@ -3501,9 +7083,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
         };
     };
-    IamController_getToken: {
+    "iam.tokens.get": {
         parameters: {
             query?: never;
             header?: never;
@@ -3518,11 +7145,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamTokenResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_putToken: {
+    "iam.tokens.replace": {
         parameters: {
             query?: never;
             header?: never;
@@ -3541,11 +7215,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamTokenResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_removeToken: {
+    "iam.tokens.remove": {
         parameters: {
             query?: never;
             header?: never;
@@ -3562,9 +7283,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
         };
     };
-    IamController_patchToken: {
+    "iam.tokens.update": {
         parameters: {
             query?: never;
             header?: never;
@@ -3583,11 +7349,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamTokenResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_listSpaces: {
+    "iam.spaces.list": {
         parameters: {
             query?: {
                 limit?: number;
@@ -3605,11 +7418,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamSpaceListResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_createSpace: {
+    "iam.spaces.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -3627,12 +7487,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["IamSpaceResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
                 };
             };
         };
     };
-    IamController_getSpace: {
+    "iam.spaces.get": {
         parameters: {
             query?: never;
             header?: never;
@@ -3647,11 +7552,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamSpaceResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_putSpace: {
+    "iam.spaces.replace": {
         parameters: {
             query?: never;
             header?: never;
@@ -3670,11 +7622,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamSpaceResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_removeSpace: {
+    "iam.spaces.remove": {
         parameters: {
             query?: never;
             header?: never;
@@ -3685,15 +7684,61 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted, with its tokens (no body) */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
         };
     };
-    IamController_patchSpace: {
+    "iam.spaces.update": {
         parameters: {
             query?: never;
             header?: never;
@@ -3712,11 +7757,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamSpaceResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    IamController_createSpaceToken: {
+    "iam.spaces.tokens.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -3735,11 +7827,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IamTokenResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IamError"];
+                };
             };
         };
     };
-    SsoProvidersController_list: {
+    "sso.providers.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -3756,9 +7895,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoProvidersController_create: {
+    "sso.providers.create": {
         parameters: {
             query?: never;
             header?: never;
@@ -3779,9 +7963,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoProvidersController_get: {
+    "sso.providers.get": {
         parameters: {
             query?: never;
             header?: never;
@@ -3800,9 +8029,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoProvidersController_remove: {
+    "sso.providers.remove": {
         parameters: {
             query?: never;
             header?: never;
@@ -3819,9 +8093,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoProvidersController_update: {
+    "sso.providers.update": {
         parameters: {
             query?: never;
             header?: never;
@@ -3844,9 +8163,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoLinksController_list: {
+    "admin.users.ssoLinks.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -3865,9 +8229,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoController_discover: {
+    "sso.discover": {
         parameters: {
             query?: never;
             header?: never;
@@ -3884,16 +8293,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
             /** @description no provider serves that domain */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    SsoController_login: {
+    "sso.login": {
         parameters: {
             query: {
                 redirect_uri: unknown;
@@ -3913,9 +8360,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoController_callback: {
+    "sso.callback": {
         parameters: {
             query?: never;
             header?: never;
@@ -3933,9 +8425,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoController_acs: {
+    "sso.acs": {
         parameters: {
             query?: never;
             header?: never;
@@ -3953,9 +8490,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SsoController_metadata: {
+    "sso.metadata": {
         parameters: {
             query?: never;
             header?: never;
@@ -3966,15 +8548,63 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The metadata document (XML) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/samlmetadata+xml": string;
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    SsoController_token: {
+    "sso.token": {
         parameters: {
             query?: never;
             header?: never;
@@ -3988,12 +8618,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description access_token, token_type, expires_in, refresh_token, user */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
             401: {
                 headers: {
@@ -4003,9 +8643,36 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    WellKnownController_jwks: {
+    "wellKnown.jwks": {
         parameters: {
             query?: never;
             header?: never;
@@ -4022,9 +8689,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    WellKnownController_openidConfiguration: {
+    "wellKnown.openidConfiguration": {
         parameters: {
             query?: never;
             header?: never;
@@ -4041,9 +8753,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SigningKeysController_list: {
+    "signingKeys.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -4060,9 +8817,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    SigningKeysController_rotate: {
+    "signingKeys.rotate": {
         parameters: {
             query?: never;
             header?: never;
@@ -4079,9 +8881,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PasskeysController_registrationOptions: {
+    "passkeys.register.options": {
         parameters: {
             query?: never;
             header?: never;
@@ -4090,16 +8937,63 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description PublicKeyCredentialCreationOptionsJSON */
+            /** @description For navigator.credentials.create */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
         };
     };
-    PasskeysController_register: {
+    "passkeys.register.verify": {
         parameters: {
             query?: never;
             header?: never;
@@ -4120,6 +9014,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4128,9 +9031,36 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PasskeysController_list: {
+    "passkeys.list": {
         parameters: {
             query?: never;
             header?: never;
@@ -4147,9 +9077,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PasskeysController_remove: {
+    "passkeys.remove": {
         parameters: {
             query?: never;
             header?: never;
@@ -4166,9 +9141,54 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PasskeysController_loginOptions: {
+    "passkeys.login.options": {
         parameters: {
             query?: never;
             header?: never;
@@ -4189,9 +9209,54 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
         };
     };
-    PasskeysController_login: {
+    "passkeys.login.verify": {
         parameters: {
             query?: never;
             header?: never;
@@ -4204,12 +9269,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the login body of section 1.1 */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
             };
             401: {
                 headers: {
@@ -4217,6 +9292,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
         };
