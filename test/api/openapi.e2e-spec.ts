@@ -108,7 +108,7 @@ describe('the typed client (clients/typescript)', () => {
     }
     if (readFileSync(generator.SCHEMA, 'utf8') !== expected) {
       throw new Error(
-        `clients/typescript/src/schema.d.ts is not generated from the committed openapi.json. ${REGENERATE}`,
+        `clients/typescript/src/schema.ts is not generated from the committed openapi.json. ${REGENERATE}`,
       );
     }
   });

@@ -6,9 +6,10 @@
  * or the cookie session with its CSRF header) and reads the four surfaces' error shapes into one error.
  */
 import createFetchClient, { type Client, type Middleware } from 'openapi-fetch';
-import type { components, operations, paths } from './schema';
+import type { components, paths } from './schema.js';
 
-export type { components, operations, paths };
+/** The generated types (`paths`, `components`, `operations`) and the values of the document's enums (`roleValues`, ...). */
+export * from './schema.js';
 
 /** A named schema of the document, such as `Schema<'LoginResponse'>` or `Schema<'UserResponse'>`. */
 export type Schema<Name extends keyof components['schemas']> = components['schemas'][Name];
@@ -169,11 +170,7 @@ export async function unwrap<R extends { data?: unknown; error?: unknown; respon
 }
 
 /** What a password sign-in answers when the account has a second factor (API.md 6): the next step. */
-export interface MfaChallenge {
-  mfa_token: string;
-  factors: { id: string; type: string; name: string | null }[];
-  expires_in: number;
-}
+export type MfaChallenge = Schema<'MfaChallenge'>;
 
 /** The MFA challenge carried by an `MFA_REQUIRED` refusal, or undefined for any other failure. */
 export function mfaChallengeOf(e: unknown): MfaChallenge | undefined {

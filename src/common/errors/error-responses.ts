@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 import type { Dialect } from './dialects';
 
 /**
@@ -142,6 +142,8 @@ export const DEFAULT_ERROR_STATUSES = [400, 401, 403, 404, 429];
 export function ApiErrors(dialect: Dialect, ...statuses: number[]) {
   const type = ERROR_SCHEMAS[dialect];
   return applyDecorators(
+    // The second step that an MFA_REQUIRED refusal carries (portal `details`, clinical fields), named for clients.
+    ApiExtraModels(MfaChallenge),
     ...(statuses.length ? statuses : DEFAULT_ERROR_STATUSES).map((status) =>
       ApiResponse({ status, description: WORDS[status] ?? 'Failure', type }),
     ),

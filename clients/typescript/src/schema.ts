@@ -1540,6 +1540,23 @@ export interface components {
         PortalError: {
             error: components["schemas"]["PortalErrorBody"];
         };
+        MfaChallengeFactor: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            type: "totp" | "email" | "sms" | "passkey";
+            name: string | null;
+        };
+        MfaChallenge: {
+            /** @description Sent back to POST /api/auth/mfa/challenge and /api/auth/mfa/verify */
+            mfa_token: string;
+            factors: components["schemas"]["MfaChallengeFactor"][];
+            /**
+             * @description Seconds
+             * @example 300
+             */
+            expires_in: number;
+        };
         LoginDto: {
             /**
              * @description email address or username
@@ -9324,3 +9341,28 @@ export interface operations {
         };
     };
 }
+type FlattenedDeepRequired<T> = {
+    [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
+};
+type ReadonlyArray<T> = [
+    Exclude<T, undefined>
+] extends [
+    unknown[]
+] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsApiUsersGetParametersQueryRoleValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/users"]["get"]["parameters"]["query"]["role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
+export const mfaChallengeFactorTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MfaChallengeFactor"]["type"]> = ["totp", "email", "sms", "passkey"];
+export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
+export const subscriptionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionStatus"]> = ["none", "active", "canceled", "expired"];
+export const loginResponseToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LoginResponse"]["token_type"]> = ["bearer"];
+export const registerUserDtoRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterUserDto"]["role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
+export const factorTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FactorType"]> = ["totp", "email", "sms", "passkey"];
+export const changeRoleDtoRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ChangeRoleDto"]["role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
+export const subscriptionDtoStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionDto"]["status"]> = ["none", "active", "canceled", "expired"];
+export const healthDetailsResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HealthDetailsResponse"]["status"]> = ["ok", "error", "shutting_down"];
+export const assessmentSessionResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AssessmentSessionResponse"]["status"]> = ["active", "submitted", "expired"];
+export const createSsoProviderDtoTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSsoProviderDto"]["type"]> = ["oidc", "saml"];
+export const createSsoProviderDtoDefault_roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSsoProviderDto"]["default_role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
+export const createSsoProviderDtoKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSsoProviderDto"]["kind"]> = ["entra", "google"];
+export const updateSsoProviderDtoTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["type"]> = ["oidc", "saml"];
+export const updateSsoProviderDtoDefault_roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["default_role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
+export const updateSsoProviderDtoKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["kind"]> = ["entra", "google"];
