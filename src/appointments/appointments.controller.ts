@@ -19,7 +19,7 @@ import {
   AppointmentListResponse,
   PatientListResponse,
 } from '../appointments/appointments.responses';
-import { ApiErrors } from '../common/errors/error-responses';
+import { ApiErrors, ClinicalError } from '../common/errors/error-responses';
 
 class CreateAppointmentDto {
   @ApiProperty({ description: 'the id of an existing patient' })
@@ -56,7 +56,8 @@ export class AppointmentsController {
     schema: { example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } } },
   })
   @ApiForbiddenResponse({
-    schema: { example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' } },
+    type: ClinicalError,
+    example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' },
   })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateAppointmentDto) {
     const appointment = await this.appointments.create(user, body.patient_id, new Date(body.scheduled_at), body.reason);

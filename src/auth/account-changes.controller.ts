@@ -17,7 +17,8 @@ import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { AccountChangesService } from './account-changes.service';
 import { Public } from './decorators';
 import { clientInfo } from './portal-auth.controller';
-import { ApiErrors } from '../common/errors/error-responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
+import { MessageResponse } from '../mfa/mfa.responses';
 
 class ForgotPasswordDto {
   @ApiProperty({ example: 'researcher@example.org' })
@@ -72,7 +73,7 @@ export class AccountChangesController {
       'single use, 30 minutes, kept hashed; a newer link replaces the older. Limited per IP and per address ' +
       '(RATE_LIMIT_MAGIC_LINK).',
   })
-  @ApiAcceptedResponse({ schema: { example: FORGOT_ANSWER } })
+  @ApiAcceptedResponse({ type: MessageResponse, example: FORGOT_ANSWER })
   forgot(@Body() body: ForgotPasswordDto, @Req() req: FastifyRequest): typeof FORGOT_ANSWER {
     this.changes.forgotPassword(body.email, clientInfo(req));
     return FORGOT_ANSWER;
@@ -92,7 +93,7 @@ export class AccountChangesController {
       'policy refuses: 400 VALIDATION_ERROR (the link still works).',
   })
   @ApiNoContentResponse()
-  @ApiUnauthorizedResponse({ schema: { example: { error: { code: 'INVALID_TOKEN', message: '...' } } } })
+  @ApiUnauthorizedResponse({ type: PortalError, example: { error: { code: 'INVALID_TOKEN', message: '...' } } })
   async reset(@Body() body: ResetPasswordDto, @Req() req: FastifyRequest): Promise<void> {
     await this.changes.resetPassword(body.token, body.password, clientInfo(req));
   }

@@ -18,7 +18,7 @@ import { ClinicalAuthService, ClinicalLoginBody } from './clinical-auth.service'
 import { ClinicalLoginDto, ClinicalRegisterDto, ResendVerificationDto, VerifyEmailDto } from './dto/clinical-auth.dto';
 import { clientInfo } from './portal-auth.controller';
 import { ClinicalLoginResponse } from '../auth/auth.responses';
-import { ApiErrors } from '../common/errors/error-responses';
+import { ApiErrors, ClinicalError } from '../common/errors/error-responses';
 
 const VERIFIED = { success: true as const, message: 'Email verified successfully' };
 
@@ -70,7 +70,8 @@ export class ClinicalAuthController {
       'once the password is right. Limited to 5 attempts per 15 minutes per IP and account.',
   })
   @ApiForbiddenResponse({
-    schema: { example: { success: false, error: 'Email verification required', code: 'EMAIL_NOT_VERIFIED' } },
+    type: ClinicalError,
+    example: { success: false, error: 'Email verification required', code: 'EMAIL_NOT_VERIFIED' },
   })
   @ApiOkResponse({ type: ClinicalLoginResponse })
   login(@Body() body: ClinicalLoginDto, @Req() req: FastifyRequest): Promise<ClinicalLoginBody> {

@@ -295,6 +295,7 @@ export class MfaController {
       'codes per account refuse its verifications for the rest of the window (429).',
   })
   @ApiExtraModels(LoginResponse, ClinicalLoginResponse)
+  @ApiExtraModels(LoginResponse, ClinicalLoginResponse)
   @ApiOkResponse({
     description: 'The login body of the route where the sign-in began',
     schema: { oneOf: [{ $ref: getSchemaPath(LoginResponse) }, { $ref: getSchemaPath(ClinicalLoginResponse) }] },

@@ -69,7 +69,8 @@ export class PortalAuthController {
       'Limited to 5 attempts per 15 minutes per IP and account, and 50 per IP.',
   })
   @ApiUnauthorizedResponse({
-    schema: { example: { error: { code: 'INVALID_CREDENTIALS', message: 'Invalid username or password' } } },
+    type: PortalError,
+    example: { error: { code: 'INVALID_CREDENTIALS', message: 'Invalid username or password' } },
   })
   @ApiTooManyRequestsResponse({ type: PortalError, description: 'Too many attempts; see Retry-After' })
   @ApiOkResponse({ type: LoginResponse, description: 'Signed in (API.md 1.1)', example: LOGIN_EXAMPLE })

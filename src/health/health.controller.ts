@@ -76,6 +76,7 @@ export class HealthController {
     type: PortalError,
     description: 'At least one dependency is down; `error` names it.',
   })
+  @ApiServiceUnavailableResponse({ type: HealthDetailsResponse, description: 'A dependency is down' })
   @ApiOkResponse({ type: HealthDetailsResponse, description: 'Every dependency is up' })
   @ApiServiceUnavailableResponse({ type: HealthDetailsResponse, description: 'A dependency is down' })
   async detailed(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {

@@ -27,7 +27,7 @@ import { IamAuthService } from './iam-auth.service';
 import { IamTokensService, MAX_PERMANENT, TokenView } from './iam-tokens.service';
 import { SpacesService, SpaceView } from './spaces.service';
 import { IamSpaceListResponse, IamSpaceResponse, IamTokenResponse, IamWhoamiResponse } from '../iam/iam.responses';
-import { ApiErrors } from '../common/errors/error-responses';
+import { ApiErrors, IamError } from '../common/errors/error-responses';
 
 class IamLoginDto {
   @ApiProperty({ description: 'username or email address' })
@@ -187,7 +187,8 @@ export class IamController {
     },
   })
   @ApiUnauthorizedResponse({
-    schema: { example: { error_codes: [602], message: 'Username and password do not match.', fields: [] } },
+    type: IamError,
+    example: { error_codes: [602], message: 'Username and password do not match.', fields: [] },
   })
   login(@Body() body: IamLoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(body.username, body.password, clientInfo(req));

@@ -7,6 +7,7 @@ import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SigningKeysService, SigningKeyView } from './signing-keys.service';
 import { ApiErrors } from '../common/errors/error-responses';
+import { RotatedSigningKeyResponse, SigningKeysResponse } from '../keys/keys.responses';
 
 const EXAMPLE_KEY = {
   kid: 'Qm9vX2Jhcl9iYXpfcXV4',
@@ -40,7 +41,7 @@ export class SigningKeysController {
       'state: `pending` (published, signs from activate_at), `active` (signs now), `retired` (signs no more, still ' +
       'published until expire_at), `expired` (out of the JWKS). With JWT_ALGORITHM=HS256 the list is empty.',
   })
-  @ApiOkResponse({ schema: { example: { algorithm: 'ES256', keys: [EXAMPLE_KEY] } } })
+  @ApiOkResponse({ type: SigningKeysResponse, example: { algorithm: 'ES256', keys: [EXAMPLE_KEY] } })
   async list(): Promise<{ algorithm: string; keys: SigningKeyView[] }> {
     return { algorithm: this.keys.algorithm, keys: await this.keys.list() };
   }
@@ -54,7 +55,10 @@ export class SigningKeysController {
       'The new key is published at once and signs JWT_KEY_PUBLISH_AHEAD later, when the current key retires; the ' +
       'retired key stays in the JWKS until its last token has expired. With JWT_ALGORITHM=HS256: 409 (rotate JWT_SECRET instead).',
   })
-  @ApiCreatedResponse({ schema: { example: { key: { ...EXAMPLE_KEY, state: 'pending' }, keys: [] } } })
+  @ApiCreatedResponse({
+    type: RotatedSigningKeyResponse,
+    example: { key: { ...EXAMPLE_KEY, state: 'pending' }, keys: [] },
+  })
   async rotate(
     @CurrentUser() actor: AuthUser,
     @Req() req: FastifyRequest,

@@ -20,6 +20,7 @@ import { MagicLinkService } from './magic-link.service';
 import { MagicTokenGuard } from './magic-link.strategy';
 import { LoginResponse } from '../auth/auth.responses';
 import { ApiErrors } from '../common/errors/error-responses';
+import { MessageResponse } from '../mfa/mfa.responses';
 
 class MagicLinkRequestDto {
   @ApiProperty({ example: 'patient@example.org' })
@@ -58,7 +59,7 @@ export class MagicLinkController {
       'sends a new link and leaves older unexpired links working. The address is NFKC-normalised and lower-cased; ' +
       'one with invisible or formatting characters is a 400. Limited per IP and email (RATE_LIMIT_MAGIC_LINK).',
   })
-  @ApiAcceptedResponse({ schema: { example: { message: 'Magic link sent to patient@example.org' } } })
+  @ApiAcceptedResponse({ type: MessageResponse, example: { message: 'Magic link sent to patient@example.org' } })
   request(@Body() body: MagicLinkRequestDto, @Req() req: FastifyRequest): { message: string } {
     this.links.request(body.email, clientInfo(req));
     return { message: `Magic link sent to ${body.email}` };

@@ -22,9 +22,9 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { LoginOptionsDto, LoginVerifyDto, RegisterVerifyDto } from './dto/passkeys.dto';
 import { PasskeySignInService } from './passkey-sign-in.service';
 import { LoginOptions, NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
-import { WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
+import { NewPasskeyResponse, PasskeyResponse, WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
 import { LoginResponse } from '../auth/auth.responses';
-import { ApiErrors } from '../common/errors/error-responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
 
 const REFUSED_EXAMPLE = {
   error: { code: 'INVALID_CREDENTIALS', message: 'This passkey could not be verified' },
@@ -86,12 +86,11 @@ export class PasskeysController {
       'A passkey already registered: 409. ' +
       REFUSALS,
   })
+  @ApiUnauthorizedResponse({ type: PortalError, example: REFUSED_EXAMPLE })
   @ApiCreatedResponse({
-    schema: {
-      example: { id: '6f1c…', name: 'Laptop', created_at: '2026-01-01T00:00:00.000Z', recovery_codes: ['abcde-fghjk'] },
-    },
+    type: NewPasskeyResponse,
+    example: { id: '6f1c…', name: 'Laptop', created_at: '2026-01-01T00:00:00.000Z', recovery_codes: ['abcde-fghjk'] },
   })
-  @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
   async register(
     @CurrentUser() caller: AuthUser,
     @Body() body: RegisterVerifyDto,
@@ -110,20 +109,19 @@ export class PasskeysController {
     summary: "The caller's passkeys (never their keys' secrets: there are none here)",
   })
   @ApiOkResponse({
-    schema: {
-      example: [
-        {
-          id: '6f1c…',
-          name: 'Laptop',
-          created_at: '2026-01-01T00:00:00.000Z',
-          last_used_at: null,
-          transports: ['internal', 'hybrid'],
-          aaguid: '00000000-0000-0000-0000-000000000000',
-          backed_up: true,
-          device_type: 'multiDevice',
-        },
-      ],
-    },
+    type: [PasskeyResponse],
+    example: [
+      {
+        id: '6f1c…',
+        name: 'Laptop',
+        created_at: '2026-01-01T00:00:00.000Z',
+        last_used_at: null,
+        transports: ['internal', 'hybrid'],
+        aaguid: '00000000-0000-0000-0000-000000000000',
+        backed_up: true,
+        device_type: 'multiDevice',
+      },
+    ],
   })
   list(@CurrentUser() caller: AuthUser): Promise<PasskeyView[]> {
     return this.passkeys.list(caller.id);
@@ -160,15 +158,15 @@ export class PasskeysController {
       '`startAuthentication({ optionsJSON })`, and keep `challenge_id` for login/verify (5 minutes, once).',
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        challenge: 'n3Vh…',
-        timeout: 300000,
-        rpId: 'example.org',
-        allowCredentials: [],
-        userVerification: 'preferred',
-        challenge_id: '0d9e…',
-      },
+    type: WebAuthnOptionsResponse,
+    description: 'For navigator.credentials.get',
+    example: {
+      challenge: 'n3Vh…',
+      timeout: 300000,
+      rpId: 'example.org',
+      allowCredentials: [],
+      userVerification: 'preferred',
+      challenge_id: '0d9e…',
     },
   })
   loginOptions(@Body() body: LoginOptionsDto): Promise<LoginOptions> {
@@ -190,7 +188,7 @@ export class PasskeysController {
       'POST /api/auth/login. Disabled account: 403. ' +
       REFUSALS,
   })
-  @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
+  @ApiUnauthorizedResponse({ type: PortalError, example: REFUSED_EXAMPLE })
   @ApiOkResponse({ type: LoginResponse })
   async login(
     @Body() body: LoginVerifyDto,

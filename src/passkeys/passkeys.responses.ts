@@ -74,4 +74,7 @@ export class WebAuthnOptionsResponse {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   extensions?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Passkey sign-in: sent back with the assertion to /login/verify' })
+  challenge_id?: string;
 }

@@ -16,6 +16,7 @@ import { CreateSsoProviderDto, emptyUpdateFields, UpdateSsoProviderDto } from '.
 import { DomainError } from '../common/errors/domain-error';
 import { SsoProvidersService, SsoProviderView } from './providers.service';
 import { ApiErrors } from '../common/errors/error-responses';
+import { SsoProviderResponse } from '../sso/sso.responses';
 
 const EXAMPLE = {
   id: 'uni-example',
@@ -49,7 +50,7 @@ export class SsoProvidersController {
     operationId: 'sso.providers.list',
     summary: 'The registered identity providers (admin); client secrets are never returned',
   })
-  @ApiOkResponse({ schema: { example: [EXAMPLE] } })
+  @ApiOkResponse({ type: [SsoProviderResponse], example: [EXAMPLE] })
   list(): Promise<SsoProviderView[]> {
     return this.providers.list();
   }
@@ -66,7 +67,7 @@ export class SsoProvidersController {
       '`idp_certificate` (PEM). https, or http on loopback outside production. The answer names what to ' +
       'register at the provider: `redirect_uri` (OIDC) or `sp_entity_id`, `acs_url`, `metadata_url` (SAML).',
   })
-  @ApiCreatedResponse({ schema: { example: EXAMPLE } })
+  @ApiCreatedResponse({ type: SsoProviderResponse, example: EXAMPLE })
   async create(
     @Body() body: CreateSsoProviderDto,
     @CurrentUser() actor: AuthUser,
@@ -79,7 +80,7 @@ export class SsoProvidersController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'sso.providers.get', summary: 'One identity provider (admin)' })
-  @ApiOkResponse({ schema: { example: EXAMPLE } })
+  @ApiOkResponse({ type: SsoProviderResponse, example: EXAMPLE })
   get(@Param('id') id: string): Promise<SsoProviderView> {
     return this.providers.getView(id);
   }
@@ -91,7 +92,7 @@ export class SsoProvidersController {
     summary: 'Change an identity provider (admin, aal2 when MFA is on)',
     description: 'Any field of the registration but `id` and `type`; a new issuer is discovered again.',
   })
-  @ApiOkResponse({ schema: { example: EXAMPLE } })
+  @ApiOkResponse({ type: SsoProviderResponse, example: EXAMPLE })
   async update(
     @Param('id') id: string,
     @Body() body: UpdateSsoProviderDto,

@@ -30,6 +30,7 @@ import { Transform } from 'class-transformer';
 import { toIdentifier } from '../common/identifiers';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
 import { LoginResponse } from '../auth/auth.responses';
+import { SsoDiscoveryResponse } from '../sso/sso.responses';
 
 class DiscoverQuery {
   @Transform(toIdentifier)
@@ -55,8 +56,11 @@ export class SsoController {
     operationId: 'sso.discover',
     summary: 'The identity provider that serves an address\'s domain (for a "sign in with your institution" button)',
   })
-  @ApiOkResponse({ schema: { example: { provider: 'uni-example', name: 'University of Example', type: 'oidc' } } })
   @ApiNotFoundResponse({ type: PortalError, description: 'no provider serves that domain' })
+  @ApiOkResponse({
+    type: SsoDiscoveryResponse,
+    example: { provider: 'uni-example', name: 'University of Example', type: 'oidc' },
+  })
   discover(@Query() query: DiscoverQuery): Promise<{ provider: string; name: string; type: string }> {
     return this.sso.discover(query.email);
   }
@@ -159,7 +163,8 @@ export class SsoController {
       'MFA_REQUIRED with the mfa_token of the second step (API.md 6). Used, expired or unknown code: 401 INVALID_TOKEN.',
   })
   @ApiUnauthorizedResponse({
-    schema: { example: { error: { code: 'INVALID_TOKEN', message: 'This code is invalid, expired or already used' } } },
+    type: PortalError,
+    example: { error: { code: 'INVALID_TOKEN', message: 'This code is invalid, expired or already used' } },
   })
   @ApiOkResponse({ type: LoginResponse })
   async token(

@@ -1874,6 +1874,8 @@ export interface components {
             extensions?: {
                 [key: string]: unknown;
             };
+            /** @description Passkey sign-in: sent back with the assertion to /login/verify */
+            challenge_id?: string;
         };
         MessageResponse: {
             /** @example Code sent */
@@ -2289,6 +2291,36 @@ export interface components {
             results: components["schemas"]["IamSpaceResponse"][];
             count: number;
         };
+        /** @enum {string} */
+        SsoProtocol: "oidc" | "saml";
+        SsoProviderResponse: {
+            /** @example uni-example */
+            id: string;
+            type: components["schemas"]["SsoProtocol"];
+            name: string;
+            domains: string[];
+            default_role: components["schemas"]["Role"];
+            kind?: string | null;
+            issuer?: string | null;
+            client_id?: string | null;
+            scopes?: string[];
+            allowed_tenants?: string[];
+            entry_point?: string | null;
+            idp_issuer?: string | null;
+            idp_certificate?: string | null;
+            /** @description SAML: the entity id to give the IdP */
+            sp_entity_id?: string;
+            /** @description SAML: the assertion consumer service URL */
+            acs_url?: string;
+            /** @description SAML: where the metadata document is */
+            metadata_url?: string;
+            /** @description OIDC: the redirect URI to register at the provider */
+            redirect_uri?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         CreateSsoProviderDto: {
             /**
              * @description a slug that names the provider in URLs
@@ -2389,6 +2421,25 @@ export interface components {
             /** @description SAML: the IdP signing certificate (PEM) */
             idp_certificate?: string;
         };
+        SsoLinkResponse: {
+            /** Format: uuid */
+            id: string;
+            provider_id: string;
+            provider_name: string;
+            provider_type: components["schemas"]["SsoProtocol"];
+            /** @description The provider's identifier of the person (OIDC sub, SAML NameID) */
+            subject: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_login_at: string | null;
+        };
+        SsoDiscoveryResponse: {
+            /** @example uni-example */
+            provider: string;
+            name: string;
+            type: components["schemas"]["SsoProtocol"];
+        };
         SsoTokenDto: {
             /** @description a 30-day access token instead of 24 h (JWT_REMEMBER_EXPIRES_IN) */
             remember?: boolean;
@@ -2396,6 +2447,34 @@ export interface components {
             set_cookie?: boolean;
             /** @description the one-time code from `redirect_uri?code=` */
             code: string;
+        };
+        /** @enum {string} */
+        SigningKeyState: "scheduled" | "pending" | "active" | "retired" | "expired";
+        SigningKeyResponse: {
+            kid: string;
+            /** @example ES256 */
+            alg: string;
+            state: components["schemas"]["SigningKeyState"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            publish_at: string;
+            /** Format: date-time */
+            activate_at: string;
+            /** Format: date-time */
+            retire_at: string | null;
+            /** Format: date-time */
+            expire_at: string | null;
+        };
+        SigningKeysResponse: {
+            /** @enum {string} */
+            algorithm: "HS256" | "ES256";
+            keys: components["schemas"]["SigningKeyResponse"][];
+        };
+        RotatedSigningKeyResponse: {
+            /** @description The new key: published now, signing from activate_at */
+            key: components["schemas"]["SigningKeyResponse"];
+            keys: components["schemas"]["SigningKeyResponse"][];
         };
         RegisterVerifyDto: {
             /** @description The credential as the browser serialises it (`PublicKeyCredential.toJSON()`, or what @simplewebauthn/browser returns): `{id, rawId, type: "public-key", response: {...}, clientExtensionResults}`, binary fields in base64url. From `startRegistration()`. */
@@ -2407,6 +2486,38 @@ export interface components {
              * @example Laptop
              */
             name?: string;
+        };
+        NewPasskeyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            transports: string[];
+            /** @description The authenticator model (all zeros when it does not say) */
+            aaguid: string;
+            backed_up: boolean;
+            /** @enum {string} */
+            device_type: "singleDevice" | "multiDevice";
+            /** @description With the first factor only: ten codes, shown this once */
+            recovery_codes?: string[];
+        };
+        PasskeyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            transports: string[];
+            /** @description The authenticator model (all zeros when it does not say) */
+            aaguid: string;
+            backed_up: boolean;
+            /** @enum {string} */
+            device_type: "singleDevice" | "multiDevice";
         };
         LoginOptionsDto: {
             /**
@@ -2486,7 +2597,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_CREDENTIALS",
+                     *         "message": "Invalid username or password"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description Not allowed for this caller */
@@ -3101,7 +3220,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": "Email verification required",
+                     *       "code": "EMAIL_NOT_VERIFIED"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClinicalError"];
                 };
             };
             /** @description Not found */
@@ -4629,7 +4755,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "message": "If an account with a password has this address, a link to reset the password is on its way"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -4712,7 +4843,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_TOKEN",
+                     *         "message": "..."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description Not allowed for this caller */
@@ -5080,6 +5219,8 @@ export interface operations {
             };
             /**
              * @description A dependency is down
+             *
+             *     A dependency is down
              *
              *     At least one dependency is down; `error` names it.
              */
@@ -6137,7 +6278,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "message": "Magic link sent to patient@example.org"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -6595,7 +6741,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": "An active subscription is required",
+                     *       "code": "SUBSCRIPTION_REQUIRED"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClinicalError"];
                 };
             };
             /** @description Not found */
@@ -6783,7 +6936,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "error_codes": [
+                     *         602
+                     *       ],
+                     *       "message": "Username and password do not match.",
+                     *       "fields": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IamError"];
                 };
             };
             /** @description Not allowed for this caller */
@@ -7909,7 +8071,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "uni-example",
+                     *         "type": "oidc",
+                     *         "name": "University of Example",
+                     *         "domains": [
+                     *           "uni.example"
+                     *         ],
+                     *         "default_role": "researcher",
+                     *         "kind": null,
+                     *         "issuer": "https://idp.uni.example",
+                     *         "client_id": "identity-service",
+                     *         "scopes": [],
+                     *         "redirect_uri": "https://identity.example.org/api/sso/uni-example/callback",
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "updated_at": "2026-12-01T10:00:00.000Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["SsoProviderResponse"][];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -7977,7 +8159,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "id": "uni-example",
+                     *       "type": "oidc",
+                     *       "name": "University of Example",
+                     *       "domains": [
+                     *         "uni.example"
+                     *       ],
+                     *       "default_role": "researcher",
+                     *       "kind": null,
+                     *       "issuer": "https://idp.uni.example",
+                     *       "client_id": "identity-service",
+                     *       "scopes": [],
+                     *       "redirect_uri": "https://identity.example.org/api/sso/uni-example/callback",
+                     *       "created_at": "2026-12-01T10:00:00.000Z",
+                     *       "updated_at": "2026-12-01T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SsoProviderResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -8043,7 +8243,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "id": "uni-example",
+                     *       "type": "oidc",
+                     *       "name": "University of Example",
+                     *       "domains": [
+                     *         "uni.example"
+                     *       ],
+                     *       "default_role": "researcher",
+                     *       "kind": null,
+                     *       "issuer": "https://idp.uni.example",
+                     *       "client_id": "identity-service",
+                     *       "scopes": [],
+                     *       "redirect_uri": "https://identity.example.org/api/sso/uni-example/callback",
+                     *       "created_at": "2026-12-01T10:00:00.000Z",
+                     *       "updated_at": "2026-12-01T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SsoProviderResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -8177,7 +8395,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "id": "uni-example",
+                     *       "type": "oidc",
+                     *       "name": "University of Example",
+                     *       "domains": [
+                     *         "uni.example"
+                     *       ],
+                     *       "default_role": "researcher",
+                     *       "kind": null,
+                     *       "issuer": "https://idp.uni.example",
+                     *       "client_id": "identity-service",
+                     *       "scopes": [],
+                     *       "redirect_uri": "https://identity.example.org/api/sso/uni-example/callback",
+                     *       "created_at": "2026-12-01T10:00:00.000Z",
+                     *       "updated_at": "2026-12-01T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SsoProviderResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -8243,7 +8479,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "0b6f3b5e-6a53-4a36-9f0e-9b0f3c1d2e4f",
+                     *         "provider_id": "uni-example",
+                     *         "provider_name": "University of Example",
+                     *         "provider_type": "oidc",
+                     *         "subject": "248289761001",
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "last_login_at": "2026-12-02T08:30:00.000Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["SsoLinkResponse"][];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -8307,7 +8556,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "provider": "uni-example",
+                     *       "name": "University of Example",
+                     *       "type": "oidc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SsoDiscoveryResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -8657,7 +8913,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_TOKEN",
+                     *         "message": "This code is invalid, expired or already used"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description Not allowed for this caller */
@@ -8831,7 +9095,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "algorithm": "ES256",
+                     *       "keys": [
+                     *         {
+                     *           "kid": "Qm9vX2Jhcl9iYXpfcXV4",
+                     *           "alg": "ES256",
+                     *           "state": "active",
+                     *           "created_at": "2026-12-01T10:00:00.000Z",
+                     *           "publish_at": "2026-12-01T10:00:00.000Z",
+                     *           "activate_at": "2026-12-01T10:10:00.000Z",
+                     *           "retire_at": null,
+                     *           "expire_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SigningKeysResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -8895,7 +9176,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "kid": "Qm9vX2Jhcl9iYXpfcXV4",
+                     *         "alg": "ES256",
+                     *         "state": "pending",
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "publish_at": "2026-12-01T10:00:00.000Z",
+                     *         "activate_at": "2026-12-01T10:10:00.000Z",
+                     *         "retire_at": null,
+                     *         "expire_at": null
+                     *       },
+                     *       "keys": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RotatedSigningKeyResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -9028,7 +9324,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "id": "6f1c…",
+                     *       "name": "Laptop",
+                     *       "created_at": "2026-01-01T00:00:00.000Z",
+                     *       "recovery_codes": [
+                     *         "abcde-fghjk"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NewPasskeyResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -9045,7 +9351,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_CREDENTIALS",
+                     *         "message": "This passkey could not be verified"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description Not allowed for this caller */
@@ -9091,7 +9405,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "6f1c…",
+                     *         "name": "Laptop",
+                     *         "created_at": "2026-01-01T00:00:00.000Z",
+                     *         "last_used_at": null,
+                     *         "transports": [
+                     *           "internal",
+                     *           "hybrid"
+                     *         ],
+                     *         "aaguid": "00000000-0000-0000-0000-000000000000",
+                     *         "backed_up": true,
+                     *         "device_type": "multiDevice"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["PasskeyResponse"][];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -9218,12 +9549,23 @@ export interface operations {
             };
         };
         responses: {
+            /** @description For navigator.credentials.get */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "challenge": "n3Vh…",
+                     *       "timeout": 300000,
+                     *       "rpId": "example.org",
+                     *       "allowCredentials": [],
+                     *       "userVerification": "preferred",
+                     *       "challenge_id": "0d9e…"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -9308,7 +9650,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_CREDENTIALS",
+                     *         "message": "This passkey could not be verified"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description Not allowed for this caller */
@@ -9360,9 +9710,14 @@ export const changeRoleDtoRoleValues: ReadonlyArray<FlattenedDeepRequired<compon
 export const subscriptionDtoStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionDto"]["status"]> = ["none", "active", "canceled", "expired"];
 export const healthDetailsResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HealthDetailsResponse"]["status"]> = ["ok", "error", "shutting_down"];
 export const assessmentSessionResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AssessmentSessionResponse"]["status"]> = ["active", "submitted", "expired"];
+export const ssoProtocolValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SsoProtocol"]> = ["oidc", "saml"];
 export const createSsoProviderDtoTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSsoProviderDto"]["type"]> = ["oidc", "saml"];
 export const createSsoProviderDtoDefault_roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSsoProviderDto"]["default_role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
 export const createSsoProviderDtoKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSsoProviderDto"]["kind"]> = ["entra", "google"];
 export const updateSsoProviderDtoTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["type"]> = ["oidc", "saml"];
 export const updateSsoProviderDtoDefault_roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["default_role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
 export const updateSsoProviderDtoKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["kind"]> = ["entra", "google"];
+export const signingKeyStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SigningKeyState"]> = ["scheduled", "pending", "active", "retired", "expired"];
+export const signingKeysResponseAlgorithmValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SigningKeysResponse"]["algorithm"]> = ["HS256", "ES256"];
+export const newPasskeyResponseDevice_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NewPasskeyResponse"]["device_type"]> = ["singleDevice", "multiDevice"];
+export const passkeyResponseDevice_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PasskeyResponse"]["device_type"]> = ["singleDevice", "multiDevice"];
