@@ -15,6 +15,7 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { RequiresSubscription } from '../auth/subscription.guard';
 import { AppointmentsService, AppointmentView, PatientView } from './appointments.service';
 import {
+  AppointmentCreatedResponse,
   AppointmentEnvelopeResponse,
   AppointmentListResponse,
   PatientListResponse,
@@ -52,12 +53,13 @@ export class AppointmentsController {
     operationId: 'appointments.create',
     summary: 'Book an appointment with an existing patient (doctor with an active subscription)',
   })
-  @ApiCreatedResponse({
-    schema: { example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } } },
-  })
   @ApiForbiddenResponse({
     type: ClinicalError,
     example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' },
+  })
+  @ApiCreatedResponse({
+    type: AppointmentCreatedResponse,
+    example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } },
   })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateAppointmentDto) {
     const appointment = await this.appointments.create(user, body.patient_id, new Date(body.scheduled_at), body.reason);

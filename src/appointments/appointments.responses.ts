@@ -61,3 +61,6 @@ export class PatientListResponse {
   @ApiProperty({ type: [PatientResponse] })
   patients!: PatientResponse[];
 }
+
+/** `POST /api/appointments`: 201 with the new appointment. */
+export class AppointmentCreatedResponse extends AppointmentEnvelopeResponse {}

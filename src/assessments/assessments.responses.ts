@@ -58,3 +58,24 @@ export class AssessmentSessionResponse {
   @ApiProperty({ type: SubmissionResponse, nullable: true })
   submission!: SubmissionResponse | null;
 }
+
+/** `POST /api/session/start`: the session, whose id authenticates the submission (X-Session-ID). */
+export class StartedSessionResponse {
+  @ApiProperty({ description: 'Send it as X-Session-ID with the submission' })
+  session_id!: string;
+
+  @ApiProperty()
+  participant_id!: string;
+
+  @ApiProperty()
+  battery_id!: string;
+
+  @ApiProperty({ enum: ['active'] })
+  status!: 'active';
+
+  @ApiProperty({ format: 'date-time' })
+  started_at!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  expires_at!: string;
+}

@@ -19,6 +19,7 @@ import { Public } from './decorators';
 import { clientInfo } from './portal-auth.controller';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
 import { MessageResponse } from '../mfa/mfa.responses';
+import { EmailConfirmedResponse } from '../auth/auth.responses';
 
 class ForgotPasswordDto {
   @ApiProperty({ example: 'researcher@example.org' })
@@ -108,7 +109,10 @@ export class AccountChangesController {
       "Works once, within 24 hours; the address becomes the account's (verified) and the old one is told. " +
       'Unknown, used or expired token: 401 INVALID_TOKEN; the address taken meanwhile: 409 CONFLICT.',
   })
-  @ApiOkResponse({ schema: { example: { message: 'Your email address is now new@example.org', email: 'new@…' } } })
+  @ApiOkResponse({
+    type: EmailConfirmedResponse,
+    example: { message: 'Your email address is now new@example.org', email: 'new@…' },
+  })
   confirmByLink(@Query() query: ConfirmEmailDto, @Req() req: FastifyRequest) {
     return this.confirm(query.token, req);
   }
@@ -121,7 +125,10 @@ export class AccountChangesController {
     operationId: 'auth.email.confirm',
     summary: 'Confirm a new email address with the token of its link (as the GET does)',
   })
-  @ApiOkResponse({ schema: { example: { message: 'Your email address is now new@example.org', email: 'new@…' } } })
+  @ApiOkResponse({
+    type: EmailConfirmedResponse,
+    example: { message: 'Your email address is now new@example.org', email: 'new@…' },
+  })
   confirmByPost(@Body() body: ConfirmEmailDto, @Req() req: FastifyRequest) {
     return this.confirm(body.token, req);
   }

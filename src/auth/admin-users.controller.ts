@@ -69,6 +69,8 @@ class SubscriptionDto {
   status!: SubscriptionStatus;
 
   @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
     description: 'ISO 8601; past it the subscription counts as none. null: open-ended',
     nullable: true,
   })

@@ -69,3 +69,44 @@ export class ClinicalLoginResponse {
   @ApiProperty({ description: 'Seconds' })
   expiresIn!: number;
 }
+
+export class ClinicalNewUser {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'email' })
+  email!: string;
+
+  @ApiProperty({ enum: [false] })
+  isVerified!: false;
+}
+
+/** `POST /api/register` (API.md 2): the new user, who confirms the address by the mailed link. */
+export class ClinicalRegisterResponse {
+  @ApiProperty({ enum: [true] })
+  success!: true;
+
+  @ApiProperty({ example: 'User registered successfully. Please verify your email.' })
+  message!: string;
+
+  @ApiProperty({ type: ClinicalNewUser })
+  user!: ClinicalNewUser;
+}
+
+/** The clinical surface's answer that only says what happened. */
+export class ClinicalMessageResponse {
+  @ApiProperty({ enum: [true] })
+  success!: true;
+
+  @ApiProperty({ example: 'Email verified successfully' })
+  message!: string;
+}
+
+/** A new email address confirmed by its link (API.md 12). */
+export class EmailConfirmedResponse {
+  @ApiProperty({ example: 'Your email address is now new@example.org' })
+  message!: string;
+
+  @ApiProperty({ format: 'email' })
+  email!: string;
+}

@@ -17,7 +17,7 @@ import { EmailVerificationService } from '../users/email-verification.service';
 import { ClinicalAuthService, ClinicalLoginBody } from './clinical-auth.service';
 import { ClinicalLoginDto, ClinicalRegisterDto, ResendVerificationDto, VerifyEmailDto } from './dto/clinical-auth.dto';
 import { clientInfo } from './portal-auth.controller';
-import { ClinicalLoginResponse } from '../auth/auth.responses';
+import { ClinicalLoginResponse, ClinicalMessageResponse, ClinicalRegisterResponse } from '../auth/auth.responses';
 import { ApiErrors, ClinicalError } from '../common/errors/error-responses';
 
 const VERIFIED = { success: true as const, message: 'Email verified successfully' };
@@ -44,12 +44,11 @@ export class ClinicalAuthController {
       'message says what is missing. A `role` in the body is ignored. Email taken: 409 EMAIL_EXISTS. Limited to 3 per hour per IP.',
   })
   @ApiCreatedResponse({
-    schema: {
-      example: {
-        success: true,
-        message: 'User registered successfully. Please verify your email.',
-        user: { id: 'uuid', email: 'grace@clinic.example', isVerified: false },
-      },
+    type: ClinicalRegisterResponse,
+    example: {
+      success: true,
+      message: 'User registered successfully. Please verify your email.',
+      user: { id: 'uuid', email: 'grace@clinic.example', isVerified: false },
     },
   })
   register(@Body() body: ClinicalRegisterDto, @Req() req: FastifyRequest) {
@@ -87,7 +86,7 @@ export class ClinicalAuthController {
     operationId: 'clinical.verification.verify',
     summary: 'Verify an email address with the token from the mail (single use, 24 hours)',
   })
-  @ApiOkResponse({ schema: { example: VERIFIED } })
+  @ApiOkResponse({ type: ClinicalMessageResponse, example: VERIFIED })
   async verifyPost(@Body() body: VerifyEmailDto) {
     await this.verification.verify(body.token);
     return VERIFIED;
@@ -101,7 +100,7 @@ export class ClinicalAuthController {
     operationId: 'clinical.verification.verifyByLink',
     summary: 'The link in the verification mail: the same as the POST',
   })
-  @ApiOkResponse({ schema: { example: VERIFIED } })
+  @ApiOkResponse({ type: ClinicalMessageResponse, example: VERIFIED })
   async verifyGet(@Query('token') token: unknown) {
     await this.verification.verify(token);
     return VERIFIED;
@@ -117,11 +116,10 @@ export class ClinicalAuthController {
     description: 'The same answer for every address, registered or not, verified or not. Limited to 5 per 30 minutes.',
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        success: true,
-        message: 'If the address belongs to an unverified account, a new verification email is on its way.',
-      },
+    type: ClinicalMessageResponse,
+    example: {
+      success: true,
+      message: 'If the address belongs to an unverified account, a new verification email is on its way.',
     },
   })
   resend(@Body() body: ResendVerificationDto) {

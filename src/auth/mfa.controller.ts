@@ -296,6 +296,8 @@ export class MfaController {
   })
   @ApiExtraModels(LoginResponse, ClinicalLoginResponse)
   @ApiExtraModels(LoginResponse, ClinicalLoginResponse)
+  @ApiExtraModels(LoginResponse, ClinicalLoginResponse)
+  @ApiExtraModels(LoginResponse, ClinicalLoginResponse)
   @ApiOkResponse({
     description: 'The login body of the route where the sign-in began',
     schema: { oneOf: [{ $ref: getSchemaPath(LoginResponse) }, { $ref: getSchemaPath(ClinicalLoginResponse) }] },

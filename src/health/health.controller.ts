@@ -9,8 +9,8 @@ import { MailService } from '../mail/mail.service';
 import { RedisService } from '../redis/redis.service';
 import { SmsService } from '../sms/sms.service';
 import { Readiness, ReadinessService } from './readiness.service';
-import { ApiErrors, PortalError } from '../common/errors/error-responses';
-import { HealthDetailsResponse } from '../health/health.responses';
+import { ApiErrors } from '../common/errors/error-responses';
+import { HealthDetailsResponse, LivenessResponse, ReadinessResponse } from '../health/health.responses';
 
 @ApiTags('health')
 @ErrorDialect('portal')
@@ -34,7 +34,7 @@ export class HealthController {
     operationId: 'health.live',
     summary: 'Liveness: the process answers. No authentication, no dependency checks.',
   })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({ type: LivenessResponse, example: { status: 'ok' } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -48,14 +48,18 @@ export class HealthController {
       'Readiness: 200 when the database answers (and Redis, when configured); 503 naming the part that is ' +
       'down, or `stopping` from the start of a graceful stop. Answers within 2 seconds.',
   })
-  @ApiOkResponse({ schema: { example: { status: 'ready', down: [], checks: { database: { status: 'up' } } } } })
+  @ApiOkResponse({
+    type: ReadinessResponse,
+    description: 'Ready',
+    example: { status: 'ready', down: [], checks: { database: { status: 'up' } } },
+  })
   @ApiServiceUnavailableResponse({
-    schema: {
-      example: {
-        status: 'not_ready',
-        down: ['database'],
-        checks: { database: { status: 'down', message: 'no answer within 1500 ms' } },
-      },
+    type: ReadinessResponse,
+    description: 'Not ready, or stopping',
+    example: {
+      status: 'not_ready',
+      down: ['database'],
+      checks: { database: { status: 'down', message: 'no answer within 1500 ms' } },
     },
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
@@ -72,13 +76,11 @@ export class HealthController {
     operationId: 'health.detailed',
     summary: 'Readiness of each dependency: database, mail, sms, redis (admin only).',
   })
-  @ApiServiceUnavailableResponse({
-    type: PortalError,
-    description: 'At least one dependency is down; `error` names it.',
-  })
-  @ApiServiceUnavailableResponse({ type: HealthDetailsResponse, description: 'A dependency is down' })
   @ApiOkResponse({ type: HealthDetailsResponse, description: 'Every dependency is up' })
-  @ApiServiceUnavailableResponse({ type: HealthDetailsResponse, description: 'A dependency is down' })
+  @ApiServiceUnavailableResponse({
+    type: HealthDetailsResponse,
+    description: 'At least one dependency is down; `error` names it',
+  })
   async detailed(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     try {
       return await this.health.check([

@@ -26,7 +26,13 @@ import { UsersService } from '../users/users.service';
 import { IamAuthService } from './iam-auth.service';
 import { IamTokensService, MAX_PERMANENT, TokenView } from './iam-tokens.service';
 import { SpacesService, SpaceView } from './spaces.service';
-import { IamSpaceListResponse, IamSpaceResponse, IamTokenResponse, IamWhoamiResponse } from '../iam/iam.responses';
+import {
+  IamLoginResponse,
+  IamSpaceListResponse,
+  IamSpaceResponse,
+  IamTokenResponse,
+  IamWhoamiResponse,
+} from '../iam/iam.responses';
 import { ApiErrors, IamError } from '../common/errors/error-responses';
 
 class IamLoginDto {
@@ -172,23 +178,22 @@ export class IamController {
     operationId: 'iam.login',
     summary: 'Log in with username (or email) and password: a temporary token (TEMP_TOKEN_TTL, 24 h)',
   })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        user: { username: 'usr' },
-        token: {
-          id: 1,
-          key: 'tk_…',
-          is_active: true,
-          created: '2021-05-28T10:37:51.433Z',
-          expires: '2021-05-29T10:37:51.433Z',
-        },
-      },
-    },
-  })
   @ApiUnauthorizedResponse({
     type: IamError,
     example: { error_codes: [602], message: 'Username and password do not match.', fields: [] },
+  })
+  @ApiOkResponse({
+    type: IamLoginResponse,
+    example: {
+      user: { username: 'usr' },
+      token: {
+        id: 1,
+        key: 'tk_…',
+        is_active: true,
+        created: '2021-05-28T10:37:51.433Z',
+        expires: '2021-05-29T10:37:51.433Z',
+      },
+    },
   })
   login(@Body() body: IamLoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(body.username, body.password, clientInfo(req));

@@ -76,3 +76,34 @@ export class IamWhoamiResponse {
   @ApiProperty({ type: IamSpaceRef, nullable: true, description: 'The space of a space-scoped token' })
   space!: IamSpaceRef | null;
 }
+
+export class IamLoginUser {
+  @ApiProperty()
+  username!: string;
+}
+
+export class IamLoginToken {
+  @ApiProperty()
+  id!: number;
+
+  @ApiProperty({ description: 'The whole key: send it as `Authorization: Token <key>`' })
+  key!: string;
+
+  @ApiProperty()
+  is_active!: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  created!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  expires!: string | null;
+}
+
+/** `POST /v1/auth/token` (API.md 4). */
+export class IamLoginResponse {
+  @ApiProperty({ type: IamLoginUser })
+  user!: IamLoginUser;
+
+  @ApiProperty({ type: IamLoginToken })
+  token!: IamLoginToken;
+}

@@ -6,6 +6,7 @@ import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PublicJwk, SigningKeysService } from './signing-keys.service';
 import { ApiErrors } from '../common/errors/error-responses';
+import { DiscoveryDocumentResponse, JwksResponse } from '../keys/keys.responses';
 
 /**
  * Five minutes, as API.md 10 promises: a new key is published JWT_KEY_PUBLISH_AHEAD (10 minutes by
@@ -52,10 +53,9 @@ export class WellKnownController {
       'retired one until its last token has expired. With HS256 the list is empty: the shared secret is never published.',
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        keys: [{ kty: 'EC', crv: 'P-256', x: '...', y: '...', kid: 'Qm9v...', alg: 'ES256', use: 'sig' }],
-      },
+    type: JwksResponse,
+    example: {
+      keys: [{ kty: 'EC', crv: 'P-256', x: '...', y: '...', kid: 'Qm9v...', alg: 'ES256', use: 'sig' }],
     },
   })
   jwks(): { keys: PublicJwk[] } {
@@ -73,12 +73,11 @@ export class WellKnownController {
       'provider: there is no authorization endpoint and no ID token, only access tokens that other services verify.',
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        issuer: 'https://id.example.org',
-        jwks_uri: 'https://id.example.org/.well-known/jwks.json',
-        id_token_signing_alg_values_supported: ['ES256'],
-      },
+    type: DiscoveryDocumentResponse,
+    example: {
+      issuer: 'https://id.example.org',
+      jwks_uri: 'https://id.example.org/.well-known/jwks.json',
+      id_token_signing_alg_values_supported: ['ES256'],
     },
   })
   openidConfiguration(): Record<string, unknown> {

@@ -19,7 +19,7 @@ import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { MagicLinkService } from './magic-link.service';
 import { MagicTokenGuard } from './magic-link.strategy';
 import { LoginResponse } from '../auth/auth.responses';
-import { ApiErrors } from '../common/errors/error-responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
 import { MessageResponse } from '../mfa/mfa.responses';
 
 class MagicLinkRequestDto {
@@ -79,9 +79,8 @@ export class MagicLinkController {
       'since been disabled or given a role other than patient or caregiver. Verifies the email address.',
   })
   @ApiUnauthorizedResponse({
-    schema: {
-      example: { error: { code: 'INVALID_TOKEN', message: 'This sign-in link is invalid, expired or already used' } },
-    },
+    type: PortalError,
+    example: { error: { code: 'INVALID_TOKEN', message: 'This sign-in link is invalid, expired or already used' } },
   })
   @ApiOkResponse({ type: LoginResponse })
   verify(@Body() body: MagicLinkVerifyDto, @Req() req: FastifyRequest): Promise<LoginBody> {

@@ -21,7 +21,11 @@ import { ShallowBody } from '../common/validation';
 import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';
 import { SessionIdGuard } from './session-id.strategy';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
-import { AssessmentSessionResponse, SubmissionReceiptResponse } from '../assessments/assessments.responses';
+import {
+  AssessmentSessionResponse,
+  StartedSessionResponse,
+  SubmissionReceiptResponse,
+} from '../assessments/assessments.responses';
 
 /** 1 to 64 printable characters: no control, format or unassigned code points. */
 const PRINTABLE_1_64 = /^[^\p{C}]{1,64}$/u;
@@ -71,15 +75,14 @@ export class AssessmentSessionsController {
     description: 'The `session_id` is a bearer secret for one submission, shown once; sessions live SESSION_TTL (4 h).',
   })
   @ApiCreatedResponse({
-    schema: {
-      example: {
-        session_id: 'sess_…',
-        participant_id: 'P001',
-        battery_id: 'battery_1',
-        status: 'active',
-        started_at: '2026-01-01T10:00:00.000Z',
-        expires_at: '2026-01-01T14:00:00.000Z',
-      },
+    type: StartedSessionResponse,
+    example: {
+      session_id: 'sess_…',
+      participant_id: 'P001',
+      battery_id: 'battery_1',
+      status: 'active',
+      started_at: '2026-01-01T10:00:00.000Z',
+      expires_at: '2026-01-01T14:00:00.000Z',
     },
   })
   start(@CurrentUser() user: AuthUser, @Body() body: StartSessionDto): Promise<StartedSession> {

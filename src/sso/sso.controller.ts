@@ -6,6 +6,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiProperty,
   ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
@@ -33,6 +34,7 @@ import { LoginResponse } from '../auth/auth.responses';
 import { SsoDiscoveryResponse } from '../sso/sso.responses';
 
 class DiscoverQuery {
+  @ApiProperty({ format: 'email', description: 'The address whose domain names the provider' })
   @Transform(toIdentifier)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)

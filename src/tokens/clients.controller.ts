@@ -63,7 +63,7 @@ class UpdateClientDto {
   @IsBoolean()
   active?: boolean;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'Seconds; null: the service default' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsInt()
   @Min(60)

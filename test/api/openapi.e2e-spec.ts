@@ -82,7 +82,7 @@ describe('the OpenAPI document (API.md 14)', () => {
     expect(duplicates).toEqual([]);
   });
 
-  it('gives every operation a success answer, and a schema to every answer that has a body', () => {
+  it('gives every operation a success and an error answer, and a typed schema to every answer that has a body', () => {
     const problems: string[] = [];
     for (const { route, op } of operations(served)) {
       const statuses = Object.keys(op.responses ?? {});
@@ -93,6 +93,10 @@ describe('the OpenAPI document (API.md 14)', () => {
         if (status === '204' || /^3\d\d$/.test(status) || /\(no body\)/.test(answer.description ?? '')) continue;
         const schema = answer.content?.['application/json']?.schema ?? Object.values(answer.content ?? {})[0]?.schema;
         if (!schema) problems.push(`${route}: ${status} without a schema`);
+        // An example alone types nothing: a generated client would see `unknown`.
+        else if (!['$ref', 'type', 'oneOf', 'allOf', 'anyOf', 'items'].some((k) => k in (schema as object))) {
+          problems.push(`${route}: ${status} has only an example, no schema`);
+        }
       }
     }
     expect(problems).toEqual([]);

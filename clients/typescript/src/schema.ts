@@ -1685,6 +1685,21 @@ export interface components {
             /** @example Epic */
             ehr_system_name: string;
         };
+        ClinicalNewUser: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            /** @enum {boolean} */
+            isVerified: false;
+        };
+        ClinicalRegisterResponse: {
+            /** @enum {boolean} */
+            success: true;
+            /** @example User registered successfully. Please verify your email. */
+            message: string;
+            user: components["schemas"]["ClinicalNewUser"];
+        };
         ClinicalLoginDto: {
             /** @description email address (a username works too) */
             email: string;
@@ -1707,6 +1722,12 @@ export interface components {
         VerifyEmailDto: {
             /** @description the token from the verification mail */
             token: string;
+        };
+        ClinicalMessageResponse: {
+            /** @enum {boolean} */
+            success: true;
+            /** @example Email verified successfully */
+            message: string;
         };
         ResendVerificationDto: {
             email: string;
@@ -1766,8 +1787,11 @@ export interface components {
         SubscriptionDto: {
             /** @enum {string} */
             status: "none" | "active" | "canceled" | "expired";
-            /** @description ISO 8601; past it the subscription counts as none. null: open-ended */
-            ends_at?: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601; past it the subscription counts as none. null: open-ended
+             */
+            ends_at?: string | null;
         };
         SetActiveDto: {
             is_active: boolean;
@@ -1911,9 +1935,34 @@ export interface components {
             /** @description the new password; the password policy applies */
             password: string;
         };
+        EmailConfirmedResponse: {
+            /** @example Your email address is now new@example.org */
+            message: string;
+            /** Format: email */
+            email: string;
+        };
         ConfirmEmailDto: {
             /** @description the token of the link mailed to the new address */
             token: string;
+        };
+        LivenessResponse: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        PartStateResponse: {
+            /** @enum {string} */
+            status: "up" | "down";
+            /** @description Why it is down */
+            message?: string;
+        };
+        ReadinessResponse: {
+            /** @enum {string} */
+            status: "ready" | "not_ready" | "stopping";
+            /** @description The parts that are down (`service` while it stops) */
+            down: string[];
+            checks: {
+                [key: string]: components["schemas"]["PartStateResponse"];
+            };
         };
         HealthDetailsResponse: {
             /** @enum {string} */
@@ -2002,7 +2051,8 @@ export interface components {
             name?: string;
             /** @description false: its credentials can no longer log in or refresh */
             active?: boolean;
-            token_ttl_seconds?: Record<string, never> | null;
+            /** @description Seconds; null: the service default */
+            token_ttl_seconds?: number | null;
         };
         KeyTokenError: {
             /**
@@ -2119,6 +2169,18 @@ export interface components {
              */
             battery_id: string;
         };
+        StartedSessionResponse: {
+            /** @description Send it as X-Session-ID with the submission */
+            session_id: string;
+            participant_id: string;
+            battery_id: string;
+            /** @enum {string} */
+            status: "active";
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
         SubmitDto: {
             /**
              * @description must equal the X-Session-ID header
@@ -2183,6 +2245,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        AppointmentCreatedResponse: {
+            /** @enum {boolean} */
+            success: true;
+            appointment: components["schemas"]["AppointmentResponse"];
+        };
         AppointmentListResponse: {
             /** @enum {boolean} */
             success: true;
@@ -2230,6 +2297,23 @@ export interface components {
             /** @description username or email address */
             username: string;
             password: string;
+        };
+        IamLoginUser: {
+            username: string;
+        };
+        IamLoginToken: {
+            id: number;
+            /** @description The whole key: send it as `Authorization: Token <key>` */
+            key: string;
+            is_active: boolean;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            expires: string | null;
+        };
+        IamLoginResponse: {
+            user: components["schemas"]["IamLoginUser"];
+            token: components["schemas"]["IamLoginToken"];
         };
         PasswordChangeDto: {
             old_password: string;
@@ -2447,6 +2531,29 @@ export interface components {
             set_cookie?: boolean;
             /** @description the one-time code from `redirect_uri?code=` */
             code: string;
+        };
+        PublicJwkResponse: {
+            /** @example EC */
+            kty: string;
+            /** @example P-256 */
+            crv: string;
+            x: string;
+            y: string;
+            kid: string;
+            /** @example ES256 */
+            alg: string;
+            /** @enum {string} */
+            use: "sig";
+        };
+        JwksResponse: {
+            keys: components["schemas"]["PublicJwkResponse"][];
+        };
+        DiscoveryDocumentResponse: {
+            issuer: string;
+            jwks_uri: string;
+            id_token_signing_alg_values_supported: string[];
+            subject_types_supported: string[];
+            claims_supported: string[];
         };
         /** @enum {string} */
         SigningKeyState: "scheduled" | "pending" | "active" | "retired" | "expired";
@@ -3126,7 +3233,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "User registered successfully. Please verify your email.",
+                     *       "user": {
+                     *         "id": "uuid",
+                     *         "email": "grace@clinic.example",
+                     *         "isVerified": false
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClinicalRegisterResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -3266,7 +3384,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "Email verified successfully"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClinicalMessageResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -3334,7 +3458,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "Email verified successfully"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClinicalMessageResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -3402,7 +3532,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "If the address belongs to an unverified account, a new verification email is on its way."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClinicalMessageResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -4900,7 +5036,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "message": "Your email address is now new@example.org",
+                     *       "email": "new@…"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailConfirmedResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -4968,7 +5110,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "message": "Your email address is now new@example.org",
+                     *       "email": "new@…"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailConfirmedResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -5032,7 +5180,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LivenessResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -5091,12 +5244,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Ready */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "down": [],
+                     *       "checks": {
+                     *         "database": {
+                     *           "status": "up"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReadinessResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -5144,12 +5309,27 @@ export interface operations {
                     "application/json": components["schemas"]["PortalError"];
                 };
             };
+            /** @description Not ready, or stopping */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "status": "not_ready",
+                     *       "down": [
+                     *         "database"
+                     *       ],
+                     *       "checks": {
+                     *         "database": {
+                     *           "status": "down",
+                     *           "message": "no answer within 1500 ms"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReadinessResponse"];
                 };
             };
         };
@@ -5217,19 +5397,13 @@ export interface operations {
                     "application/json": components["schemas"]["PortalError"];
                 };
             };
-            /**
-             * @description A dependency is down
-             *
-             *     A dependency is down
-             *
-             *     At least one dependency is down; `error` names it.
-             */
+            /** @description At least one dependency is down; `error` names it */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PortalError"];
+                    "application/json": components["schemas"]["HealthDetailsResponse"];
                 };
             };
         };
@@ -6368,7 +6542,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_TOKEN",
+                     *         "message": "This sign-in link is invalid, expired or already used"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
             /** @description Not allowed for this caller */
@@ -6418,7 +6600,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "session_id": "sess_…",
+                     *       "participant_id": "P001",
+                     *       "battery_id": "battery_1",
+                     *       "status": "active",
+                     *       "started_at": "2026-01-01T10:00:00.000Z",
+                     *       "expires_at": "2026-01-01T14:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StartedSessionResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -6715,7 +6907,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "appointment": {
+                     *         "id": "uuid",
+                     *         "doctor_id": "uuid",
+                     *         "patient_id": "uuid"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AppointmentCreatedResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -6919,7 +7121,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "username": "usr"
+                     *       },
+                     *       "token": {
+                     *         "id": 1,
+                     *         "key": "tk_…",
+                     *         "is_active": true,
+                     *         "created": "2021-05-28T10:37:51.433Z",
+                     *         "expires": "2021-05-29T10:37:51.433Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IamLoginResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -8544,7 +8760,10 @@ export interface operations {
     };
     "sso.discover": {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The address whose domain names the provider */
+                email: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8967,7 +9186,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "EC",
+                     *           "crv": "P-256",
+                     *           "x": "...",
+                     *           "y": "...",
+                     *           "kid": "Qm9v...",
+                     *           "alg": "ES256",
+                     *           "use": "sig"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JwksResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -9031,7 +9265,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "issuer": "https://id.example.org",
+                     *       "jwks_uri": "https://id.example.org/.well-known/jwks.json",
+                     *       "id_token_signing_alg_values_supported": [
+                     *         "ES256"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DiscoveryDocumentResponse"];
                 };
             };
             /** @description Invalid input (a validation error names the fields) */
@@ -9708,7 +9951,11 @@ export const registerUserDtoRoleValues: ReadonlyArray<FlattenedDeepRequired<comp
 export const factorTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FactorType"]> = ["totp", "email", "sms", "passkey"];
 export const changeRoleDtoRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ChangeRoleDto"]["role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
 export const subscriptionDtoStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionDto"]["status"]> = ["none", "active", "canceled", "expired"];
+export const livenessResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LivenessResponse"]["status"]> = ["ok"];
+export const partStateResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PartStateResponse"]["status"]> = ["up", "down"];
+export const readinessResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadinessResponse"]["status"]> = ["ready", "not_ready", "stopping"];
 export const healthDetailsResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["HealthDetailsResponse"]["status"]> = ["ok", "error", "shutting_down"];
+export const startedSessionResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StartedSessionResponse"]["status"]> = ["active"];
 export const assessmentSessionResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AssessmentSessionResponse"]["status"]> = ["active", "submitted", "expired"];
 export const ssoProtocolValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SsoProtocol"]> = ["oidc", "saml"];
 export const createSsoProviderDtoTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSsoProviderDto"]["type"]> = ["oidc", "saml"];
@@ -9717,6 +9964,7 @@ export const createSsoProviderDtoKindValues: ReadonlyArray<FlattenedDeepRequired
 export const updateSsoProviderDtoTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["type"]> = ["oidc", "saml"];
 export const updateSsoProviderDtoDefault_roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["default_role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
 export const updateSsoProviderDtoKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateSsoProviderDto"]["kind"]> = ["entra", "google"];
+export const publicJwkResponseUseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicJwkResponse"]["use"]> = ["sig"];
 export const signingKeyStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SigningKeyState"]> = ["scheduled", "pending", "active", "retired", "expired"];
 export const signingKeysResponseAlgorithmValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SigningKeysResponse"]["algorithm"]> = ["HS256", "ES256"];
 export const newPasskeyResponseDevice_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NewPasskeyResponse"]["device_type"]> = ["singleDevice", "multiDevice"];
