@@ -215,6 +215,15 @@ describe('the admin console in a real browser (API.md 9)', () => {
     const nav = page.getByRole('navigation', { name: 'Panels' });
     const names = ['Users', 'Audit trail', 'Client applications', 'SSO providers', 'Signing keys'];
     expect((await nav.getByRole('link').allInnerTexts()).map((l) => l.trim())).toEqual(names);
+    // The console as a person first sees it, for docs/pages.md: its top at desktop and at phone width.
+    await panel(page, 'Users').getByRole('cell', { name: ADMIN_EMAIL, exact: true }).waitFor();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.setViewportSize(DESKTOP);
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-desktop.png'), animations: 'disabled' });
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-phone.png'), animations: 'disabled' });
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBe(0);
     for (const size of [PHONE, DESKTOP]) {
       await page.setViewportSize(size);
       for (const name of ['Signing keys', 'Audit trail', 'SSO providers']) {

@@ -4,7 +4,7 @@
  * keys. Every action is one documented request (shared/api.ts); the API's own guards decide who may
  * do it, so a person who is not an admin is only told that the page is not for them.
  */
-import { api, describe } from '../shared/api';
+import { call, client, describe, roleValues, subscriptionStatusValues, type Query, type Schema } from '../shared/api';
 import { action, confirmedAction, form, guarded, selectField } from '../shared/controls';
 import {
   button,
@@ -21,107 +21,14 @@ import {
 } from '../shared/dom';
 import { pageShell } from '../shared/shell';
 
-interface User {
-  id: string;
-  email: string;
-  username: string | null;
-  role: string;
-  first_name: string | null;
-  last_name: string | null;
-  title: string | null;
-  email_verified: boolean;
-  is_active: boolean;
-  subscription_status: string;
-  subscription_ends_at: string | null;
-  created_at: string;
-}
+// The answers' types and the role list come from the generated client (clients/typescript), which is
+// generated from the service's own OpenAPI document: nothing here copies a shape or a list.
+type User = Schema<'UserResponse'>;
+type Page = Pick<Schema<'UserPageResponse'>, 'total' | 'page' | 'limit'>;
+type AuditEvent = Schema<'AuditEventResponse'>;
 
-interface UserDetails extends User {
-  mfa: {
-    enabled: boolean;
-    factors: { id: string; type: string; name: string | null; created_at: string }[];
-    recovery_codes_left: number;
-  };
-}
-
-interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  limit: number;
-}
-
-interface LiveSession {
-  id: string;
-  method: string;
-  created_at: string;
-  expires_at: string;
-  ip: string | null;
-  user_agent: string | null;
-}
-
-interface SsoLink {
-  provider_id: string;
-  provider_name: string;
-  provider_type: 'oidc' | 'saml';
-  subject: string;
-  created_at: string;
-  last_login_at: string | null;
-}
-
-interface AuditEvent {
-  id: string;
-  at: string;
-  event: string;
-  user_id: string | null;
-  actor_id: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-}
-
-interface Client {
-  id: string;
-  name: string;
-  active: boolean;
-  token_ttl_seconds: number | null;
-  created_at: string;
-}
-
-interface SsoProvider {
-  id: string;
-  type: 'oidc' | 'saml';
-  name: string;
-  domains: string[];
-  default_role: string;
-  issuer?: string | null;
-  client_id?: string | null;
-  entry_point?: string | null;
-  idp_issuer?: string | null;
-  sp_entity_id?: string;
-  acs_url?: string;
-  metadata_url?: string;
-  redirect_uri?: string;
-  created_at: string;
-}
-
-interface SigningKey {
-  kid: string;
-  alg: string;
-  state: string;
-  created_at: string;
-  publish_at: string;
-  activate_at: string;
-  retire_at: string | null;
-  expire_at: string | null;
-}
-
-const ROLES = ['admin', 'researcher', 'coordinator', 'viewer', 'doctor', 'patient', 'caregiver'];
-const SUBSCRIPTIONS: [string, string][] = [
-  ['none', 'None'],
-  ['active', 'Active'],
-  ['canceled', 'Canceled'],
-  ['expired', 'Expired'],
-];
+const ROLES = roleValues;
+const SUBSCRIPTIONS: [string, string][] = subscriptionStatusValues.map((s) => [s, s[0].toUpperCase() + s.slice(1)]);
 const PAGE_SIZE = 10;
 
 const { app, signOut, fail, start } = pageShell<User>({
@@ -179,7 +86,7 @@ function renderConsole(me: User): void {
 const emails = new Map<string, string>();
 const remember = (u: User) => emails.set(u.id, u.email);
 
-function pager(what: string, page: Page<unknown>, go: (page: number) => void): HTMLElement {
+function pager(what: string, page: Page, go: (page: number) => void): HTMLElement {
   const pages = Math.max(1, Math.ceil(page.total / page.limit));
   const previous = button('Previous page', () => go(page.page - 1));
   const next = button('Next page', () => go(page.page + 1));
@@ -204,12 +111,12 @@ function usersSection(details: HTMLElement, showAudit: (userId: string) => void,
 
   const load = async () => {
     messages.clear();
-    const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
-    if (email.input.value.trim()) q.set('email', email.input.value.trim());
-    if (role.select.value) q.set('role', role.select.value);
+    const query: Query<'admin.users.list'> = { page, limit: PAGE_SIZE };
+    if (email.input.value.trim()) query.email = email.input.value.trim();
+    if (role.select.value) query.role = role.select.value as User['role'];
     const mine = ++loads;
     try {
-      const found = await api<Page<User>>('GET', `/api/users?${q}`);
+      const found = await call(client.GET('/api/users', { params: { query } }));
       // An answer to an older search (the first list, a page turned meanwhile) must not replace a newer one.
       if (mine !== loads) return;
       found.items.forEach(remember);
@@ -296,16 +203,16 @@ async function openUser(
   me: User,
 ): Promise<void> {
   const messages = messageArea();
-  let user: UserDetails;
+  let user: Schema<'AdminUserResponse'>;
   try {
-    user = await api<UserDetails>('GET', `/api/users/${encodeURIComponent(id)}`);
+    user = await call(client.GET('/api/users/{id}', { params: { path: { id } } }));
   } catch (e) {
     replace(into, section('User', messages.el));
     fail(messages, e, { NOT_FOUND: 'That user does not exist any more.' });
     return;
   }
   remember(user);
-  const path = `/api/users/${encodeURIComponent(user.id)}`;
+  const byId = { params: { path: { id: user.id } } };
   const reopen = async (said: string) => {
     changed();
     await openUser(into, user.id, showAudit, changed, me);
@@ -356,7 +263,9 @@ async function openUser(
           messages,
           fail,
           async () => {
-            const after = await api<User>('PATCH', `${path}/role`, { role: role.select.value });
+            const after = await call(
+              client.PATCH('/api/users/{id}/role', { ...byId, body: { role: role.select.value as User['role'] } }),
+            );
             await reopen(
               after.role === user.role
                 ? `The role stays ${after.role}.`
@@ -375,7 +284,7 @@ async function openUser(
     messages,
     fail,
     async () => {
-      const after = await api<User>('PATCH', path, { is_active: !user.is_active });
+      const after = await call(client.PATCH('/api/users/{id}', { ...byId, body: { is_active: !user.is_active } }));
       await reopen(
         after.is_active
           ? `${after.email} is enabled and can sign in again.`
@@ -400,7 +309,7 @@ async function openUser(
         `Reset the two-factor authentication of ${user.email}? Every factor, recovery code and session of theirs ends.`,
         'Yes, reset it',
         guarded(messages, fail, async () => {
-          await api('DELETE', `${path}/mfa`);
+          await call(client.DELETE('/api/users/{id}/mfa', byId));
           await reopen(
             `Two-factor authentication of ${user.email} is reset: every factor and recovery code is gone, and so are the sessions.`,
           );
@@ -411,12 +320,10 @@ async function openUser(
   const sessions = h('div');
   const loadSessions = async () => {
     try {
-      const live = await api<LiveSession[]>('GET', `${path}/sessions`);
+      const live = await call(client.GET('/api/users/{id}/sessions', byId));
       // The admin's own account: the session this console runs on is marked (GET /api/auth/sessions says which).
       const mine =
-        user.id === me.id
-          ? (await api<{ id: string; current: boolean }[]>('GET', '/api/auth/sessions')).find((s) => s.current)?.id
-          : undefined;
+        user.id === me.id ? (await call(client.GET('/api/auth/sessions'))).find((s) => s.current)?.id : undefined;
       replace(
         sessions,
         live.length
@@ -449,7 +356,11 @@ async function openUser(
                         messages,
                         fail,
                         async () => {
-                          await api('DELETE', `${path}/sessions/${encodeURIComponent(s.id)}`);
+                          await call(
+                            client.DELETE('/api/users/{id}/sessions/{sessionId}', {
+                              params: { path: { id: user.id, sessionId: s.id } },
+                            }),
+                          );
                           messages.info('That session has ended: it can no longer be used.');
                           await loadSessions();
                         },
@@ -472,7 +383,7 @@ async function openUser(
                   : `End every session of ${user.email}?`,
                 'Yes, end them all',
                 guarded(messages, fail, async () => {
-                  await api('DELETE', `${path}/sessions`);
+                  await call(client.DELETE('/api/users/{id}/sessions', byId));
                   messages.info(`Every session of ${user.email} has ended.`);
                   await loadSessions();
                 }),
@@ -488,7 +399,7 @@ async function openUser(
   const links = h('div');
   const loadLinks = async () => {
     try {
-      const found = await api<SsoLink[]>('GET', `${path}/sso-links`);
+      const found = await call(client.GET('/api/users/{id}/sso-links', byId));
       replace(
         links,
         found.length
@@ -527,10 +438,15 @@ async function openUser(
       fail,
       async () => {
         const day = endsOn.input.value;
-        const after = await api<User>('PATCH', `${path}/subscription`, {
-          status: status.select.value,
-          ends_at: day ? new Date(`${day}T23:59:59Z`).toISOString() : null,
-        });
+        const after = await call(
+          client.PATCH('/api/users/{id}/subscription', {
+            ...byId,
+            body: {
+              status: status.select.value as Schema<'SubscriptionDto'>['status'],
+              ends_at: day ? new Date(`${day}T23:59:59Z`).toISOString() : null,
+            },
+          }),
+        );
         await reopen(`The subscription is now ${after.subscription_status}.`);
       },
       {},
@@ -636,7 +552,7 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
     const known = emails.get(id);
     if (known) return known;
     try {
-      remember(await api<User>('GET', `/api/users/${encodeURIComponent(id)}`));
+      remember(await call(client.GET('/api/users/{id}', { params: { path: { id } } })));
     } catch {
       emails.set(id, `a removed user (${id})`);
     }
@@ -647,16 +563,15 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
   const idOf = async (email: string): Promise<string | undefined> => {
     const wanted = email.toLowerCase();
     for (const [id, known] of emails) if (known.toLowerCase() === wanted) return id;
-    const q = new URLSearchParams({ email, limit: '100' });
-    const found = await api<Page<User>>('GET', `/api/users?${q}`);
+    const found = await call(client.GET('/api/users', { params: { query: { email, limit: 100 } } }));
     found.items.forEach(remember);
     return found.items.find((u) => u.email.toLowerCase() === wanted)?.id;
   };
 
   const load = async () => {
     messages.clear();
-    const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
-    if (event.select.value) q.set('event', event.select.value);
+    const query: Query<'audit.list'> = { page, limit: PAGE_SIZE };
+    if (event.select.value) query.event = event.select.value;
     const mine = ++loads;
     try {
       const who = user.input.value.trim();
@@ -667,11 +582,11 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
           replace(list, h('p', null, `No user has the email address ${who}.`));
           return;
         }
-        q.set('user_id', id);
+        query.user_id = id;
       } else if (who) {
-        q.set('user_id', who);
+        query.user_id = who;
       }
-      const found = await api<Page<AuditEvent>>('GET', `/api/audit?${q}`);
+      const found = await call(client.GET('/api/audit', { params: { query } }));
       if (mine !== loads) return;
       if (!found.items.length) {
         replace(list, h('p', null, 'No event matches.'));
@@ -746,6 +661,9 @@ function minutesToSeconds(text: string, messages: Messages): number | null | und
   return Number(t) * 60;
 }
 
+const patchClient = (id: string, body: Schema<'UpdateClientDto'>) =>
+  call(client.PATCH('/api/clients/{id}', { params: { path: { id } }, body }));
+
 function clientsSection(): HTMLElement {
   const messages = messageArea();
   const list = h('div');
@@ -754,7 +672,7 @@ function clientsSection(): HTMLElement {
 
   const load = async () => {
     try {
-      const clients = await api<Client[]>('GET', '/api/clients');
+      const clients = await call(client.GET('/api/clients'));
       replace(
         list,
         clients.length
@@ -773,7 +691,7 @@ function clientsSection(): HTMLElement {
                     messages,
                     fail,
                     async () => {
-                      const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
+                      const after = await patchClient(c.id, {
                         active: !c.active,
                       });
                       messages.info(
@@ -794,7 +712,7 @@ function clientsSection(): HTMLElement {
                     const seconds = minutesToSeconds(ttl.input.value, messages);
                     if (seconds === undefined) return;
                     try {
-                      const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
+                      const after = await patchClient(c.id, {
                         token_ttl_seconds: seconds,
                       });
                       messages.info(`Key:token pairs of ${after.id} now live ${lifetime(after.token_ttl_seconds)}.`);
@@ -839,11 +757,15 @@ function clientsSection(): HTMLElement {
       const seconds = minutesToSeconds(ttl.input.value, messages);
       if (seconds === undefined) return;
       try {
-        const c = await api<Client>('POST', '/api/clients', {
-          id: id.input.value.trim(),
-          name: name.input.value.trim(),
-          ...(seconds === null ? {} : { token_ttl_seconds: seconds }),
-        });
+        const c = await call(
+          client.POST('/api/clients', {
+            body: {
+              id: id.input.value.trim(),
+              name: name.input.value.trim(),
+              ...(seconds === null ? {} : { token_ttl_seconds: seconds }),
+            },
+          }),
+        );
         for (const f of [id, name, ttl]) f.input.value = '';
         messages.info(`${c.name} (${c.id}) is added: apps sign in with "client": "${c.id}".`);
         await load();
@@ -887,7 +809,7 @@ function ssoSection(): HTMLElement {
 
   const load = async () => {
     try {
-      const providers = await api<SsoProvider[]>('GET', '/api/sso/providers');
+      const providers = await call(client.GET('/api/sso/providers'));
       replace(
         list,
         providers.length
@@ -924,7 +846,7 @@ function ssoSection(): HTMLElement {
                         messages,
                         fail,
                         async () => {
-                          await api('DELETE', `/api/sso/providers/${encodeURIComponent(p.id)}`);
+                          await call(client.DELETE('/api/sso/providers/{id}', { params: { path: { id: p.id } } }));
                           messages.info(
                             `${p.name} is removed, with its account links: its people sign in another way.`,
                           );
@@ -1011,7 +933,9 @@ function ssoSection(): HTMLElement {
               idp_certificate: cert.value,
             };
       try {
-        const p = await api<SsoProvider>('POST', '/api/sso/providers', { ...common, ...specific });
+        const p = await call(
+          client.POST('/api/sso/providers', { body: { ...common, ...specific } as Schema<'CreateSsoProviderDto'> }),
+        );
         for (const f of [id, name, domains, issuer, clientId, clientSecret, entryPoint, idpIssuer]) f.input.value = '';
         cert.value = '';
         messages.info(`${p.name} (${p.id}) is added: people of ${p.domains.join(', ')} can sign in with it.`);
@@ -1055,10 +979,7 @@ function signingKeysSection(): HTMLElement {
   const list = h('div');
   const load = async () => {
     try {
-      const { algorithm, keys } = await api<{ algorithm: string; keys: SigningKey[] }>(
-        'GET',
-        '/api/admin/signing-keys',
-      );
+      const { algorithm, keys } = await call(client.GET('/api/admin/signing-keys'));
       if (algorithm === 'HS256') {
         replace(
           list,
@@ -1093,7 +1014,7 @@ function signingKeysSection(): HTMLElement {
           action(
             'Rotate the signing key now',
             guarded(messages, fail, async () => {
-              const r = await api<{ key: SigningKey }>('POST', '/api/admin/signing-keys/rotate');
+              const r = await call(client.POST('/api/admin/signing-keys/rotate'));
               messages.info(`Key ${r.key.kid} is published and signs from ${formatDate(r.key.activate_at)}.`);
               await load();
             }),

@@ -4,7 +4,7 @@
  * cookie), and the start, which takes an institution's return (the one-time code leaves the address
  * bar first).
  */
-import { api, ApiError, cookie, describe } from './api';
+import { ApiError, call, client, cookie, describe } from './api';
 import { failWith } from './controls';
 import { h, replace, setTitle, type Child } from './dom';
 import { signInView } from './signin';
@@ -40,7 +40,7 @@ export function pageShell<Me>(opts: PageOptions<Me>) {
 
   const signOut = async (notice = 'You have signed out.'): Promise<void> => {
     try {
-      await api('POST', '/api/auth/logout');
+      await call(client.POST('/api/auth/logout'));
     } catch {
       // Already signed out (an ended session): the sign-in form is where the person goes either way.
     }
@@ -56,14 +56,14 @@ export function pageShell<Me>(opts: PageOptions<Me>) {
     }
     let me: Me;
     try {
-      me = await api<Me>('GET', '/api/auth/me');
+      me = (await call(client.GET('/api/auth/me'))) as Me;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         // The access cookie lives as long as its token; the refresh cookie (and the CSRF cookie beside
         // it) outlive it, so an expired sign-in is renewed once (POST /api/auth/refresh in cookie mode).
         if (!renewed && cookie('csrf_token')) {
           try {
-            await api('POST', '/api/auth/refresh');
+            await call(client.POST('/api/auth/refresh'));
             return show(true);
           } catch {
             // Not renewable (ended, reused, expired): the person signs in again.

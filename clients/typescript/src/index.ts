@@ -6,13 +6,27 @@
  * or the cookie session with its CSRF header) and reads the four surfaces' error shapes into one error.
  */
 import createFetchClient, { type Client, type Middleware } from 'openapi-fetch';
-import type { components, paths } from './schema.js';
+import type { components, operations, paths } from './schema.js';
 
 /** The generated types (`paths`, `components`, `operations`) and the values of the document's enums (`roleValues`, ...). */
 export * from './schema.js';
 
 /** A named schema of the document, such as `Schema<'LoginResponse'>` or `Schema<'UserResponse'>`. */
 export type Schema<Name extends keyof components['schemas']> = components['schemas'][Name];
+
+type JsonBody<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+
+/**
+ * The JSON body of an operation's answer, by its operationId and status (200 by default):
+ * `Answer<'admin.users.list'>`, `Answer<'apiKeys.create', 201>`.
+ */
+export type Answer<
+  Op extends keyof operations,
+  Status extends number = 200,
+> = Status extends keyof operations[Op]['responses'] ? JsonBody<operations[Op]['responses'][Status]> : never;
+
+/** The query parameters of an operation, by its operationId: `Query<'admin.users.list'>`. */
+export type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
 
 /** The client: `client.GET('/api/auth/me')`, `client.POST('/api/auth/login', { body })`, ... */
 export type IdentityClient = Client<paths>;
