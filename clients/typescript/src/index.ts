@@ -45,9 +45,9 @@ export interface IdentityClientOptions {
    */
   csrfToken?: () => string | null | undefined;
   /** `same-origin` by default; `include` for a page on another origin that uses the cookie session (CORS). */
-  credentials?: RequestCredentials;
+  credentials?: RequestInit['credentials'];
   /** The cache mode of every request; `no-store` by default, since the answers are personal. */
-  cache?: RequestCache;
+  cache?: RequestInit['cache'];
   /** Headers sent on every request. */
   headers?: Record<string, string>;
   /** A fetch of your own (tests, Node without a global fetch). */
@@ -58,7 +58,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The value of a cookie readable by scripts (`csrf_token`); undefined outside a browser. */
 export function readCookie(name: string, cookies?: string): string | undefined {
-  const jar = cookies ?? (typeof document === 'undefined' ? '' : document.cookie);
+  // `document` only in a browser; the client also runs in Node and in workers.
+  const jar = cookies ?? (globalThis as { document?: { cookie?: string } }).document?.cookie ?? '';
   for (const part of jar.split(';')) {
     const [key, ...value] = part.trim().split('=');
     if (key === name) return decodeURIComponent(value.join('='));
