@@ -3,7 +3,6 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiForbiddenResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiTags,
@@ -14,13 +13,6 @@ import { CurrentUser, Roles } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { RequiresSubscription } from '../auth/subscription.guard';
 import { AppointmentsService, AppointmentView, PatientView } from './appointments.service';
-import {
-  AppointmentCreatedResponse,
-  AppointmentEnvelopeResponse,
-  AppointmentListResponse,
-  PatientListResponse,
-} from '../appointments/appointments.responses';
-import { ApiErrors, ClinicalError } from '../common/errors/error-responses';
 
 class CreateAppointmentDto {
   @ApiProperty({ description: 'the id of an existing patient' })
@@ -42,24 +34,18 @@ class CreateAppointmentDto {
 @ApiBearerAuth()
 @ErrorDialect('clinical')
 @Controller('api')
-@ApiErrors('clinical')
 export class AppointmentsController {
   constructor(private readonly appointments: AppointmentsService) {}
 
   @Post('appointments')
   @Roles(['doctor'])
   @RequiresSubscription()
-  @ApiOperation({
-    operationId: 'appointments.create',
-    summary: 'Book an appointment with an existing patient (doctor with an active subscription)',
+  @ApiOperation({ summary: 'Book an appointment with an existing patient (doctor with an active subscription)' })
+  @ApiCreatedResponse({
+    schema: { example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } } },
   })
   @ApiForbiddenResponse({
-    type: ClinicalError,
-    example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' },
-  })
-  @ApiCreatedResponse({
-    type: AppointmentCreatedResponse,
-    example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } },
+    schema: { example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' } },
   })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateAppointmentDto) {
     const appointment = await this.appointments.create(user, body.patient_id, new Date(body.scheduled_at), body.reason);
@@ -68,19 +54,14 @@ export class AppointmentsController {
 
   @Get('appointments')
   @Roles(['doctor', 'patient'])
-  @ApiOperation({
-    operationId: 'appointments.list',
-    summary: "The caller's appointments: a doctor's or a patient's own; everything for an admin",
-  })
-  @ApiOkResponse({ type: AppointmentListResponse })
+  @ApiOperation({ summary: "The caller's appointments: a doctor's or a patient's own; everything for an admin" })
   async list(@CurrentUser() user: AuthUser): Promise<{ success: true; appointments: AppointmentView[] }> {
     return { success: true, appointments: await this.appointments.list(user) };
   }
 
   @Get('appointments/:id')
   @Roles(['doctor', 'patient'])
-  @ApiOperation({ operationId: 'appointments.get', summary: "One appointment; somebody else's is 404" })
-  @ApiOkResponse({ type: AppointmentEnvelopeResponse })
+  @ApiOperation({ summary: "One appointment; somebody else's is 404" })
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -90,11 +71,7 @@ export class AppointmentsController {
 
   @Get('patients')
   @Roles(['doctor'])
-  @ApiOperation({
-    operationId: 'appointments.patients',
-    summary: 'The patients a doctor has appointments with (every patient for an admin)',
-  })
-  @ApiOkResponse({ type: PatientListResponse })
+  @ApiOperation({ summary: 'The patients a doctor has appointments with (every patient for an admin)' })
   async patients(@CurrentUser() user: AuthUser): Promise<{ success: true; patients: PatientView[] }> {
     return { success: true, patients: await this.appointments.patients(user) };
   }

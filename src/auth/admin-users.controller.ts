@@ -23,10 +23,6 @@ import { DomainError } from '../common/errors/domain-error';
 import { MfaService, MfaStatus } from '../mfa/mfa.service';
 import { trim } from '../common/dto/query';
 import { LiveSession, LoginSessionsService } from './login-sessions.service';
-import { UserPageResponse, UserResponse } from '../users/users.responses';
-import { AdminUserResponse } from '../mfa/mfa.responses';
-import { LoginSessionResponse } from '../auth/auth.responses';
-import { ApiErrors } from '../common/errors/error-responses';
 
 class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES })
@@ -69,8 +65,6 @@ class SubscriptionDto {
   status!: SubscriptionStatus;
 
   @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
     description: 'ISO 8601; past it the subscription counts as none. null: open-ended',
     nullable: true,
   })
@@ -84,7 +78,6 @@ class SubscriptionDto {
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/users')
-@ApiErrors('portal')
 export class AdminUsersController {
   constructor(
     private readonly users: UsersService,
@@ -98,7 +91,6 @@ export class AdminUsersController {
   @Sensitive({ action: 'two-factor authentication was reset by an administrator', target: 'id' })
   @HttpCode(204)
   @ApiOperation({
-    operationId: 'admin.users.mfa.reset',
     summary: "Reset a user's two-factor authentication (admin): every factor and recovery code goes, and the sessions",
     description:
       'For a user who lost every factor. Needs the admin at aal2 when the admin has MFA on. Unknown user: 404.',
@@ -111,23 +103,29 @@ export class AdminUsersController {
   }
 
   @Get()
-  @ApiOperation({
-    operationId: 'admin.users.list',
-    summary: 'Users, oldest first, paginated; filter by role and by part of the email address (admin)',
-  })
-  @ApiOkResponse({ type: UserPageResponse })
+  @ApiOperation({ summary: 'Users, oldest first, paginated; filter by role and by part of the email address (admin)' })
+  @ApiOkResponse({ schema: { example: { items: [], total: 0, page: 1, limit: 20 } } })
   list(@Query() q: ListUsersQuery): Promise<Page<PublicUser>> {
     return this.users.list({ page: q.page, limit: q.limit, role: q.role, email: q.email || undefined });
   }
 
   @Get(':id')
   @ApiOperation({
-    operationId: 'admin.users.get',
     summary: 'One user with the state of their two-factor authentication (admin; added for the admin console)',
     description:
       'The public user, plus `mfa`: enabled, the confirmed factors (never a secret) and recovery codes left. Unknown: 404.',
   })
-  @ApiOkResponse({ type: AdminUserResponse })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        id: '0b6f...',
+        email: 'ada@example.org',
+        role: 'researcher',
+        is_active: true,
+        mfa: { enabled: true, factors: [{ id: '5c1e...', type: 'totp', name: 'Phone' }], recovery_codes_left: 10 },
+      },
+    },
+  })
   async get(@Param('id') id: string): Promise<AdminUserView> {
     const user = await this.users.getById(id);
     return { ...toPublicUser(user), mfa: await this.mfa.status(user.id) };
@@ -135,11 +133,9 @@ export class AdminUsersController {
 
   @Get(':id/sessions')
   @ApiOperation({
-    operationId: 'admin.users.sessions.list',
     summary: "A user's live login sessions, newest first (admin; added for the admin console)",
     description: 'The same items as GET /api/auth/sessions; `current` is always false here. Unknown user: 404.',
   })
-  @ApiOkResponse({ type: [LoginSessionResponse] })
   async listSessions(@Param('id') id: string): Promise<LiveSession[]> {
     const user = await this.users.getById(id);
     return this.sessions.listLive(user.id);
@@ -150,7 +146,6 @@ export class AdminUsersController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiOperation({
-    operationId: 'admin.users.sessions.revokeAll',
     summary: 'End every login session of a user at once (admin; added for the admin console)',
     description: 'Their access tokens are refused from the next request on. Unknown user: 404.',
   })
@@ -169,7 +164,6 @@ export class AdminUsersController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiOperation({
-    operationId: 'admin.users.sessions.revoke',
     summary: 'End one login session of a user (admin; added for the admin console)',
     description: 'Unknown user, unknown or ended session, or a session of another user: 404.',
   })
@@ -198,11 +192,9 @@ export class AdminUsersController {
     },
   })
   @ApiOperation({
-    operationId: 'admin.users.changeRole',
     summary:
       "Change a user's role (admin). The user's sessions are revoked at once; the last active admin cannot be demoted (409).",
   })
-  @ApiOkResponse({ type: UserResponse })
   async changeRole(
     @CurrentUser() actor: AuthUser,
     @Param('id') id: string,
@@ -223,11 +215,7 @@ export class AdminUsersController {
   }
 
   @Patch(':id/subscription')
-  @ApiOperation({
-    operationId: 'admin.users.setSubscription',
-    summary: "Set a user's subscription status and end date (admin)",
-  })
-  @ApiOkResponse({ type: UserResponse })
+  @ApiOperation({ summary: "Set a user's subscription status and end date (admin)" })
   async setSubscription(
     @CurrentUser() actor: AuthUser,
     @Param('id') id: string,
@@ -256,11 +244,9 @@ export class AdminUsersController {
     },
   })
   @ApiOperation({
-    operationId: 'admin.users.setActive',
     summary:
       'Enable or disable a user (admin). Disabling revokes every session and credential at once; the last active admin cannot be disabled (409).',
   })
-  @ApiOkResponse({ type: UserResponse })
   async setActive(
     @CurrentUser() actor: AuthUser,
     @Param('id') id: string,

@@ -22,9 +22,6 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { LoginOptionsDto, LoginVerifyDto, RegisterVerifyDto } from './dto/passkeys.dto';
 import { PasskeySignInService } from './passkey-sign-in.service';
 import { LoginOptions, NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
-import { NewPasskeyResponse, PasskeyResponse, WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
-import { LoginResponse } from '../auth/auth.responses';
-import { ApiErrors, PortalError } from '../common/errors/error-responses';
 
 const REFUSED_EXAMPLE = {
   error: { code: 'INVALID_CREDENTIALS', message: 'This passkey could not be verified' },
@@ -42,7 +39,6 @@ const REFUSALS =
 @ApiTags('portal: passkeys')
 @ErrorDialect('portal')
 @Controller('api/auth/passkeys')
-@ApiErrors('portal')
 export class PasskeysController {
   constructor(
     private readonly passkeys: PasskeysService,
@@ -58,7 +54,6 @@ export class PasskeysController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
-    operationId: 'passkeys.register.options',
     summary: 'Start adding a passkey: PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create()',
     description:
       'Resident key preferred, user verification preferred, attestation none, the caller’s passkeys in ' +
@@ -66,7 +61,7 @@ export class PasskeysController {
       'to `startRegistration({ optionsJSON })` of @simplewebauthn/browser. Once MFA is on this needs a sign-in ' +
       'at aal2 (403 MFA_STEP_UP_REQUIRED), as for every new factor.',
   })
-  @ApiOkResponse({ type: WebAuthnOptionsResponse, description: 'For navigator.credentials.create' })
+  @ApiOkResponse({ description: 'PublicKeyCredentialCreationOptionsJSON' })
   registrationOptions(@CurrentUser() caller: AuthUser): Promise<PublicKeyCredentialCreationOptionsJSON> {
     return this.passkeys.registrationOptions(caller.id);
   }
@@ -77,7 +72,6 @@ export class PasskeysController {
   @AllowedBeforeMfaEnrolment()
   @ApiBearerAuth()
   @ApiOperation({
-    operationId: 'passkeys.register.verify',
     summary: 'Finish adding a passkey; it is also an MFA factor of type passkey',
     description:
       'The answer of `startRegistration()` in `response`. 201 `{id, name, created_at}`; the id is also the ' +
@@ -86,11 +80,12 @@ export class PasskeysController {
       'A passkey already registered: 409. ' +
       REFUSALS,
   })
-  @ApiUnauthorizedResponse({ type: PortalError, example: REFUSED_EXAMPLE })
   @ApiCreatedResponse({
-    type: NewPasskeyResponse,
-    example: { id: '6f1c…', name: 'Laptop', created_at: '2026-01-01T00:00:00.000Z', recovery_codes: ['abcde-fghjk'] },
+    schema: {
+      example: { id: '6f1c…', name: 'Laptop', created_at: '2026-01-01T00:00:00.000Z', recovery_codes: ['abcde-fghjk'] },
+    },
   })
+  @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
   async register(
     @CurrentUser() caller: AuthUser,
     @Body() body: RegisterVerifyDto,
@@ -104,24 +99,22 @@ export class PasskeysController {
   @Get()
   @AuthSchemes(['jwt'])
   @ApiBearerAuth()
-  @ApiOperation({
-    operationId: 'passkeys.list',
-    summary: "The caller's passkeys (never their keys' secrets: there are none here)",
-  })
+  @ApiOperation({ summary: "The caller's passkeys (never their keys' secrets: there are none here)" })
   @ApiOkResponse({
-    type: [PasskeyResponse],
-    example: [
-      {
-        id: '6f1c…',
-        name: 'Laptop',
-        created_at: '2026-01-01T00:00:00.000Z',
-        last_used_at: null,
-        transports: ['internal', 'hybrid'],
-        aaguid: '00000000-0000-0000-0000-000000000000',
-        backed_up: true,
-        device_type: 'multiDevice',
-      },
-    ],
+    schema: {
+      example: [
+        {
+          id: '6f1c…',
+          name: 'Laptop',
+          created_at: '2026-01-01T00:00:00.000Z',
+          last_used_at: null,
+          transports: ['internal', 'hybrid'],
+          aaguid: '00000000-0000-0000-0000-000000000000',
+          backed_up: true,
+          device_type: 'multiDevice',
+        },
+      ],
+    },
   })
   list(@CurrentUser() caller: AuthUser): Promise<PasskeyView[]> {
     return this.passkeys.list(caller.id);
@@ -133,7 +126,6 @@ export class PasskeysController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({
-    operationId: 'passkeys.remove',
     summary: 'Remove a passkey (and its MFA factor)',
     description:
       'As DELETE /api/auth/mfa/factors/{id}: needs aal2 when MFA is on (403 MFA_STEP_UP_REQUIRED); the last ' +
@@ -149,7 +141,6 @@ export class PasskeysController {
   @Public()
   @HttpCode(200)
   @ApiOperation({
-    operationId: 'passkeys.login.options',
     summary: 'Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id',
     description:
       'With `email` (or a username), `allowCredentials` lists that account’s passkeys; an unknown account ' +
@@ -158,15 +149,15 @@ export class PasskeysController {
       '`startAuthentication({ optionsJSON })`, and keep `challenge_id` for login/verify (5 minutes, once).',
   })
   @ApiOkResponse({
-    type: WebAuthnOptionsResponse,
-    description: 'For navigator.credentials.get',
-    example: {
-      challenge: 'n3Vh…',
-      timeout: 300000,
-      rpId: 'example.org',
-      allowCredentials: [],
-      userVerification: 'preferred',
-      challenge_id: '0d9e…',
+    schema: {
+      example: {
+        challenge: 'n3Vh…',
+        timeout: 300000,
+        rpId: 'example.org',
+        allowCredentials: [],
+        userVerification: 'preferred',
+        challenge_id: '0d9e…',
+      },
     },
   })
   loginOptions(@Body() body: LoginOptionsDto): Promise<LoginOptions> {
@@ -178,7 +169,6 @@ export class PasskeysController {
   @RateLimited(['loginIp'])
   @HttpCode(200)
   @ApiOperation({
-    operationId: 'passkeys.login.verify',
     summary: 'Finish a passkey sign-in: the login body of POST /api/auth/login',
     description:
       '`amr` holds `hwk`. When the authenticator verified the user (PIN, biometric: the UV flag) the passkey ' +
@@ -188,8 +178,8 @@ export class PasskeysController {
       'POST /api/auth/login. Disabled account: 403. ' +
       REFUSALS,
   })
-  @ApiUnauthorizedResponse({ type: PortalError, example: REFUSED_EXAMPLE })
-  @ApiOkResponse({ type: LoginResponse })
+  @ApiOkResponse({ description: 'the login body of section 1.1' })
+  @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
   async login(
     @Body() body: LoginVerifyDto,
     @Req() req: FastifyRequest,

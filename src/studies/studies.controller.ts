@@ -2,7 +2,6 @@ import { Body, Controller, Get, Injectable, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
@@ -20,8 +19,6 @@ import { DomainError } from '../common/errors/domain-error';
 import { PORTAL_ROLES } from '../users/roles';
 import { isUuid } from '../users/users.service';
 import { Study } from './study.entity';
-import { StudyResponse } from '../studies/studies.responses';
-import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateStudyDto {
   @ApiProperty({ example: 'Sleep and memory 2026' })
@@ -78,33 +75,27 @@ export class StudiesService {
 @ApiBearerAuth()
 @ErrorDialect('portal')
 @Controller('api/studies')
-@ApiErrors('portal')
 export class StudiesController {
   constructor(private readonly studies: StudiesService) {}
 
   @Get()
   @Roles(PORTAL_ROLES)
-  @ApiOperation({
-    operationId: 'studies.list',
-    summary: 'Every study, newest first (any portal role: admin, researcher, coordinator, viewer)',
-  })
-  @ApiOkResponse({ type: [StudyResponse] })
+  @ApiOperation({ summary: 'Every study, newest first (any portal role: admin, researcher, coordinator, viewer)' })
   list(): Promise<StudyView[]> {
     return this.studies.list();
   }
 
   @Get(':id')
   @Roles(PORTAL_ROLES)
-  @ApiOperation({ operationId: 'studies.get', summary: 'One study (any portal role)' })
-  @ApiOkResponse({ type: StudyResponse })
+  @ApiOperation({ summary: 'One study (any portal role)' })
   get(@Param('id') id: string): Promise<StudyView> {
     return this.studies.get(id);
   }
 
   @Post()
   @Roles(['admin'])
-  @ApiOperation({ operationId: 'studies.create', summary: 'Create a study (admin only; other roles 403)' })
-  @ApiCreatedResponse({ type: StudyResponse })
+  @ApiOperation({ summary: 'Create a study (admin only; other roles 403)' })
+  @ApiCreatedResponse()
   create(@CurrentUser() user: AuthUser, @Body() body: CreateStudyDto): Promise<StudyView> {
     return this.studies.create(body.name, body.description ?? '', user.id);
   }

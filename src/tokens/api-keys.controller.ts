@@ -3,7 +3,6 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
@@ -17,8 +16,6 @@ import { type AuthUser } from '../auth/auth-user';
 import { AuthSchemes, CurrentUser } from '../auth/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ApiKeysService, ApiKeyView, NewApiKey } from './api-keys.service';
-import { ApiKeyResponse, NewApiKeyResponse } from '../tokens/tokens.responses';
-import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateApiKeyDto {
   @ApiProperty({ example: 'nightly export' })
@@ -40,7 +37,6 @@ class CreateApiKeyDto {
 @ApiBearerAuth()
 @ErrorDialect('portal')
 @Controller('api/api-keys')
-@ApiErrors('portal')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
@@ -48,19 +44,28 @@ export class ApiKeysController {
   // A leaked key must not be able to mint keys that outlive its own revocation.
   @AuthSchemes(['jwt'])
   @ApiOperation({
-    operationId: 'apiKeys.create',
     summary: 'Create an API key (shown once, in `key`); use it as `X-API-Key: <key>`',
     description:
       "The key acts with its owner's current role; only its hash is stored; `prefix` identifies it in listings.",
   })
-  @ApiCreatedResponse({ type: NewApiKeyResponse, description: 'The key, shown this once' })
+  @ApiCreatedResponse({
+    schema: {
+      example: {
+        id: 'uuid',
+        name: 'nightly export',
+        key: 'pk_…',
+        prefix: 'pk_AbCdEfGh',
+        created_at: '…',
+        expires_at: null,
+      },
+    },
+  })
   create(@CurrentUser() user: AuthUser, @Body() body: CreateApiKeyDto, @Req() req: FastifyRequest): Promise<NewApiKey> {
     return this.keys.create(user.id, body.name, body.expires_in_days, req.ip);
   }
 
   @Get()
-  @ApiOperation({ operationId: 'apiKeys.list', summary: "The caller's API keys (never the key itself: its prefix)" })
-  @ApiOkResponse({ type: [ApiKeyResponse] })
+  @ApiOperation({ summary: "The caller's API keys (never the key itself: its prefix)" })
   list(@CurrentUser() user: AuthUser): Promise<ApiKeyView[]> {
     return this.keys.list(user.id);
   }
@@ -68,7 +73,6 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({
-    operationId: 'apiKeys.revoke',
     summary: "Revoke one of the caller's API keys; it is refused at once. Unknown or another user's: 404",
   })
   @ApiNoContentResponse()
