@@ -15,11 +15,11 @@ import { DialectRegistry } from './common/errors/dialect-registry';
 import { apiSecurityHeaders, securityHeaders } from './common/security-headers';
 import { renderError } from './common/errors/dialects';
 import { normalizeError } from './common/errors/normalize';
-import { SUBMIT_BODY_LIMIT } from './sessions/assessment-sessions.controller';
+import { SUBMIT_BODY_LIMIT } from './assessments/assessment-sessions.controller';
 import { createLoggers, logRequests, NestPinoLogger } from './logging';
 import { Metrics } from './metrics/metrics';
 import { ROUTE_TEMPLATE, tracingEnabled, tracingFastifyPlugin } from './telemetry/route-template';
-import { declarePassportRequestFields } from './auth/passport';
+import { declarePassportRequestFields } from './access/passport';
 import { ASSETS_PREFIX, assetSecurityHeaders, isPageUrl, pageSecurityHeaders, webRoot } from './pages/pages';
 
 export const BODY_LIMIT = 1024 * 1024;

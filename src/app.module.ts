@@ -1,20 +1,26 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, DiscoveryModule } from '@nestjs/core';
-import { SecurityNoticesInterceptor } from './auth/security-notices.interceptor';
+import { SecurityNoticesInterceptor } from './access/security-notices.interceptor';
 import type { DestinationStream } from 'pino';
 import { AppointmentsModule } from './appointments/appointments.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { IamModule } from './iam/iam.module';
 import { MagicLinkModule } from './magic-link/magic-link.module';
+import { AssessmentsModule } from './assessments/assessments.module';
+import { AccessModule } from './access/access.module';
+import { AccountsModule } from './accounts/accounts.module';
+import { AdminModule } from './admin/admin.module';
+import { MfaModule } from './mfa/mfa.module';
+import { PasskeysModule } from './passkeys/passkeys.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SsoModule } from './sso/sso.module';
 import { StudiesModule } from './studies/studies.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DialectRegistry } from './common/errors/dialect-registry';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
-import { AuthenticationGuard } from './auth/authentication.guard';
-import { RolesGuard } from './auth/roles.guard';
+import { AuthenticationGuard } from './access/authentication.guard';
+import { RolesGuard } from './access/roles.guard';
 import { AppThrottlerGuard } from './common/throttle/app-throttler.guard';
 import { ThrottleModule } from './common/throttle/throttle.module';
 import { createValidationPipe } from './common/validation';
@@ -49,14 +55,20 @@ export class AppModule {
         MailModule,
         SmsModule,
         UsersModule,
+        AccessModule,
+        SessionsModule,
+        ThrottleModule.forRoot([SessionsModule, UsersModule]),
+        MfaModule,
+        PasskeysModule,
         AuthModule,
-        ThrottleModule,
+        AccountsModule,
+        AdminModule,
         HealthModule,
         AuditModule,
         StudiesModule,
         TokensModule,
         MagicLinkModule,
-        SessionsModule,
+        AssessmentsModule,
         AppointmentsModule,
         IamModule,
         PagesModule,

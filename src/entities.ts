@@ -1,11 +1,12 @@
 import { Appointment } from './appointments/appointment.entity';
 import { AuditEvent } from './audit/audit-event.entity';
-import { LoginSession } from './auth/entities/login-session.entity';
-import { RefreshToken } from './auth/entities/refresh-token.entity';
+import { PendingSignIn } from './auth/pending-sign-in.entity';
+import { LoginSession } from './sessions/entities/login-session.entity';
+import { RefreshToken } from './sessions/entities/refresh-token.entity';
 import { MagicLink } from './magic-link/magic-link.entity';
 import { MfaChallenge, MfaFactor, MfaRecoveryCode } from './mfa/entities';
 import { Passkey, WebAuthnChallenge } from './passkeys/entities';
-import { AssessmentSession, Submission } from './sessions/entities';
+import { AssessmentSession, Submission } from './assessments/entities';
 import { SigningKey } from './keys/signing-key.entity';
 import { SsoLink, SsoProvider } from './sso/entities';
 import { Study } from './studies/study.entity';
@@ -27,6 +28,7 @@ export const ENTITIES = [
   MfaFactor,
   MfaRecoveryCode,
   MfaChallenge,
+  PendingSignIn,
   SigningKey,
   Passkey,
   WebAuthnChallenge,

@@ -8,10 +8,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsDateString, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser, Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { RequiresSubscription } from '../auth/subscription.guard';
+import { RequiresSubscription } from '../access/subscription.guard';
 import { AppointmentsService, AppointmentView, PatientView } from './appointments.service';
 
 class CreateAppointmentDto {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SubscriptionGuard } from '../auth/subscription.guard';
+import { SubscriptionGuard } from '../access/subscription.guard';
 import { User } from '../users/entities/user.entity';
 import { Appointment } from './appointment.entity';
 import { AppointmentsController } from './appointments.controller';

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AuthUser } from '../auth/auth-user';
+import { AuthUser } from '../access/auth-user';
 import { DomainError } from '../common/errors/domain-error';
 import { User } from '../users/entities/user.entity';
-import { isUuid } from '../users/users.service';
 import { Appointment } from './appointment.entity';
+import { isUuid } from '../common/identifiers';
 
 export interface AppointmentView {
   id: string;

@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { assertLoginOrigin } from './cookies';
+import { assertLoginOrigin } from '../access/cookies';
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -10,13 +10,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Public } from './decorators';
+import { Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { EmailVerificationService } from '../users/email-verification.service';
 import { ClinicalAuthService, ClinicalLoginBody } from './clinical-auth.service';
 import { ClinicalLoginDto, ClinicalRegisterDto, ResendVerificationDto, VerifyEmailDto } from './dto/clinical-auth.dto';
-import { clientInfo } from './portal-auth.controller';
+import { clientInfo } from '../access/client-info';
 
 const VERIFIED = { success: true as const, message: 'Email verified successfully' };
 

@@ -6,9 +6,11 @@ import { DomainError } from '../common/errors/domain-error';
 import { EmailVerificationService } from '../users/email-verification.service';
 import { UsersService } from '../users/users.service';
 import { ClinicalLoginDto, ClinicalRegisterDto } from './dto/clinical-auth.dto';
-import { ClientInfo, PortalAuthService } from './portal-auth.service';
-import { LoginBody, SessionIssuer } from './session-issuer.service';
+import { PasswordCheck } from './password-check.service';
+import { LoginBody } from '../sessions/session-issuer.service';
 import { User } from '../users/entities/user.entity';
+import { ClientInfo } from '../access/client-info';
+import { SignInService } from './sign-in.service';
 
 export interface ClinicalLoginBody {
   success: true;
@@ -44,8 +46,8 @@ export class ClinicalAuthService {
     private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly verification: EmailVerificationService,
-    private readonly portal: PortalAuthService,
-    private readonly issuer: SessionIssuer,
+    private readonly passwords: PasswordCheck,
+    private readonly signIns: SignInService,
     private readonly audit: AuditService,
     @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
@@ -90,13 +92,13 @@ export class ClinicalAuthService {
 
   /** The password is checked first, so that "not verified" is only ever told to someone who knows it. */
   async login(dto: ClinicalLoginDto, client: ClientInfo): Promise<ClinicalLoginBody> {
-    const user = await this.portal.verifyPassword(dto.email, dto.password, client, 'Invalid email or password');
+    const user = await this.passwords.verify(dto.email, dto.password, client, 'Invalid email or password');
     if (!user.emailVerified) {
       this.metrics.signIn('password', 'unverified');
       throw new DomainError('EMAIL_NOT_VERIFIED', 'Email verification required');
     }
     const remember = dto.remember ?? false;
-    const session = await this.issuer.signIn(user, {
+    const session = await this.signIns.signIn(user, {
       method: 'clinical',
       remember,
       surface: 'clinical',

@@ -13,23 +13,19 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles, Sensitive } from './decorators';
+import { AllowedBeforeMfaEnrolment, CurrentUser, Public, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { PublicUser } from '../users/users.service';
-import { type AuthUser } from './auth-user';
-import { assertLoginOrigin, clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from './cookies';
+import { PublicUser, UsersService } from '../users/users.service';
+import { type AuthUser } from '../access/auth-user';
+import { assertLoginOrigin, clearAuthCookies, cookieOf, csrfMatches, setAuthCookies } from '../access/cookies';
 import { LoginDto, LogoutAllDto, RefreshDto, RegisterUserDto } from './dto/portal-auth.dto';
-import { LiveSession, LoginSessionsService } from './login-sessions.service';
-import { ClientInfo, PortalAuthService } from './portal-auth.service';
-import { LoginBody } from './session-issuer.service';
-
-export const clientInfo = (req: FastifyRequest): ClientInfo => ({
-  ip: req.ip,
-  userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
-});
+import { LiveSession, LoginSessionsService } from '../sessions/login-sessions.service';
+import { PortalAuthService } from './portal-auth.service';
+import { LoginBody } from '../sessions/session-issuer.service';
+import { clientInfo } from '../access/client-info';
 
 const LOGIN_EXAMPLE = {
   access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9...',
@@ -45,6 +41,7 @@ const LOGIN_EXAMPLE = {
 export class PortalAuthController {
   constructor(
     private readonly auth: PortalAuthService,
+    private readonly users: UsersService,
     private readonly sessions: LoginSessionsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -170,7 +167,7 @@ export class PortalAuthController {
   @ApiSecurity('api-key')
   @ApiOperation({ summary: 'The current user, with any credential scheme' })
   me(@CurrentUser() user: AuthUser): Promise<PublicUser> {
-    return this.auth.me(user);
+    return this.users.me(user.id);
   }
 
   @Get('sessions')

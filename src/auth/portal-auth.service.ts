@@ -2,20 +2,18 @@ import { Injectable, Optional } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { Metrics, NO_METRICS } from '../metrics/metrics';
-import { User } from '../users/entities/user.entity';
 import { PasswordHasher } from '../users/password-hasher';
-import { Role } from '../users/roles';
-import { cachedPublicUser, isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
-import { AccessRevoker } from './access-revoker.service';
-import { AuthUser } from './auth-user';
-import { LoginSessionsService } from './login-sessions.service';
-import { RefreshTokensService } from './refresh-tokens.service';
-import { LoginBody, SessionIssuer } from './session-issuer.service';
-
-export interface ClientInfo {
-  ip?: string | null;
-  userAgent?: string | null;
-}
+import { Role } from '../common/roles';
+import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { AuthUser } from '../access/auth-user';
+import { LoginSessionsService } from '../sessions/login-sessions.service';
+import { RefreshTokensService } from '../sessions/refresh-tokens.service';
+import { LoginBody, SessionIssuer } from '../sessions/session-issuer.service';
+import { isUuid } from '../common/identifiers';
+import type { ClientInfo } from '../access/client-info';
+import { SignInService } from './sign-in.service';
+import { PasswordCheck } from './password-check.service';
 
 /** Roles a coordinator may create: the patient-side accounts of a study. */
 const COORDINATOR_MAY_CREATE: Role[] = ['patient', 'caregiver'];
@@ -25,8 +23,10 @@ const PASSWORDLESS_ROLES: Role[] = ['patient', 'caregiver'];
 export class PortalAuthService {
   constructor(
     private readonly users: UsersService,
+    private readonly passwords: PasswordCheck,
     private readonly hasher: PasswordHasher,
     private readonly issuer: SessionIssuer,
+    private readonly signIns: SignInService,
     private readonly refreshTokens: RefreshTokensService,
     private readonly sessions: LoginSessionsService,
     private readonly audit: AuditService,
@@ -34,40 +34,14 @@ export class PortalAuthService {
     @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
-  /**
-   * Checks a password. An unknown account costs one argon2 verification too and gets the same answer,
-   * so neither the body nor the time tells whether the account exists.
-   */
-  async verifyPassword(
-    identifier: string,
-    password: string,
-    client: ClientInfo,
-    wrongPairMessage = 'Invalid username or password',
-  ): Promise<User> {
-    const user = await this.users.findByLogin(identifier);
-    const check = await this.hasher.verify(user?.passwordHash, password);
-    if (!user || !check.ok) {
-      this.metrics.signIn('password', user ? 'wrong_password' : 'unknown_user');
-      await this.audit.record('login_failure', { userId: user?.id ?? null, ip: client.ip });
-      throw new DomainError('INVALID_CREDENTIALS', wrongPairMessage);
-    }
-    if (!user.isActive) {
-      this.metrics.signIn('password', 'disabled');
-      await this.audit.record('login_failure', { userId: user.id, ip: client.ip, details: { reason: 'disabled' } });
-      throw new DomainError('ACCOUNT_DISABLED', 'This account is disabled');
-    }
-    if (check.needsRehash) await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
-    return user;
-  }
-
   async login(
     identifier: string,
     password: string,
     options: { remember: boolean; setCookie: boolean },
     client: ClientInfo,
   ): Promise<LoginBody> {
-    const user = await this.verifyPassword(identifier, password, client);
-    return this.issuer.signIn(user, {
+    const user = await this.passwords.verify(identifier, password, client);
+    return this.signIns.signIn(user, {
       method: 'password',
       remember: options.remember,
       setCookie: options.setCookie,
@@ -75,30 +49,6 @@ export class PortalAuthService {
       ...client,
       audit: { remember: options.remember },
     });
-  }
-
-  /**
-   * A password check for the surfaces that issue a credential on one factor and cannot carry a second
-   * step (key:token, IAM): a right password of a user with MFA on is refused with `refusal` (API.md 6).
-   */
-  async verifyPasswordAlone(
-    identifier: string,
-    password: string,
-    client: ClientInfo,
-    wrongPairMessage: string | undefined,
-    refusal: DomainError,
-  ): Promise<User> {
-    const user = await this.verifyPassword(identifier, password, client, wrongPairMessage);
-    if (user.mfaEnabled) {
-      this.metrics.signIn('password', 'mfa_required');
-      await this.audit.record('login_failure', {
-        userId: user.id,
-        ip: client.ip,
-        details: { reason: 'mfa_required_on_single_factor_surface' },
-      });
-      throw refusal;
-    }
-    return user;
   }
 
   async refresh(presented: unknown, client: ClientInfo): Promise<LoginBody> {
@@ -177,13 +127,6 @@ export class PortalAuthService {
       ip: client.ip,
       details: { session_id: sessionId },
     });
-  }
-
-  async me(caller: AuthUser): Promise<PublicUser> {
-    const user = await this.users.findByIdCached(caller.id);
-    if (!user || !user.isActive)
-      throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone or disabled');
-    return cachedPublicUser(user);
   }
 
   /** Admins create any role; coordinators create patients and caregivers, who may be passwordless. */

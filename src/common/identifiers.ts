@@ -133,3 +133,8 @@ export function hasMixedScriptLocalPart(email: string): boolean {
 
 export const mixedScriptMessage = (field: string): string =>
   `${field} must not mix alphabets (such as Latin with Cyrillic or Greek look-alike letters)`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a path parameter can name a row at all (anything else is a 404 without a query). */
+export const isUuid = (value: string): boolean => UUID.test(value);

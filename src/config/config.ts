@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
-import { ROLES } from '../users/roles';
+import { ROLES } from '../common/roles';
 import { parseDuration } from './duration';
 
 export type NodeEnv = 'development' | 'production' | 'test';

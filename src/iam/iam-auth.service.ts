@@ -2,15 +2,16 @@ import { Injectable, Optional } from '@nestjs/common';
 import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { AccessRevoker } from '../auth/access-revoker.service';
-import { AuthUser } from '../auth/auth-user';
-import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
-import { SensitiveActions } from '../auth/sensitive-actions.service';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { AuthUser } from '../access/auth-user';
+import { PasswordCheck } from '../auth/password-check.service';
+import { SensitiveActions } from '../access/sensitive-actions.service';
 import { DomainError, FieldError } from '../common/errors/domain-error';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
 import { UsersService } from '../users/users.service';
 import { IamTokensService, TokenView } from './iam-tokens.service';
+import { ClientInfo } from '../access/client-info';
 
 export interface PasswordChange {
   old_password?: string;
@@ -26,7 +27,7 @@ const invalid = (fields: FieldError[]) => new DomainError('VALIDATION_ERROR', 'V
 export class IamAuthService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly portal: PortalAuthService,
+    private readonly passwords: PasswordCheck,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: IamTokensService,
@@ -41,7 +42,7 @@ export class IamAuthService {
     password: string,
     client: ClientInfo,
   ): Promise<{ user: { username: string }; token: Omit<TokenView, 'permanent' | 'space_id'> }> {
-    const user = await this.portal.verifyPasswordAlone(
+    const user = await this.passwords.verifyAlone(
       username,
       password,
       client,

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AccessRevoker } from '../auth/access-revoker.service';
-import { AuthUser } from '../auth/auth-user';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { AuthUser } from '../access/auth-user';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ADVISORY_LOCKS } from '../database/locks';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 
 export const MAX_PERMANENT = 5;
 const KEY_PREFIX = 'tk_';

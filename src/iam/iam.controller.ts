@@ -14,9 +14,8 @@ import {
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import { type AuthUser } from '../auth/auth-user';
-import { clientInfo } from '../auth/portal-auth.controller';
-import { CurrentUser, Public, Sensitive } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser, Public, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { toBool, toInt, trim } from '../common/dto/query';
@@ -26,6 +25,7 @@ import { UsersService } from '../users/users.service';
 import { IamAuthService } from './iam-auth.service';
 import { IamTokensService, MAX_PERMANENT, TokenView } from './iam-tokens.service';
 import { SpacesService, SpaceView } from './spaces.service';
+import { clientInfo } from '../access/client-info';
 
 class IamLoginDto {
   @ApiProperty({ description: 'username or email address' })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AccessRevoker } from '../auth/access-revoker.service';
+import { AccessRevoker } from '../sessions/access-revoker.service';
 import { DomainError } from '../common/errors/domain-error';
 
 export interface SpaceView {

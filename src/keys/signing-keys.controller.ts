@@ -2,8 +2,8 @@ import { Controller, Get, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
-import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SigningKeysService, SigningKeyView } from './signing-keys.service';
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/decorators';
+import { Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';

@@ -10,14 +10,14 @@ import {
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import { clientInfo } from '../auth/portal-auth.controller';
-import { LoginBody } from '../auth/session-issuer.service';
-import { Public } from '../auth/decorators';
+import { LoginBody } from '../sessions/session-issuer.service';
+import { Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { MagicLinkService } from './magic-link.service';
 import { MagicTokenGuard } from './magic-link.strategy';
+import { clientInfo } from '../access/client-info';
 
 class MagicLinkRequestDto {
   @ApiProperty({ example: 'patient@example.org' })

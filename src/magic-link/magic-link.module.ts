@@ -3,9 +3,11 @@ import { UsersModule } from '../users/users.module';
 import { MagicLinkController } from './magic-link.controller';
 import { MagicLinkService } from './magic-link.service';
 import { MagicTokenStrategy } from './magic-link.strategy';
+import { AuthModule } from '../auth/auth.module';
+import { AccessModule } from '../access/access.module';
 
 @Module({
-  imports: [UsersModule],
+  imports: [AccessModule, AuthModule, UsersModule],
   providers: [MagicLinkService, MagicTokenStrategy],
   controllers: [MagicLinkController],
   exports: [MagicLinkService],

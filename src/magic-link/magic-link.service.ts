@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ClientInfo } from '../auth/portal-auth.service';
-import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
+import { LoginBody } from '../sessions/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { UserCache } from '../users/user-cache';
+import { ClientInfo } from '../access/client-info';
+import { SignInService } from '../auth/sign-in.service';
 
 const INVALID = 'This sign-in link is invalid, expired or already used';
 
@@ -36,7 +37,7 @@ export class MagicLinkService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly mail: MailService,
-    private readonly issuer: SessionIssuer,
+    private readonly signIns: SignInService,
     private readonly cache: UserCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -114,7 +115,7 @@ export class MagicLinkService {
       await m.query(`UPDATE users SET email_verified = true WHERE id = $1 AND NOT email_verified`, [rows[0].user_id]);
       const user = await m.getRepository(User).findOneByOrFail({ id: rows[0].user_id });
       // The link is spent even when a second step follows: MFA_REQUIRED is thrown after the commit.
-      return this.issuer.signInOrChallenge(
+      return this.signIns.signInOrChallenge(
         user,
         { method: 'magic_link', surface: 'portal', ...client, audit: { method: 'magic_link' } },
         m,

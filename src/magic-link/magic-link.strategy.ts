@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { AppStrategy, SchemeStrategy, StrategyGuard } from '../auth/passport';
+import { AppStrategy, SchemeStrategy, StrategyGuard } from '../access/passport';
 import { DomainError } from '../common/errors/domain-error';
 import { MagicLinkService } from './magic-link.service';
 

@@ -8,24 +8,18 @@ import { sweepHourly } from '../common/sweeper';
 export const MFA_TOKEN_TTL_SEC = 300;
 export const MFA_TOKEN_MAX_FAILURES = 5;
 
-/** Where a sign-in began, kept with its `mfa_token` so that the second step answers as that route would. */
-export interface SignInFlow {
-  /** The surface whose login body the second step returns. */
-  surface: 'portal' | 'clinical';
-  /** The login session's method (password, clinical, magic_link, ...). */
-  method: string;
+/** What the first step of a sign-in proved: the factor data that the second step needs, and nothing else. */
+export interface FirstStep {
   /** The first factor's RFC 8176 methods. */
   amr: string[];
-  remember: boolean;
-  setCookie: boolean;
   /** The factor that was the first step (a passkey used without user verification): not a second one too. */
-  firstFactorId?: string;
+  factorId?: string;
 }
 
 export interface OpenChallenge {
   id: string;
   userId: string;
-  flow: SignInFlow;
+  first: FirstStep;
 }
 
 const INVALID = 'This sign-in step is invalid or has expired; sign in again';
@@ -47,28 +41,29 @@ export class MfaChallenges implements OnModuleInit, OnApplicationShutdown {
 
   async create(
     userId: string,
-    flow: SignInFlow,
+    first: FirstStep,
     manager?: EntityManager,
-  ): Promise<{ token: string; expiresIn: number }> {
+  ): Promise<{ id: string; token: string; expiresIn: number }> {
     const token = newSecret();
-    await (manager ?? this.dataSource.manager).query(
-      `INSERT INTO mfa_challenges (user_id, token_hash, flow, expires_at)
-       VALUES ($1, $2, $3::jsonb, now() + make_interval(secs => $4))`,
-      [userId, hashSecret(token), JSON.stringify(flow), MFA_TOKEN_TTL_SEC],
-    );
-    return { token, expiresIn: MFA_TOKEN_TTL_SEC };
+    const [row] = (await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO mfa_challenges (user_id, token_hash, first_amr, first_factor_id, expires_at)
+       VALUES ($1, $2, $3::varchar(16)[], $4, now() + make_interval(secs => $5)) RETURNING id`,
+      [userId, hashSecret(token), first.amr, first.factorId ?? null, MFA_TOKEN_TTL_SEC],
+    )) as { id: string }[];
+    return { id: row.id, token, expiresIn: MFA_TOKEN_TTL_SEC };
   }
 
   /** The live challenge of a token: unknown, used, expired or killed by wrong codes are all INVALID_TOKEN. */
   async open(token: unknown): Promise<OpenChallenge> {
     if (typeof token !== 'string' || !SECRET_PATTERN.test(token)) throw new DomainError('INVALID_TOKEN', INVALID);
     const [row] = (await this.dataSource.query(
-      `SELECT id, user_id, flow FROM mfa_challenges
+      `SELECT id, user_id, first_amr, first_factor_id FROM mfa_challenges
         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() AND failures < $2`,
       [hashSecret(token), MFA_TOKEN_MAX_FAILURES],
-    )) as { id: string; user_id: string; flow: SignInFlow }[];
+    )) as { id: string; user_id: string; first_amr: string[]; first_factor_id: string | null }[];
     if (!row) throw new DomainError('INVALID_TOKEN', INVALID);
-    return { id: row.id, userId: row.user_id, flow: row.flow };
+    const first = { amr: row.first_amr, ...(row.first_factor_id ? { factorId: row.first_factor_id } : {}) };
+    return { id: row.id, userId: row.user_id, first };
   }
 
   /**

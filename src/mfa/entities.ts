@@ -1,5 +1,4 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { SignInFlow } from './challenges.service';
 
 export const FACTOR_TYPES = ['totp', 'email', 'sms', 'passkey'] as const;
 export type FactorType = (typeof FACTOR_TYPES)[number];
@@ -63,7 +62,10 @@ export class MfaRecoveryCode {
   usedAt!: Date | null;
 }
 
-/** The second step of a sign-in: an `mfa_token` (its hash), where the sign-in began, and its wrong codes. */
+/**
+ * The second step of a sign-in: an `mfa_token` (its hash), what the first step proved, and its wrong codes.
+ * Where the sign-in began (surface, remember, cookies) is auth/'s: `pending_sign_ins`.
+ */
 @Entity({ name: 'mfa_challenges' })
 export class MfaChallenge {
   @PrimaryGeneratedColumn('uuid')
@@ -75,8 +77,13 @@ export class MfaChallenge {
   @Column({ name: 'token_hash', type: 'char', length: 64 })
   tokenHash!: string;
 
-  @Column({ type: 'jsonb' })
-  flow!: SignInFlow;
+  /** The first factor's RFC 8176 methods. */
+  @Column({ name: 'first_amr', type: 'varchar', length: 16, array: true, default: '{}' })
+  firstAmr!: string[];
+
+  /** The factor that was the first step (a passkey used without user verification), if one was. */
+  @Column({ name: 'first_factor_id', type: 'uuid', nullable: true })
+  firstFactorId!: string | null;
 
   @Column({ type: 'smallint', default: 0 })
   failures!: number;

@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
-import { ThrottleModule } from '../common/throttle/throttle.module';
+import { CounterStorageModule } from '../common/throttle/throttle.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { MfaChallenges } from './challenges.service';
+import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
 
 /**
- * Second factors and the pending second steps of sign-ins. Below auth/: it knows users, mail and the
- * counters, and nothing of tokens or sessions; auth/ finishes a sign-in once a factor has been proven.
+ * Second factors (API.md 6): enrolment and removal routes, the proofs, the account lock-out, and the
+ * pending second steps of sign-ins. Below auth/: it knows users, mail, the counters and the login sessions it
+ * ends when MFA turns on, and nothing of how a sign-in began; auth/ asks it for a proof and finishes.
  */
 @Module({
-  imports: [UsersModule, ThrottleModule],
+  imports: [UsersModule, CounterStorageModule, SessionsModule],
   providers: [MfaService, MfaChallenges],
+  controllers: [MfaController],
   exports: [MfaService, MfaChallenges],
 })
 export class MfaModule {}

@@ -23,6 +23,7 @@ import {
   totpStep,
 } from './codes';
 import { FactorType } from './entities';
+import { AccessRevoker } from '../sessions/access-revoker.service';
 
 /** Email and SMS codes live 10 minutes (API.md 6). */
 const CODE_TTL_SEC = 600;
@@ -109,6 +110,7 @@ export class MfaService {
     private readonly users: UserCache,
     private readonly accounts: UsersService,
     private readonly counters: CounterStorage,
+    private readonly revoker: AccessRevoker,
   ) {
     this.seeds = new SecretBox(config.jwt.secret, 'totp seed');
     this.codes = new CodeHasher(config.jwt.secret);
@@ -276,6 +278,7 @@ export class MfaService {
     factorId: string,
     code: unknown,
     ip?: string | null,
+    keepSessionId?: string,
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
     await this.reserveGuess(userId);
     if (!isSixDigits(code)) return this.wrongCode(userId, ip);
@@ -302,6 +305,7 @@ export class MfaService {
       return { factor: view(factor), ...(recovery ? { recovery_codes: recovery } : {}) };
     });
     await this.releaseGuess(userId);
+    if (confirmed.recovery_codes) await this.revoker.mfaTurnedOn(userId, keepSessionId);
     return confirmed;
   }
 
@@ -316,6 +320,7 @@ export class MfaService {
     name: string,
     attach: (m: EntityManager, factorId: string) => Promise<void>,
     ip?: string | null,
+    keepSessionId?: string,
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
     await this.roomForAnother(userId, 'confirmed');
     const result = await this.dataSource.transaction(async (m) => {
@@ -334,21 +339,20 @@ export class MfaService {
     });
     this.users.invalidate(userId);
     await this.audit.record('mfa_enrolled', { userId, ip, details: { factor_id: result.factor.id, type } });
+    if (result.recovery_codes) await this.revoker.mfaTurnedOn(userId, keepSessionId);
     return result;
   }
 
   /**
-   * A second factor that is not a code (a passkey's assertion): `check` decides, and a failure counts
-   * against the account like a wrong code, under the same lock-out.
+   * A guess at a factor that is not a code (a passkey's assertion, which passkeys/ checks), counted against
+   * the account before it is checked, under the same lock-out as a wrong code (API.md 12). The caller
+   * settles it with the outcome: a failure stays counted and is audited, a success gives the guess back.
    */
-  async proveWith(
-    userId: string,
-    kind: string,
-    check: () => Promise<Proven | null>,
-    ip?: string | null,
-  ): Promise<Proven | null> {
+  async takeGuess(userId: string): Promise<void> {
     await this.reserveGuess(userId);
-    const proven = await check();
+  }
+
+  async settleGuess(userId: string, proven: Proven | null, ip: string | null | undefined, kind: string) {
     if (!proven) return this.failed(userId, ip, kind);
     await this.releaseGuess(userId);
     return proven;

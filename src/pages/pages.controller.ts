@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/decorators';
+import { Public } from '../access/decorators';
 import { DomainError } from '../common/errors/domain-error';
 import { PageName } from './pages';
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -9,32 +9,18 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AccessRevoker } from '../auth/access-revoker.service';
-import type { AuthUser } from '../auth/auth-user';
-import { setAuthCookies } from '../auth/cookies';
-import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Public, Sensitive } from '../auth/decorators';
-import { clientInfo } from '../auth/portal-auth.controller';
-import type { LoginBody } from '../auth/session-issuer.service';
+import type { FastifyRequest } from 'fastify';
+import type { AuthUser } from '../access/auth-user';
+import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { LoginOptionsDto, LoginVerifyDto, RegisterVerifyDto } from './dto/passkeys.dto';
-import { PasskeySignInService } from './passkey-sign-in.service';
-import { LoginOptions, NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
-
-const REFUSED_EXAMPLE = {
-  error: { code: 'INVALID_CREDENTIALS', message: 'This passkey could not be verified' },
-};
-const REFUSALS =
-  'Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or ' +
-  'user), an unknown or removed credential, a bad signature, a signature counter that did not increase, ' +
-  'or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the ' +
-  'challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.';
+import { RegisterVerifyDto } from './dto/passkeys.dto';
+import { REFUSALS, REFUSED_EXAMPLE } from './responses';
+import { NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
 
 /**
  * Passkeys (API.md 8): the caller's passkeys (a JWT of the caller's own sign-in; adding and removing need
- * `aal2` once MFA is on, as for every factor), and the public passwordless sign-in.
+ * `aal2` once MFA is on, as for every factor). The passwordless sign-in is a way in: src/auth.
  */
 @ApiTags('portal: passkeys')
 @ErrorDialect('portal')
@@ -42,8 +28,6 @@ const REFUSALS =
 export class PasskeysController {
   constructor(
     private readonly passkeys: PasskeysService,
-    private readonly signIns: PasskeySignInService,
-    private readonly revoker: AccessRevoker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -91,9 +75,7 @@ export class PasskeysController {
     @Body() body: RegisterVerifyDto,
     @Req() req: FastifyRequest,
   ): Promise<NewPasskey> {
-    const added = await this.passkeys.register(caller.id, body.response, body.name, req.ip);
-    if (added.recovery_codes) await this.revoker.mfaTurnedOn(caller.id, caller.sessionId);
-    return added;
+    return this.passkeys.register(caller.id, body.response, body.name, req.ip, caller.sessionId);
   }
 
   @Get()
@@ -135,63 +117,5 @@ export class PasskeysController {
   @ApiNoContentResponse()
   async remove(@CurrentUser() caller: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
     await this.passkeys.remove(caller.id, caller.role, id, req.ip);
-  }
-
-  @Post('login/options')
-  @Public()
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id',
-    description:
-      'With `email` (or a username), `allowCredentials` lists that account’s passkeys; an unknown account ' +
-      'gets the same shape (one credential id that no authenticator holds), so the answer tells nothing. ' +
-      'Without it, `allowCredentials` is empty and any discoverable passkey may answer. Pass the body to ' +
-      '`startAuthentication({ optionsJSON })`, and keep `challenge_id` for login/verify (5 minutes, once).',
-  })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        challenge: 'n3Vh…',
-        timeout: 300000,
-        rpId: 'example.org',
-        allowCredentials: [],
-        userVerification: 'preferred',
-        challenge_id: '0d9e…',
-      },
-    },
-  })
-  loginOptions(@Body() body: LoginOptionsDto): Promise<LoginOptions> {
-    return this.passkeys.loginOptions(body.email);
-  }
-
-  @Post('login/verify')
-  @Public()
-  @RateLimited(['loginIp'])
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Finish a passkey sign-in: the login body of POST /api/auth/login',
-    description:
-      '`amr` holds `hwk`. When the authenticator verified the user (PIN, biometric: the UV flag) the passkey ' +
-      'is both factors: `amr` ["hwk", "mfa"] and `aal2`. Without user verification it is one factor, and since ' +
-      'a passkey is an MFA factor its user has MFA on: 401 MFA_REQUIRED with the other factors, finished at ' +
-      'POST /api/auth/mfa/verify (a recovery code works too). `remember` and `set_cookie` as on ' +
-      'POST /api/auth/login. Disabled account: 403. ' +
-      REFUSALS,
-  })
-  @ApiOkResponse({ description: 'the login body of section 1.1' })
-  @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
-  async login(
-    @Body() body: LoginVerifyDto,
-    @Req() req: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<LoginBody> {
-    const result = await this.signIns.signIn(
-      body.challenge_id,
-      body.response,
-      { remember: body.remember ?? false, setCookie: body.set_cookie ?? false },
-      clientInfo(req),
-    );
-    if (body.set_cookie) setAuthCookies(reply, this.config, result);
-    return result;
   }
 }

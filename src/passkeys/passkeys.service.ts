@@ -18,9 +18,10 @@ import { deriveSecret, hashSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MfaService, Proven } from '../mfa/mfa.service';
 import { User } from '../users/entities/user.entity';
-import { isUuid, normalizeEmail, UsersService } from '../users/users.service';
+import { normalizeEmail, UsersService } from '../users/users.service';
 import { authenticationResponse, echoedChallenge, registrationResponse, userHandleOf } from './responses';
 import { CHALLENGE_TTL_SEC, TakenChallenge, WebAuthnChallenges } from './webauthn-challenges.service';
+import { isUuid } from '../common/identifiers';
 
 /** EdDSA, ES256, RS256: what authenticators in use sign with, in WebAuthn's order of preference. */
 const ALGORITHMS = [-8, -7, -257];
@@ -135,7 +136,13 @@ export class PasskeysService {
    * Verifies a registration against a live registration challenge of this user and stores the passkey
    * as a confirmed MFA factor. Any failure is 401 INVALID_CREDENTIALS and stores nothing.
    */
-  async register(userId: string, raw: unknown, name: string | undefined, ip?: string | null): Promise<NewPasskey> {
+  async register(
+    userId: string,
+    raw: unknown,
+    name: string | undefined,
+    ip?: string | null,
+    keepSessionId?: string,
+  ): Promise<NewPasskey> {
     const response = registrationResponse(raw);
     let info: Registered;
     try {
@@ -186,6 +193,7 @@ export class PasskeysService {
           );
         },
         ip,
+        keepSessionId,
       );
     } catch (e) {
       if ((e as { code?: string }).code === '23505') {

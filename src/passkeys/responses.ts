@@ -85,3 +85,13 @@ export function echoedChallenge(response: { response: { clientDataJSON: string }
 
 /** The WebAuthn user handle of a user: the bytes of its uuid, which names nobody outside this service. */
 export const userHandleOf = (userId: string): string => Buffer.from(userId, 'utf8').toString('base64url');
+
+/** How the passkey routes document a refused ceremony (registration and sign-in alike). */
+export const REFUSED_EXAMPLE = {
+  error: { code: 'INVALID_CREDENTIALS', message: 'This passkey could not be verified' },
+};
+export const REFUSALS =
+  'Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or ' +
+  'user), an unknown or removed credential, a bad signature, a signature counter that did not increase, ' +
+  'or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the ' +
+  'challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.';

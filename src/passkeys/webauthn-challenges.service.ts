@@ -2,8 +2,8 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { DataSource } from 'typeorm';
 import { sweepHourly } from '../common/sweeper';
 import { hashSecret } from '../common/secrets';
-import { isUuid } from '../users/users.service';
 import type { ChallengePurpose } from './entities';
+import { isUuid } from '../common/identifiers';
 
 /** A ceremony's challenge lives 5 minutes (API.md 8); the options' timeout says the same to the browser. */
 export const CHALLENGE_TTL_SEC = 300;

@@ -12,7 +12,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { LoginDto } from '../auth/dto/portal-auth.dto';
-import { ROLES, type Role } from '../users/roles';
+import { ROLES, type Role } from '../common/roles';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const lower = ({ value }: { value: unknown }) =>

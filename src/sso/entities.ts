@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { Role } from '../users/roles';
+import type { Role } from '../common/roles';
 
 export type SsoType = 'oidc' | 'saml';
 export type OidcKind = 'entra' | 'google';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { AppStrategy, SchemeStrategy, StrategyGuard } from '../auth/passport';
+import { AppStrategy, SchemeStrategy, StrategyGuard } from '../access/passport';
 import { DomainError } from '../common/errors/domain-error';
-import { cookieOf } from '../auth/cookies';
+import { cookieOf } from '../access/cookies';
 import { BROWSER_COOKIE, SsoFlowsService } from './flows.service';
 
 /** What the sso-code strategy vouches for: a provider proved this user within the last minute. */

@@ -9,8 +9,8 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
-import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles, Sensitive } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { CreateSsoProviderDto, emptyUpdateFields, UpdateSsoProviderDto } from './dto';
 import { DomainError } from '../common/errors/domain-error';

@@ -12,11 +12,10 @@ import {
 } from '@nestjs/swagger';
 import { IsEmail, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthedRequest } from '../auth/auth-user';
-import { cookieOf, setAuthCookies } from '../auth/cookies';
-import { CurrentUser, Public } from '../auth/decorators';
-import { clientInfo } from '../auth/portal-auth.controller';
-import { LoginBody } from '../auth/session-issuer.service';
+import { AuthedRequest } from '../access/auth-user';
+import { cookieOf, setAuthCookies } from '../access/cookies';
+import { CurrentUser, Public } from '../access/decorators';
+import { LoginBody } from '../sessions/session-issuer.service';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
@@ -28,6 +27,7 @@ import { SsoCodeGuard, SsoPrincipal } from './sso-code.strategy';
 import { Redirect, SsoService } from './sso.service';
 import { Transform } from 'class-transformer';
 import { toIdentifier } from '../common/identifiers';
+import { clientInfo } from '../access/client-info';
 
 class DiscoverQuery {
   @Transform(toIdentifier)

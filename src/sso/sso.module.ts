@@ -14,9 +14,18 @@ import { SamlService } from './saml.service';
 import { SsoCodeStrategy } from './sso-code.strategy';
 import { SsoController } from './sso.controller';
 import { SsoService } from './sso.service';
+import { AuthModule } from '../auth/auth.module';
+import { AccessModule } from '../access/access.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SsoProvider, SsoLink]), UsersModule, AuditModule, MfaModule],
+  imports: [
+    AccessModule,
+    AuthModule,
+    TypeOrmModule.forFeature([SsoProvider, SsoLink]),
+    UsersModule,
+    AuditModule,
+    MfaModule,
+  ],
   providers: [
     SsoProvidersService,
     SsoFlowsService,

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { AuditService } from '../audit/audit.service';
-import { ClientInfo } from '../auth/portal-auth.service';
-import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
+import { LoginBody } from '../sessions/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
 import { newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -15,6 +14,8 @@ import { Flow, SsoFlowsService } from './flows.service';
 import { OidcService, SsoIdentity } from './oidc.service';
 import { SsoProvidersService } from './providers.service';
 import { SamlService } from './saml.service';
+import { ClientInfo } from '../access/client-info';
+import { SignInService } from '../auth/sign-in.service';
 
 /** Where the browser goes next: to the provider, or back to the portal with a code or an error. */
 export interface Redirect {
@@ -42,7 +43,7 @@ export class SsoService {
     private readonly saml: SamlService,
     private readonly accounts: SsoAccountsService,
     private readonly users: UsersService,
-    private readonly issuer: SessionIssuer,
+    private readonly signIns: SignInService,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly metrics: Metrics = NO_METRICS,
@@ -164,7 +165,7 @@ export class SsoService {
     const user = await this.users.findById(principal.userId);
     if (!user) throw new DomainError('INVALID_TOKEN', 'This code is invalid, expired or already used');
     if (!user.isActive) throw new DomainError('ACCOUNT_DISABLED', 'This account is disabled');
-    return this.issuer.signIn(user, {
+    return this.signIns.signIn(user, {
       method: 'sso',
       surface: 'portal',
       remember: options.remember,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Injectable, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -7,18 +7,14 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { trim } from '../common/dto/query';
-import { Repository } from 'typeorm';
-import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser, Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
-import { DomainError } from '../common/errors/domain-error';
-import { PORTAL_ROLES } from '../users/roles';
-import { isUuid } from '../users/users.service';
-import { Study } from './study.entity';
+import { PORTAL_ROLES } from '../common/roles';
+import { StudiesService, StudyView } from './studies.service';
 
 class CreateStudyDto {
   @ApiProperty({ example: 'Sleep and memory 2026' })
@@ -33,42 +29,6 @@ class CreateStudyDto {
   @IsString()
   @MaxLength(10_000)
   description?: string;
-}
-
-export interface StudyView {
-  id: string;
-  name: string;
-  description: string;
-  created_by: string | null;
-  created_at: string;
-}
-
-const view = (s: Study): StudyView => ({
-  id: s.id,
-  name: s.name,
-  description: s.description,
-  created_by: s.createdBy,
-  created_at: s.createdAt.toISOString(),
-});
-
-@Injectable()
-export class StudiesService {
-  constructor(@InjectRepository(Study) private readonly studies: Repository<Study>) {}
-
-  async list(): Promise<StudyView[]> {
-    return (await this.studies.find({ order: { createdAt: 'DESC' } })).map(view);
-  }
-
-  async get(id: string): Promise<StudyView> {
-    const study = isUuid(id) ? await this.studies.findOne({ where: { id } }) : null;
-    if (!study) throw new DomainError('NOT_FOUND', 'Study not found');
-    return view(study);
-  }
-
-  async create(name: string, description: string, createdBy: string): Promise<StudyView> {
-    const saved = await this.studies.save(this.studies.create({ name: name.trim(), description, createdBy }));
-    return view(saved);
-  }
 }
 
 @ApiTags('portal: studies')

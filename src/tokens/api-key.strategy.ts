@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { AuthUser } from '../auth/auth-user';
-import { answeredFromCache, AppStrategy, SchemeStrategy } from '../auth/passport';
+import { AuthUser } from '../access/auth-user';
+import { answeredFromCache, AppStrategy, SchemeStrategy } from '../access/passport';
 import { ApiKeysService } from './api-keys.service';
 
 /** `X-API-Key: <key>`, accepted on every protected route. */

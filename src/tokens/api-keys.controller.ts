@@ -12,8 +12,8 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { trim } from '../common/dto/query';
 import type { FastifyRequest } from 'fastify';
-import { type AuthUser } from '../auth/auth-user';
-import { AuthSchemes, CurrentUser } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { AuthSchemes, CurrentUser } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ApiKeysService, ApiKeyView, NewApiKey } from './api-keys.service';
 

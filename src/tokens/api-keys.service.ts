@@ -2,14 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { AccessRevoker } from '../auth/access-revoker.service';
-import { AuthUser } from '../auth/auth-user';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { AuthUser } from '../access/auth-user';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
-import { Role } from '../users/roles';
-import { isUuid } from '../users/users.service';
+import { Role } from '../common/roles';
 import { ApiKey } from './entities/api-key.entity';
+import { isUuid } from '../common/identifiers';
 
 const KEY_PREFIX = 'pk_';
 const PREFIX_LENGTH = 11;

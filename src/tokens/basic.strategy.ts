@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { BasicStrategy as HttpBasicStrategy } from 'passport-http';
-import { AuthUser } from '../auth/auth-user';
-import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../auth/passport';
+import { AuthUser } from '../access/auth-user';
+import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../access/passport';
 import { DomainError } from '../common/errors/domain-error';
 import { KeyTokensService } from './key-tokens.service';
 

@@ -13,7 +13,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { Roles } from '../auth/decorators';
+import { Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { trim } from '../common/dto/query';
 import { ClientsService, ClientView } from './clients.service';

@@ -13,15 +13,15 @@ import {
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import { type AuthUser } from '../auth/auth-user';
-import { clientInfo } from '../auth/portal-auth.controller';
-import { PortalAuthService } from '../auth/portal-auth.service';
-import { AuthSchemes, CurrentUser, Public, Sensitive } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { AuthSchemes, CurrentUser, Public, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { LoginField, RateLimited } from '../common/throttle/rate-limit.decorators';
 import { PublicUser } from '../users/users.service';
 import { KeyTokenPair, KeyTokensService } from './key-tokens.service';
+import { clientInfo } from '../access/client-info';
+import { UsersService } from '../users/users.service';
 
 /** Every login identifier field accepts an email address or a username (API.md section 0). */
 class LoginCredentialsDto {
@@ -109,7 +109,7 @@ const PAIR_EXAMPLE = { key: 'kt_…', token: '…', refresh: '…', expires: '20
 export class KeyTokenController {
   constructor(
     private readonly pairs: KeyTokensService,
-    private readonly portal: PortalAuthService,
+    private readonly users: UsersService,
   ) {}
 
   @Post()
@@ -166,7 +166,7 @@ export class KeyTokenController {
   @ApiBasicAuth('basic')
   @ApiOperation({ summary: 'The current user' })
   me(@CurrentUser() user: AuthUser): Promise<PublicUser> {
-    return this.portal.me(user);
+    return this.users.me(user.id);
   }
 
   @Patch()

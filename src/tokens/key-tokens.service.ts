@@ -4,19 +4,20 @@ import { Metrics, NO_METRICS } from '../metrics/metrics';
 import { timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { AccessRevoker } from '../auth/access-revoker.service';
-import { AccountChangesService } from '../auth/account-changes.service';
-import { AuthUser } from '../auth/auth-user';
-import { ClientInfo, PortalAuthService } from '../auth/portal-auth.service';
-import { SensitiveActions } from '../auth/sensitive-actions.service';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { AccountChangesService } from '../accounts/account-changes.service';
+import { AuthUser } from '../access/auth-user';
+import { PasswordCheck } from '../auth/password-check.service';
+import { SensitiveActions } from '../access/sensitive-actions.service';
 import { CredentialCache } from '../common/credential-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { hashSecret, newSecret } from '../common/secrets';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
 import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { ClientsService } from './clients.service';
+import { ClientInfo } from '../access/client-info';
 
 /** Self-sign-up never chooses its role (API.md section 0): key:token accounts start with the least. */
 export const DEFAULT_SIGNUP_ROLE: Role = 'viewer';
@@ -56,7 +57,7 @@ export class KeyTokensService {
     private readonly clients: ClientsService,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
-    private readonly portal: PortalAuthService,
+    private readonly passwords: PasswordCheck,
     private readonly revoker: AccessRevoker,
     private readonly audit: AuditService,
     private readonly changes: AccountChangesService,
@@ -114,8 +115,8 @@ export class KeyTokensService {
     info: ClientInfo,
   ): Promise<{ role: Role } & KeyTokenPair> {
     const client = await this.clients.activeClient(body.client);
-    const user = await this.portal
-      .verifyPasswordAlone(body.email, body.password, info, undefined, MFA_REFUSED)
+    const user = await this.passwords
+      .verifyAlone(body.email, body.password, info, undefined, MFA_REFUSED)
       .catch((e: unknown) => {
         if (e instanceof DomainError && e.code === 'INVALID_CREDENTIALS')
           throw new DomainError('INVALID_LOGIN', 'Email or password incorrect');

@@ -10,9 +10,13 @@ import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
 import { KeyTokenController } from './key-token.controller';
 import { KeyTokensService } from './key-tokens.service';
+import { AuthModule } from '../auth/auth.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { AccessModule } from '../access/access.module';
+import { AccountsModule } from '../accounts/accounts.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey]), UsersModule],
+  imports: [AccountsModule, AccessModule, SessionsModule, AuthModule, TypeOrmModule.forFeature([ApiKey]), UsersModule],
   providers: [ApiKeysService, ApiKeyStrategy, ClientsService, KeyTokensService, BasicStrategy],
   controllers: [ApiKeysController, ClientsController, KeyTokenController],
 })

@@ -14,8 +14,9 @@ import { ADVISORY_LOCKS } from '../database/locks';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { describePasswordProblems, passwordProblems } from './password-policy';
-import { Role, SubscriptionStatus } from './roles';
+import { Role, SubscriptionStatus } from '../common/roles';
 import { UserCache } from './user-cache';
+import { isUuid } from '../common/identifiers';
 
 /** Where the code has always found it; the one definition lives in common/identifiers. */
 export { normalizeEmail };
@@ -97,10 +98,6 @@ export interface NewUser {
   emailVerified?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string): boolean => UUID.test(value);
-
 @Injectable()
 export class UsersService {
   constructor(
@@ -109,6 +106,15 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly cache: UserCache,
   ) {}
+
+  /** The public view of the account behind a credential (cached, as every authenticated request reads it). */
+  async me(userId: string): Promise<PublicUser> {
+    const user = await this.findByIdCached(userId);
+    if (!user || !user.isActive) {
+      throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone or disabled');
+    }
+    return cachedPublicUser(user);
+  }
 
   findById(id: string): Promise<User | null> {
     if (!isUuid(id)) return Promise.resolve(null);

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { api, decodeJwt, PASSWORD, sameTime } from '../support/api';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/harness';
 import { SmsCatcher } from '../support/sms-catcher';
-import { AccountChangesService } from '../../src/auth/account-changes.service';
+import { AccountChangesService } from '../../src/accounts/account-changes.service';
 
 const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)![1];
 const linkIn = (text: string, path: string) =>

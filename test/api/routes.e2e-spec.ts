@@ -2,7 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import request from 'supertest';
-import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Roles, Sensitive } from '../../src/auth/decorators';
+import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Roles, Sensitive } from '../../src/access/decorators';
 import { PagesController } from '../../src/pages/pages.controller';
 import { ErrorDialect } from '../../src/common/decorators/error-dialect.decorator';
 import { RateLimited, SkipDefaultRateLimit } from '../../src/common/throttle/rate-limit.decorators';

@@ -2,8 +2,8 @@ import * as argon2 from 'argon2';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { AccessTokensService } from '../../src/auth/access-tokens.service';
-import { LoginSessionsService } from '../../src/auth/login-sessions.service';
+import { AccessTokensService } from '../../src/sessions/access-tokens.service';
+import { LoginSessionsService } from '../../src/sessions/login-sessions.service';
 import { ADMIN_EMAIL, startTestApp, TestApp } from '../support/harness';
 import { forgeJwt } from '../support/tokens';
 

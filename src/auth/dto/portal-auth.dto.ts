@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { toBool } from '../../common/dto/query';
 import { NoInvisibleCharacters, OptionalIdentifier, toIdentifier } from '../../common/identifiers';
-import { ROLES, type Role } from '../../users/roles';
+import { ROLES, type Role } from '../../common/roles';
 
 export class LoginDto {
   @ApiPropertyOptional({ description: 'email address or username', example: 'admin@example.com' })

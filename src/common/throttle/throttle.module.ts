@@ -1,4 +1,4 @@
-import { ExecutionContext, Module } from '@nestjs/common';
+import { DynamicModule, ExecutionContext, Module, type ModuleMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
@@ -24,8 +24,9 @@ const TRACKERS: Record<
   magicLink: ipAndEmail,
 };
 
+/** The shared counters alone (guess limits, send limits), for features that count without the throttler. */
 @Module({ providers: [CounterStorage], exports: [CounterStorage] })
-class CounterStorageModule {}
+export class CounterStorageModule {}
 
 export function buildThrottlers(
   config: AppConfig,
@@ -69,24 +70,36 @@ export function buildThrottlers(
   return throttlers;
 }
 
-@Module({
-  imports: [
-    ThrottlerModule.forRootAsync({
-      imports: [CounterStorageModule],
-      inject: [APP_CONFIG, Reflector, CALLER_OF, LOGIN_ACCOUNT_OF, CounterStorage],
-      useFactory: (
-        config: AppConfig,
-        reflector: Reflector,
-        callerOf: CallerOf,
-        resolveAccount: LoginAccountResolver,
-        storage: CounterStorage,
-      ) => ({
-        throttlers: buildThrottlers(config, reflector, callerOf, resolveAccount),
-        storage,
-      }),
-    }),
-    CounterStorageModule,
-  ],
-  exports: [ThrottlerModule, CounterStorageModule],
-})
-export class ThrottleModule {}
+type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
+
+/**
+ * The throttler of every route. It counts per caller and per account, which only the modules above it can
+ * tell: AppModule passes the modules that provide CALLER_OF (sessions/: whose access token it is) and
+ * LOGIN_ACCOUNT_OF (users/: which account an identifier names).
+ */
+@Module({})
+export class ThrottleModule {
+  static forRoot(callers: ModuleImport[]): DynamicModule {
+    return {
+      module: ThrottleModule,
+      imports: [
+        ThrottlerModule.forRootAsync({
+          imports: [CounterStorageModule, ...callers],
+          inject: [APP_CONFIG, Reflector, CALLER_OF, LOGIN_ACCOUNT_OF, CounterStorage],
+          useFactory: (
+            config: AppConfig,
+            reflector: Reflector,
+            callerOf: CallerOf,
+            resolveAccount: LoginAccountResolver,
+            storage: CounterStorage,
+          ) => ({
+            throttlers: buildThrottlers(config, reflector, callerOf, resolveAccount),
+            storage,
+          }),
+        }),
+        CounterStorageModule,
+      ],
+      exports: [ThrottlerModule, CounterStorageModule],
+    };
+  }
+}

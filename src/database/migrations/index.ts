@@ -11,6 +11,7 @@ import { SigningKeys1763900800000 } from './1763900800000-SigningKeys';
 import { Passkeys1763900900000 } from './1763900900000-Passkeys';
 import { Sso1763901000000 } from './1763901000000-Sso';
 import { Trust1763901100000 } from './1763901100000-Trust';
+import { House1763901200000 } from './1763901200000-House';
 
 export const MIGRATIONS = [
   Foundation1763900000000,
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Passkeys1763900900000,
   Sso1763901000000,
   Trust1763901100000,
+  House1763901200000,
 ];

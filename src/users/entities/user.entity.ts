@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { type Role, type SubscriptionStatus } from '../roles';
+import { type Role, type SubscriptionStatus } from '../../common/roles';
 
 @Entity({ name: 'users' })
 export class User {

@@ -10,9 +10,9 @@ import { MailService } from '../mail/mail.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { describePasswordProblems, passwordProblems } from '../users/password-policy';
 import { UsersService } from '../users/users.service';
-import { AccessRevoker } from './access-revoker.service';
-import type { ClientInfo } from './portal-auth.service';
-import { SensitiveActions } from './sensitive-actions.service';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { SensitiveActions } from '../access/sensitive-actions.service';
+import { type ClientInfo } from '../access/client-info';
 
 /** A reset link lives 30 minutes; an email-change link 24 hours (API.md 12). */
 const PASSWORD_RESET_TTL_SEC = 30 * 60;

@@ -1,10 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { Roles } from './decorators';
+import { Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery } from '../common/dto/query';
-import { AuditService, AuditView } from '../audit/audit.service';
+import { AuditService, AuditView } from './audit.service';
 
 class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'only this event, e.g. login_failure' })

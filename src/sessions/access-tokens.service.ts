@@ -3,13 +3,12 @@ import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SigningKeysService } from '../keys/signing-keys.service';
-import { Role } from '../users/roles';
+import { Role } from '../common/roles';
+import type { Aal } from '../access/auth-user';
 
 /** RFC 9068's media type for access tokens; the strategy refuses any JWT without it. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 export const JWT_ALGORITHM = 'HS256';
-
-export type Aal = 'aal1' | 'aal2';
 
 /** What a login session proved, as its access tokens state it. */
 export interface Assurance {

@@ -14,8 +14,8 @@ import {
 } from '@nestjs/swagger';
 import { IsArray, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AuthUser } from '../auth/auth-user';
-import { CurrentUser, Public, Roles } from '../auth/decorators';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser, Public, Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ShallowBody } from '../common/validation';
 import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';

@@ -10,15 +10,16 @@ import {
 } from 'jsonwebtoken';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { Strategy } from 'passport-jwt';
-import { APP_CONFIG, type AppConfig } from '../../config/config';
-import { DomainError } from '../../common/errors/domain-error';
-import { CredentialCache } from '../../common/credential-cache';
-import { ROLES, Role } from '../../users/roles';
-import { AuthUser } from '../auth-user';
-import { ACCESS_TOKEN_TYP, AccessTokenClaims, type Aal } from '../access-tokens.service';
-import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../passport';
-import { SessionRevocationService } from '../session-revocation.service';
-import { SigningKeysService } from '../../keys/signing-keys.service';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { DomainError } from '../common/errors/domain-error';
+import { CredentialCache } from '../common/credential-cache';
+import { ROLES, Role } from '../common/roles';
+import { AuthUser } from '../access/auth-user';
+import { ACCESS_TOKEN_TYP, AccessTokenClaims } from './access-tokens.service';
+import { answeredFromCache, AppStrategy, Refuses, SchemeStrategy } from '../access/passport';
+import { SessionRevocationService } from './session-revocation.service';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { type Aal } from '../access/auth-user';
 
 const BEARER = /^bearer\s+(\S+)\s*$/i;
 const VERIFIED_TOKENS_CACHED = 5_000;

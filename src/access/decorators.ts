@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthedRequest, AuthScheme, AuthUser } from './auth-user';
-import type { Role } from '../users/roles';
+import type { Role } from '../common/roles';
 
 export const IS_PUBLIC = 'identity:isPublic';
 

@@ -2,9 +2,9 @@ import { sign } from 'jsonwebtoken';
 import type { FastifyRequest } from 'fastify';
 import { createHmac } from 'node:crypto';
 import { DiscoveryService } from '@nestjs/core';
-import { loadConfig } from '../../config/config';
-import { StrategyRunner } from '../passport';
-import { SessionRevocationService } from '../session-revocation.service';
+import { loadConfig } from '../config/config';
+import { StrategyRunner } from '../access/passport';
+import { SessionRevocationService } from './session-revocation.service';
 import { JwtStrategy } from './jwt.strategy';
 
 const SECRET = 'unit-test-secret-of-sufficient-length-0123456789abcdef';

@@ -3,14 +3,16 @@ import { Metrics, NO_METRICS } from '../metrics/metrics';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
-import { MfaChallenges, SignInFlow } from '../mfa/challenges.service';
+import { MfaChallenges, OpenChallenge } from '../mfa/challenges.service';
 import { MfaService, Proven } from '../mfa/mfa.service';
 import { PasskeysService } from '../passkeys/passkeys.service';
 import { User } from '../users/entities/user.entity';
 import { UsersService } from '../users/users.service';
 import { ClinicalLoginBody, clinicalLoginBody } from './clinical-auth.service';
-import type { ClientInfo } from './portal-auth.service';
-import { LoginBody, SessionIssuer, SignInMethod } from './session-issuer.service';
+import type { LoginBody } from '../sessions/session-issuer.service';
+import { type ClientInfo } from '../access/client-info';
+import { PendingSignIns, SignInFlow } from './pending-sign-ins.repository';
+import { SignInService } from './sign-in.service';
 
 export interface SecondStep {
   mfa_token?: unknown;
@@ -29,14 +31,19 @@ export type SecondStepResult =
 
 const WRONG_CODE = 'The code is not right, or has expired';
 
-/** The second step of a sign-in (API.md 6): an `mfa_token` and a second factor in, the login body out. */
+/**
+ * The second step of a sign-in (API.md 6): an `mfa_token` and a second factor in, the login body out. It
+ * goes one way: it asks mfa/ (codes, recovery codes, the lock-out) or passkeys/ (an assertion) for the
+ * proof, records the outcome, and signs in with the flow that auth/ kept when the first step stopped.
+ */
 @Injectable()
-export class MfaSignInService {
+export class SecondStepService {
   constructor(
     private readonly challenges: MfaChallenges,
+    private readonly pending: PendingSignIns,
     private readonly mfa: MfaService,
     private readonly users: UsersService,
-    private readonly issuer: SessionIssuer,
+    private readonly signIns: SignInService,
     private readonly audit: AuditService,
     private readonly passkeys: PasskeysService,
     @Optional() private readonly metrics: Metrics = NO_METRICS,
@@ -48,7 +55,7 @@ export class MfaSignInService {
    */
   async challenge(mfaToken: unknown, factorId: string): Promise<ChallengeOutcome> {
     const challenge = await this.challenges.open(mfaToken);
-    if (factorId !== challenge.flow.firstFactorId) {
+    if (factorId !== challenge.first.factorId) {
       const options = await this.passkeys.secondStepOptions(challenge, factorId);
       if (options) return { kind: 'webauthn', options };
     }
@@ -62,25 +69,9 @@ export class MfaSignInService {
   async verify(step: SecondStep, client: ClientInfo): Promise<SecondStepResult> {
     const challenge = await this.challenges.open(step.mfa_token);
     await this.challenges.countGuess(challenge.id);
-    const proven = step.webauthn
-      ? await this.mfa
-          .proveWith(
-            challenge.userId,
-            'passkey',
-            () =>
-              step.factor_id && step.factor_id !== challenge.flow.firstFactorId
-                ? this.passkeys.proveSecondStep(challenge, step.factor_id, step.webauthn, client.ip)
-                : Promise.resolve(null),
-            client.ip,
-          )
-          .catch(this.countLocked)
-      : await this.mfa
-          .prove(
-            challenge.userId,
-            { code: step.code, recoveryCode: step.recovery_code, factorId: step.factor_id },
-            client.ip,
-          )
-          .catch(this.countLocked);
+    const proven = await (
+      step.webauthn ? this.provePasskey(challenge, step, client) : this.proveCode(challenge, step, client)
+    ).catch(this.countLocked);
     if (!proven) {
       this.metrics.mfaVerification('wrong_code');
       throw new DomainError('INVALID_MFA_CODE', WRONG_CODE);
@@ -89,15 +80,16 @@ export class MfaSignInService {
     await this.challenges.finish(challenge.id);
     const user = await this.users.findById(challenge.userId);
     if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'This account can no longer sign in');
-    const body = await this.signIn(user, challenge.flow, proven, client);
+    const flow = await this.pending.of(challenge.id);
+    const body = await this.signIn(user, flow, challenge.first.amr, proven, client);
     await this.audit.record('mfa_verified', {
       userId: user.id,
       ip: client.ip,
       details: { factor: proven.type, factor_id: proven.factorId },
     });
-    return challenge.flow.surface === 'clinical'
+    return flow.surface === 'clinical'
       ? { surface: 'clinical', body: clinicalLoginBody(user, body), setCookie: false }
-      : { surface: 'portal', body, setCookie: challenge.flow.setCookie };
+      : { surface: 'portal', body, setCookie: flow.setCookie };
   }
 
   /** A second step refused because the account had too many wrong codes (RATE_LIMIT_MFA). */
@@ -106,15 +98,28 @@ export class MfaSignInService {
     throw e;
   };
 
-  private signIn(user: User, flow: SignInFlow, proven: Proven, client: ClientInfo): Promise<LoginBody> {
+  private proveCode(challenge: OpenChallenge, step: SecondStep, client: ClientInfo): Promise<Proven | null> {
+    const proof = { code: step.code, recoveryCode: step.recovery_code, factorId: step.factor_id };
+    return this.mfa.prove(challenge.userId, proof, client.ip);
+  }
+
+  /** A passkey other than the first step's, counted under mfa/'s lock-out before passkeys/ checks it. */
+  private async provePasskey(challenge: OpenChallenge, step: SecondStep, client: ClientInfo): Promise<Proven | null> {
+    await this.mfa.takeGuess(challenge.userId);
+    const other = step.factor_id && step.factor_id !== challenge.first.factorId ? step.factor_id : null;
+    const proven = other ? await this.passkeys.proveSecondStep(challenge, other, step.webauthn, client.ip) : null;
+    return this.mfa.settleGuess(challenge.userId, proven, client.ip, 'passkey');
+  }
+
+  private signIn(user: User, flow: SignInFlow, amr: string[], proven: Proven, client: ClientInfo): Promise<LoginBody> {
     const clinical = flow.surface === 'clinical';
-    return this.issuer.signIn(user, {
-      method: flow.method as SignInMethod,
+    return this.signIns.signIn(user, {
+      method: flow.method,
       remember: flow.remember,
       ...client,
       claims: clinical ? { userId: user.id } : undefined,
       audit: { ...(clinical ? { surface: 'clinical' } : {}), remember: flow.remember, second_factor: proven.type },
-      secondStep: { amr: flow.amr, proven },
+      secondStep: { amr, proven },
     });
   }
 }

@@ -15,8 +15,8 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { NoInvisibleCharacters, toIdentifier } from '../common/identifiers';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { AccountChangesService } from './account-changes.service';
-import { Public } from './decorators';
-import { clientInfo } from './portal-auth.controller';
+import { Public } from '../access/decorators';
+import { clientInfo } from '../access/client-info';
 
 class ForgotPasswordDto {
   @ApiProperty({ example: 'researcher@example.org' })

@@ -7,9 +7,10 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { User } from '../users/entities/user.entity';
 import { PasswordHasher } from '../users/password-hasher';
-import { isUuid, UsersService } from '../users/users.service';
+import { UsersService } from '../users/users.service';
 import type { AuthedRequest, AuthUser } from './auth-user';
 import type { SensitivePolicy } from './decorators';
+import { isUuid } from '../common/identifiers';
 
 /** What the guard leaves on a request whose sensitive action it let through: the interceptor mails after it. */
 interface AllowedSensitiveAction {

@@ -3,12 +3,12 @@ import type { FastifyRequest } from 'fastify';
 import { sign } from 'jsonwebtoken';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { SecretBox } from '../../common/secret-box';
-import { loadConfig } from '../../config/config';
-import { SigningKeysService } from '../../keys/signing-keys.service';
-import type { BroadcastService } from '../../redis/broadcast.service';
-import { StrategyRunner } from '../passport';
-import { SessionRevocationService } from '../session-revocation.service';
+import { SecretBox } from '../common/secret-box';
+import { loadConfig } from '../config/config';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import type { BroadcastService } from '../redis/broadcast.service';
+import { StrategyRunner } from '../access/passport';
+import { SessionRevocationService } from './session-revocation.service';
 import { JwtStrategy } from './jwt.strategy';
 
 const SECRET = 'unit-test-secret-of-sufficient-length-0123456789abcdef';

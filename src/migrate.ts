@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from '../config/config';
-import { ENTITIES } from '../entities';
-import { dataSourceOptions, runMigrations } from './data-source-options';
-import { RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
+import { ConfigError, loadConfig } from './config/config';
+import { ENTITIES } from './entities';
+import { dataSourceOptions, runMigrations } from './database/data-source-options';
+import { RunningPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 
 /* eslint-disable no-console -- a command-line tool talks to its terminal */
 
-const USAGE = 'usage: node dist/database/cli.js run | revert | generate <Name>  (npm run migrate runs `run`)';
+const USAGE = 'usage: node dist/migrate.js run | revert | generate <Name>  (npm run migrate runs `run`)';
 
 /** Writes a migration from the difference between the entities and the migrated database. */
 async function generate(ds: DataSource, name: string): Promise<void> {
@@ -50,7 +50,10 @@ async function generate(ds: DataSource, name: string): Promise<void> {
   );
   const index = join(src, 'index.ts');
   const text = readFileSync(index, 'utf8')
-    .replace(/(\nexport const MIGRATIONS = \[)/, `import { ${className} } from './${file.replace(/\.ts$/, '')}';\n$1`)
+    .replace(
+      /(\nexport const MIGRATIONS = \[)/,
+      `import { ${className} } from './database/${file.replace(/\.ts$/, '')}';\n$1`,
+    )
     .replace(/\];\s*$/, `, ${className}];\n`);
   writeFileSync(index, text);
   console.log(`wrote src/database/migrations/${file} and registered it; review it, then npm run migration:run`);

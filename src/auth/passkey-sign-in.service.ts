@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { ClientInfo } from '../auth/portal-auth.service';
-import { LoginBody, SessionIssuer } from '../auth/session-issuer.service';
-import { PasskeysService } from './passkeys.service';
+import { PasskeysService } from '../passkeys/passkeys.service';
+import type { LoginBody } from '../sessions/session-issuer.service';
+import { SignInService } from './sign-in.service';
+import { type ClientInfo } from '../access/client-info';
 
 /**
  * Passwordless sign-in with a passkey (API.md 8). With user verification the passkey is both factors
@@ -13,7 +14,7 @@ import { PasskeysService } from './passkeys.service';
 export class PasskeySignInService {
   constructor(
     private readonly passkeys: PasskeysService,
-    private readonly issuer: SessionIssuer,
+    private readonly signIns: SignInService,
   ) {}
 
   async signIn(
@@ -23,7 +24,7 @@ export class PasskeySignInService {
     client: ClientInfo,
   ): Promise<LoginBody> {
     const asserted = await this.passkeys.authenticate(challengeId, response, client.ip);
-    return this.issuer.signIn(asserted.user, {
+    return this.signIns.signIn(asserted.user, {
       method: 'passkey',
       remember: options.remember,
       setCookie: options.setCookie,

@@ -1,18 +1,14 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { Injectable, Optional } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { Metrics, NO_METRICS } from '../metrics/metrics';
 import type { SignInMethodLabel } from '../metrics/metrics';
-import { hashSecret, newSecret } from '../common/secrets';
-import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MfaChallenges } from '../mfa/challenges.service';
 import { MfaService, Proven } from '../mfa/mfa.service';
+import type { Assurance } from '../sessions/access-tokens.service';
+import { LoginBody, NewSession, SessionIssuer, SignInMethod } from '../sessions/session-issuer.service';
 import { User } from '../users/entities/user.entity';
-import { PublicUser, toPublicUser } from '../users/users.service';
-import { AccessTokensService, Assurance } from './access-tokens.service';
-import { LoginSessionsService, OpenSessionInput } from './login-sessions.service';
-
-export type SignInMethod = 'password' | 'magic_link' | 'clinical' | 'passkey' | 'sso';
+import { PendingSignIns } from './pending-sign-ins.repository';
 
 /**
  * RFC 8176 method of each first factor (a magic link proves control of the mailbox: `email`; a passkey is
@@ -36,14 +32,8 @@ const METRIC_METHOD: Record<SignInMethod, SignInMethodLabel> = {
   sso: 'sso',
 };
 
-export interface SignIn {
+export interface SignIn extends NewSession {
   method: SignInMethod;
-  remember?: boolean;
-  ip?: string | null;
-  userAgent?: string | null;
-  /** Surface-specific claims (the clinical `userId`). */
-  claims?: Record<string, unknown>;
-  audit?: OpenSessionInput['audit'];
   /** The surface whose login body a second step will answer with, and whether it sets cookies. */
   surface?: 'portal' | 'clinical';
   setCookie?: boolean;
@@ -61,36 +51,20 @@ export interface SignIn {
   firstFactorId?: string;
 }
 
-/** The login body of API.md 1.1, shared by every way of signing in that yields a JWT. */
-export interface LoginBody {
-  access_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-  refresh_token: string;
-  user: PublicUser;
-}
-
 /**
- * Opens a login session and issues its first access and refresh tokens. The session outlives both its
- * access tokens and its refresh chain, so that revoking it reaches every token it ever issued.
- *
- * Every sign-in that yields a JWT comes through here, so this is where a user with MFA on is stopped
- * after the first factor: no route can open a session for them without the second step.
+ * The one way in: every sign-in that yields a JWT comes through here, so this is where a user with MFA on
+ * is stopped after the first factor: no route can open a session for them without the second step.
  */
 @Injectable()
-export class SessionIssuer {
+export class SignInService {
   constructor(
-    private readonly accessTokens: AccessTokensService,
-    private readonly sessions: LoginSessionsService,
+    private readonly issuer: SessionIssuer,
     private readonly mfa: MfaService,
     private readonly challenges: MfaChallenges,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly pending: PendingSignIns,
+    private readonly dataSource: DataSource,
     @Optional() private readonly metrics: Metrics = NO_METRICS,
   ) {}
-
-  accessTtlSec(remember: boolean): number {
-    return remember ? this.config.jwt.rememberExpiresInSec : this.config.jwt.expiresInSec;
-  }
 
   /** Signs in, or throws MFA_REQUIRED (with the `mfa_token` of the second step) for a user with MFA on. */
   async signIn(user: User, how: SignIn, manager?: EntityManager): Promise<LoginBody> {
@@ -118,42 +92,9 @@ export class SessionIssuer {
       : how.bothFactors
         ? { amr: [...first, 'mfa'], aal: 2, authTime }
         : { amr: first, aal: 1, authTime };
-    const accessTtl = this.accessTtlSec(how.remember ?? false);
-    const ttlMs = Math.max(accessTtl * 1000, this.config.ttlMs.refresh);
-    const refresh = newSecret();
-    const session = await this.sessions.open(
-      {
-        method: how.method,
-        remember: how.remember,
-        ip: how.ip,
-        userAgent: how.userAgent,
-        audit: how.audit && { ...how.audit, amr: assurance.amr },
-        userId: user.id,
-        ttlMs,
-        amr: assurance.amr,
-        aal: assurance.aal,
-        // The session outlives its longest access token; the refresh chain ends REFRESH_TOKEN_TTL after login.
-        refresh: { tokenHash: hashSecret(refresh), ttlMs: this.config.ttlMs.refresh },
-      },
-      manager,
-    );
+    const body = await this.issuer.open(user, how, assurance, manager);
     this.metrics.signIn(METRIC_METHOD[how.method], 'success');
-    return {
-      ...this.accessBody(user, session.id, accessTtl, assurance, how.claims),
-      refresh_token: refresh,
-    };
-  }
-
-  /** A new access token for an existing session, in the login body's shape (without the refresh token). */
-  accessBody(
-    user: User,
-    sessionId: string,
-    ttlSec: number,
-    assurance: Assurance,
-    claims?: Record<string, unknown>,
-  ): Omit<LoginBody, 'refresh_token'> {
-    const { token } = this.accessTokens.issue(user, sessionId, ttlSec, assurance, claims);
-    return { access_token: token, token_type: 'bearer', expires_in: ttlSec, user: toPublicUser(user) };
+    return body;
   }
 
   private async challenge(
@@ -163,18 +104,23 @@ export class SessionIssuer {
     factors: { id: string; type: string; name: string }[],
     manager?: EntityManager,
   ): Promise<DomainError> {
-    const { token, expiresIn } = await this.challenges.create(
-      user.id,
-      {
-        surface: how.surface ?? 'portal',
-        method: how.method,
-        amr,
-        remember: how.remember ?? false,
-        setCookie: how.setCookie ?? false,
-        ...(how.firstFactorId ? { firstFactorId: how.firstFactorId } : {}),
-      },
-      manager,
-    );
+    // mfa/ keeps what the first factor proved; where the sign-in began is ours, written in the same transaction.
+    const open = async (m: EntityManager) => {
+      const first = { amr, ...(how.firstFactorId ? { factorId: how.firstFactorId } : {}) };
+      const challenge = await this.challenges.create(user.id, first, m);
+      await this.pending.save(
+        challenge.id,
+        {
+          surface: how.surface ?? 'portal',
+          method: how.method,
+          remember: how.remember ?? false,
+          setCookie: how.setCookie ?? false,
+        },
+        m,
+      );
+      return challenge;
+    };
+    const { token, expiresIn } = manager ? await open(manager) : await this.dataSource.transaction(open);
     return new DomainError('MFA_REQUIRED', 'Two-factor authentication is required: finish with a second factor', [], {
       mfa_token: token,
       factors,

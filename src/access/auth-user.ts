@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import { Role } from '../users/roles';
-import type { Aal } from './access-tokens.service';
+import { Role } from '../common/roles';
+
+/** NIST SP 800-63B authenticator assurance: one factor, or two. */
+export type Aal = 'aal1' | 'aal2';
 
 export type AuthScheme = 'jwt' | 'basic' | 'token' | 'api-key';
 

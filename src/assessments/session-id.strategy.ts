@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { AppStrategy, SchemeStrategy, StrategyGuard } from '../auth/passport';
+import { AppStrategy, SchemeStrategy, StrategyGuard } from '../access/passport';
 import { AssessmentSessionsService, SessionPrincipal } from './assessment-sessions.service';
 
 /** A submission is authenticated by its `X-Session-ID` header alone; the session becomes `req.user`. */

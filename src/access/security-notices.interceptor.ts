@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { clientInfo } from './portal-auth.controller';
 import { Observable, tap } from 'rxjs';
 import { RequestWithSensitive, SensitiveActions } from './sensitive-actions.service';
+import { clientInfo } from './client-info';
 
 /**
  * After a sensitive action succeeds (the guard let it through and the handler answered), the account is

@@ -12,17 +12,18 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsDateString, IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
-import { AccessRevoker } from './access-revoker.service';
-import { type AuthUser } from './auth-user';
-import { CurrentUser, Roles, Sensitive } from './decorators';
+import { AccessRevoker } from '../sessions/access-revoker.service';
+import { type AuthUser } from '../access/auth-user';
+import { CurrentUser, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery, toBool } from '../common/dto/query';
-import { ROLES, type Role, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../users/roles';
-import { isUuid, PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { ROLES, type Role, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../common/roles';
+import { PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { DomainError } from '../common/errors/domain-error';
 import { MfaService, MfaStatus } from '../mfa/mfa.service';
 import { trim } from '../common/dto/query';
-import { LiveSession, LoginSessionsService } from './login-sessions.service';
+import { LiveSession, LoginSessionsService } from '../sessions/login-sessions.service';
+import { isUuid } from '../common/identifiers';
 
 class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES })
