@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ROLES } from '../users/roles';
+import { ROLES } from '../common/roles';
 
 /** An identity provider of single sign-on (API.md 7). Client secrets never leave in a view. */
 export class SsoProviderResponse {

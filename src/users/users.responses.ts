@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ROLES } from './roles';
+import { ROLES } from '../common/roles';
 
 /**
  * The answers about users, as the OpenAPI document names them (API.md 14). The services keep their own

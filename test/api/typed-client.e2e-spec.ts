@@ -7,7 +7,7 @@ import {
   unwrap,
   type Schema,
 } from '../../clients/typescript/src/index';
-import { ROLES } from '../../src/users/roles';
+import { ROLES } from '../../src/common/roles';
 import { api, PASSWORD } from '../support/api';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/harness';
 

@@ -4,6 +4,211 @@
  */
 
 export interface paths {
+    "/api/auth/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's confirmed factors and how many recovery codes are left */
+        get: operations["mfa.status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling an authenticator app: the secret, its otpauth:// URI and a QR code, shown this once
+         * @description Pending until confirmed with a first code (`POST /api/auth/mfa/factors/{id}/confirm`).
+         */
+        post: operations["mfa.totp.enrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes) */
+        post: operations["mfa.email.enrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/sms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes) */
+        post: operations["mfa.sms.enrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/factors/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a factor with its first code; the first confirmed factor turns MFA on
+         * @description When MFA turns on the answer holds the ten recovery codes, shown this once. Wrong code: 401.
+         */
+        post: operations["mfa.factors.confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/factors/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a factor; the last one turns MFA off and takes the recovery codes with it
+         * @description 409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES.
+         */
+        delete: operations["mfa.factors.remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ten new recovery codes, shown this once; the old ones stop working */
+        post: operations["mfa.recoveryCodes.regenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkeys/register/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start adding a passkey: PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create()
+         * @description Resident key preferred, user verification preferred, attestation none, the caller’s passkeys in `excludeCredentials`. The challenge lives 5 minutes and works once, for this user only. Pass the body to `startRegistration({ optionsJSON })` of @simplewebauthn/browser. Once MFA is on this needs a sign-in at aal2 (403 MFA_STEP_UP_REQUIRED), as for every new factor.
+         */
+        post: operations["passkeys.register.options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkeys/register/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish adding a passkey; it is also an MFA factor of type passkey
+         * @description The answer of `startRegistration()` in `response`. 201 `{id, name, created_at}`; the id is also the factor id in GET /api/auth/mfa. A first factor turns MFA on, and then the body also holds `recovery_codes` (ten, shown this once), as POST /api/auth/mfa/factors/{id}/confirm does. A passkey already registered: 409. Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or user), an unknown or removed credential, a bad signature, a signature counter that did not increase, or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.
+         */
+        post: operations["passkeys.register.verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's passkeys (never their keys' secrets: there are none here) */
+        get: operations["passkeys.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a passkey (and its MFA factor)
+         * @description As DELETE /api/auth/mfa/factors/{id}: needs aal2 when MFA is on (403 MFA_STEP_UP_REQUIRED); the last factor turns MFA off and takes the recovery codes with it; 409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES; another user’s or an unknown id: 404.
+         */
+        delete: operations["passkeys.remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -230,6 +435,147 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/passkeys/login/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id
+         * @description With `email` (or a username), `allowCredentials` lists that account’s passkeys; an unknown account gets the same shape (one credential id that no authenticator holds), so the answer tells nothing. Without it, `allowCredentials` is empty and any discoverable passkey may answer. Pass the body to `startAuthentication({ optionsJSON })`, and keep `challenge_id` for login/verify (5 minutes, once).
+         */
+        post: operations["passkeys.login.options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkeys/login/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a passkey sign-in: the login body of POST /api/auth/login
+         * @description `amr` holds `hwk`. When the authenticator verified the user (PIN, biometric: the UV flag) the passkey is both factors: `amr` ["hwk", "mfa"] and `aal2`. Without user verification it is one factor, and since a passkey is an MFA factor its user has MFA on: 401 MFA_REQUIRED with the other factors, finished at POST /api/auth/mfa/verify (a recovery code works too). `remember` and `set_cookie` as on POST /api/auth/login. Disabled account: 403. Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or user), an unknown or removed credential, a bad signature, a signature counter that did not increase, or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.
+         */
+        post: operations["passkeys.login.verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step: send the code of an email or SMS factor (202), or WebAuthn options for a passkey (200)
+         * @description A newer code replaces the older one. For a passkey factor: 200 PublicKeyCredentialRequestOptionsJSON whose allowCredentials is that passkey (the challenge lives 5 minutes, works once, for this mfa_token and factor only); pass it to startAuthentication() and send the answer as `webauthn` to POST /api/auth/mfa/verify. Unknown, used or expired mfa_token: 401 INVALID_TOKEN.
+         */
+        post: operations["mfa.challenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step: finish the sign-in with a code, a recovery code or a passkey
+         * @description Answers with the login body of the route where the sign-in began (POST /api/auth/login, a magic link: section 1.1; POST /api/login: section 2), with its remember and set_cookie. A passkey: `{mfa_token, factor_id, webauthn}` over the options of POST /api/auth/mfa/challenge. Wrong code, or an assertion that does not hold: 401 INVALID_MFA_CODE; after 5 wrong codes the mfa_token is dead (401 INVALID_TOKEN); RATE_LIMIT_MFA wrong codes per account refuse its verifications for the rest of the window (429).
+         */
+        post: operations["mfa.verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a link to reset a forgotten password
+         * @description Always 202 with the same body, at once, for every syntactically valid address (no enumeration; the lookup and the mail happen after the answer). An active user with a password gets `${PORTAL_URL}/reset?token=...`: single use, 30 minutes, kept hashed; a newer link replaces the older. Limited per IP and per address (RATE_LIMIT_MAGIC_LINK).
+         */
+        post: operations["auth.password.forgot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token of a reset link
+         * @description The link works once. Then every credential of the user ends (login sessions, refresh tokens, key:token pairs, IAM tokens, API keys) and the address is told. It signs nobody in: a user with MFA on still needs the second factor at the next sign-in. Unknown, used or expired token: 401 INVALID_TOKEN; a password the policy refuses: 400 VALIDATION_ERROR (the link still works).
+         */
+        post: operations["auth.password.reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confirm a new email address: the link mailed to it (key:token PATCH /users)
+         * @description Works once, within 24 hours; the address becomes the account's (verified) and the old one is told. Unknown, used or expired token: 401 INVALID_TOKEN; the address taken meanwhile: 409 CONFLICT.
+         */
+        get: operations["auth.email.confirmByLink"];
+        put?: never;
+        /** Confirm a new email address with the token of its link (as the GET does) */
+        post: operations["auth.email.confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{id}/mfa": {
         parameters: {
             query?: never;
@@ -366,255 +712,6 @@ export interface paths {
         patch: operations["admin.users.setSubscription"];
         trace?: never;
     };
-    "/api/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The audit trail of auth events, newest first (admin)
-         * @description Events: login_success, login_failure, refresh_reuse, logout, logout_all, session_revoked, user_registered, role_changed, user_disabled, user_enabled, subscription_changed, api_key_created, api_key_revoked.
-         */
-        get: operations["audit.list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller's confirmed factors and how many recovery codes are left */
-        get: operations["mfa.status"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/totp": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Start enrolling an authenticator app: the secret, its otpauth:// URI and a QR code, shown this once
-         * @description Pending until confirmed with a first code (`POST /api/auth/mfa/factors/{id}/confirm`).
-         */
-        post: operations["mfa.totp.enrol"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/email": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes) */
-        post: operations["mfa.email.enrol"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/sms": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes) */
-        post: operations["mfa.sms.enrol"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/factors/{id}/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Confirm a factor with its first code; the first confirmed factor turns MFA on
-         * @description When MFA turns on the answer holds the ten recovery codes, shown this once. Wrong code: 401.
-         */
-        post: operations["mfa.factors.confirm"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/factors/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Remove a factor; the last one turns MFA off and takes the recovery codes with it
-         * @description 409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES.
-         */
-        delete: operations["mfa.factors.remove"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/recovery-codes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Ten new recovery codes, shown this once; the old ones stop working */
-        post: operations["mfa.recoveryCodes.regenerate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/challenge": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Second step: send the code of an email or SMS factor (202), or WebAuthn options for a passkey (200)
-         * @description A newer code replaces the older one. For a passkey factor: 200 PublicKeyCredentialRequestOptionsJSON whose allowCredentials is that passkey (the challenge lives 5 minutes, works once, for this mfa_token and factor only); pass it to startAuthentication() and send the answer as `webauthn` to POST /api/auth/mfa/verify. Unknown, used or expired mfa_token: 401 INVALID_TOKEN.
-         */
-        post: operations["mfa.challenge"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/mfa/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Second step: finish the sign-in with a code, a recovery code or a passkey
-         * @description Answers with the login body of the route where the sign-in began (POST /api/auth/login, a magic link: section 1.1; POST /api/login: section 2), with its remember and set_cookie. A passkey: `{mfa_token, factor_id, webauthn}` over the options of POST /api/auth/mfa/challenge. Wrong code, or an assertion that does not hold: 401 INVALID_MFA_CODE; after 5 wrong codes the mfa_token is dead (401 INVALID_TOKEN); RATE_LIMIT_MFA wrong codes per account refuse its verifications for the rest of the window (429).
-         */
-        post: operations["mfa.verify"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/password/forgot": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Mail a link to reset a forgotten password
-         * @description Always 202 with the same body, at once, for every syntactically valid address (no enumeration; the lookup and the mail happen after the answer). An active user with a password gets `${PORTAL_URL}/reset?token=...`: single use, 30 minutes, kept hashed; a newer link replaces the older. Limited per IP and per address (RATE_LIMIT_MAGIC_LINK).
-         */
-        post: operations["auth.password.forgot"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/password/reset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Set a new password with the token of a reset link
-         * @description The link works once. Then every credential of the user ends (login sessions, refresh tokens, key:token pairs, IAM tokens, API keys) and the address is told. It signs nobody in: a user with MFA on still needs the second factor at the next sign-in. Unknown, used or expired token: 401 INVALID_TOKEN; a password the policy refuses: 400 VALIDATION_ERROR (the link still works).
-         */
-        post: operations["auth.password.reset"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/email/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Confirm a new email address: the link mailed to it (key:token PATCH /users)
-         * @description Works once, within 24 hours; the address becomes the account's (verified) and the old one is told. Unknown, used or expired token: 401 INVALID_TOKEN; the address taken meanwhile: 409 CONFLICT.
-         */
-        get: operations["auth.email.confirmByLink"];
-        put?: never;
-        /** Confirm a new email address with the token of its link (as the GET does) */
-        post: operations["auth.email.confirm"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -658,6 +755,26 @@ export interface paths {
         };
         /** Readiness of each dependency: database, mail, sms, redis (admin only). */
         get: operations["health.detailed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail of auth events, newest first (admin)
+         * @description Events: login_success, login_failure, refresh_reuse, logout, logout_all, session_revoked, user_registered, role_changed, user_disabled, user_enabled, subscription_changed, api_key_created, api_key_revoked.
+         */
+        get: operations["audit.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1403,123 +1520,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/auth/passkeys/register/options": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Start adding a passkey: PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create()
-         * @description Resident key preferred, user verification preferred, attestation none, the caller’s passkeys in `excludeCredentials`. The challenge lives 5 minutes and works once, for this user only. Pass the body to `startRegistration({ optionsJSON })` of @simplewebauthn/browser. Once MFA is on this needs a sign-in at aal2 (403 MFA_STEP_UP_REQUIRED), as for every new factor.
-         */
-        post: operations["passkeys.register.options"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/passkeys/register/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Finish adding a passkey; it is also an MFA factor of type passkey
-         * @description The answer of `startRegistration()` in `response`. 201 `{id, name, created_at}`; the id is also the factor id in GET /api/auth/mfa. A first factor turns MFA on, and then the body also holds `recovery_codes` (ten, shown this once), as POST /api/auth/mfa/factors/{id}/confirm does. A passkey already registered: 409. Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or user), an unknown or removed credential, a bad signature, a signature counter that did not increase, or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.
-         */
-        post: operations["passkeys.register.verify"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/passkeys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller's passkeys (never their keys' secrets: there are none here) */
-        get: operations["passkeys.list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/passkeys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Remove a passkey (and its MFA factor)
-         * @description As DELETE /api/auth/mfa/factors/{id}: needs aal2 when MFA is on (403 MFA_STEP_UP_REQUIRED); the last factor turns MFA off and takes the recovery codes with it; 409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES; another user’s or an unknown id: 404.
-         */
-        delete: operations["passkeys.remove"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/passkeys/login/options": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id
-         * @description With `email` (or a username), `allowCredentials` lists that account’s passkeys; an unknown account gets the same shape (one credential id that no authenticator holds), so the answer tells nothing. Without it, `allowCredentials` is empty and any discoverable passkey may answer. Pass the body to `startAuthentication({ optionsJSON })`, and keep `challenge_id` for login/verify (5 minutes, once).
-         */
-        post: operations["passkeys.login.options"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/passkeys/login/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Finish a passkey sign-in: the login body of POST /api/auth/login
-         * @description `amr` holds `hwk`. When the authenticator verified the user (PIN, biometric: the UV flag) the passkey is both factors: `amr` ["hwk", "mfa"] and `aal2`. Without user verification it is one factor, and since a passkey is an MFA factor its user has MFA on: 401 MFA_REQUIRED with the other factors, finished at POST /api/auth/mfa/verify (a recovery code works too). `remember` and `set_cookie` as on POST /api/auth/login. Disabled account: 403. Wrong origin, wrong RP id, a used, expired or unknown challenge (or one issued for another purpose or user), an unknown or removed credential, a bad signature, a signature counter that did not increase, or a response that is not a WebAuthn credential inside: 401 INVALID_CREDENTIALS, nothing stored, the challenge used up. A body whose fields are of the wrong type: 400 VALIDATION_ERROR.
-         */
-        post: operations["passkeys.login.verify"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1556,6 +1556,139 @@ export interface components {
              * @example 300
              */
             expires_in: number;
+        };
+        /** @enum {string} */
+        FactorType: "totp" | "email" | "sms" | "passkey";
+        FactorResponse: {
+            /** Format: uuid */
+            id: string;
+            type: components["schemas"]["FactorType"];
+            /** @description Given at enrolment, or the kind of factor ("Authenticator app") by default */
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+        };
+        MfaStatusResponse: {
+            enabled: boolean;
+            factors: components["schemas"]["FactorResponse"][];
+            recovery_codes_left: number;
+        };
+        TotpEnrolDto: {
+            /**
+             * @description a name to tell your factors apart
+             * @example Phone
+             */
+            name?: string;
+        };
+        TotpEnrolmentResponse: {
+            /** Format: uuid */
+            factor_id: string;
+            /** @description Base32, for typing into the app */
+            secret: string;
+            otpauth_uri: string;
+            /** @description A data: URL of the QR code of otpauth_uri */
+            qr_code: string;
+        };
+        FactorEnrolmentResponse: {
+            /** Format: uuid */
+            factor_id: string;
+        };
+        SmsEnrolDto: {
+            /**
+             * @description E.164
+             * @example +447700900123
+             */
+            phone: string;
+        };
+        ConfirmDto: {
+            /** @example 123456 */
+            code: string;
+        };
+        FactorConfirmedResponse: {
+            factor: components["schemas"]["FactorResponse"];
+            /** @description With the first factor only: ten codes, shown this once */
+            recovery_codes?: string[];
+        };
+        RecoveryCodesResponse: {
+            /** @description Ten codes, shown this once */
+            recovery_codes: string[];
+        };
+        WebAuthnOptionsResponse: {
+            /** @description base64url */
+            challenge: string;
+            /** @description Milliseconds */
+            timeout?: number;
+            rpId?: string;
+            rp?: {
+                [key: string]: unknown;
+            };
+            user?: {
+                [key: string]: unknown;
+            };
+            pubKeyCredParams?: {
+                [key: string]: unknown;
+            }[];
+            allowCredentials?: {
+                [key: string]: unknown;
+            }[];
+            excludeCredentials?: {
+                [key: string]: unknown;
+            }[];
+            authenticatorSelection?: {
+                [key: string]: unknown;
+            };
+            userVerification?: string;
+            attestation?: string;
+            extensions?: {
+                [key: string]: unknown;
+            };
+            /** @description Passkey sign-in: sent back with the assertion to /login/verify */
+            challenge_id?: string;
+        };
+        RegisterVerifyDto: {
+            /** @description The credential as the browser serialises it (`PublicKeyCredential.toJSON()`, or what @simplewebauthn/browser returns): `{id, rawId, type: "public-key", response: {...}, clientExtensionResults}`, binary fields in base64url. From `startRegistration()`. */
+            response: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description a name to tell your passkeys apart (default "Passkey")
+             * @example Laptop
+             */
+            name?: string;
+        };
+        NewPasskeyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            transports: string[];
+            /** @description The authenticator model (all zeros when it does not say) */
+            aaguid: string;
+            backed_up: boolean;
+            /** @enum {string} */
+            device_type: "singleDevice" | "multiDevice";
+            /** @description With the first factor only: ten codes, shown this once */
+            recovery_codes?: string[];
+        };
+        PasskeyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            transports: string[];
+            /** @description The authenticator model (all zeros when it does not say) */
+            aaguid: string;
+            backed_up: boolean;
+            /** @enum {string} */
+            device_type: "singleDevice" | "multiDevice";
         };
         LoginDto: {
             /**
@@ -1732,174 +1865,30 @@ export interface components {
         ResendVerificationDto: {
             email: string;
         };
-        UserPageResponse: {
-            items: components["schemas"]["UserResponse"][];
-            total: number;
-            page: number;
-            limit: number;
-        };
-        /** @enum {string} */
-        FactorType: "totp" | "email" | "sms" | "passkey";
-        FactorResponse: {
-            /** Format: uuid */
-            id: string;
-            type: components["schemas"]["FactorType"];
-            /** @description Given at enrolment, or the kind of factor ("Authenticator app") by default */
-            name: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            last_used_at: string | null;
-        };
-        MfaStatusResponse: {
-            enabled: boolean;
-            factors: components["schemas"]["FactorResponse"][];
-            recovery_codes_left: number;
-        };
-        AdminUserResponse: {
-            /** Format: uuid */
-            id: string;
-            /** Format: email */
-            email: string;
-            username: string | null;
-            role: components["schemas"]["Role"];
-            first_name: string | null;
-            last_name: string | null;
-            title: string | null;
-            specialty: string | null;
-            ehr_system_type: string | null;
-            ehr_system_name: string | null;
-            email_verified: boolean;
-            is_active: boolean;
-            subscription_status: components["schemas"]["SubscriptionStatus"];
-            /** Format: date-time */
-            subscription_ends_at: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            mfa: components["schemas"]["MfaStatusResponse"];
-        };
-        ChangeRoleDto: {
-            /** @enum {string} */
-            role: "admin" | "researcher" | "coordinator" | "viewer" | "doctor" | "patient" | "caregiver";
-        };
-        SubscriptionDto: {
-            /** @enum {string} */
-            status: "none" | "active" | "canceled" | "expired";
+        LoginOptionsDto: {
             /**
-             * Format: date-time
-             * @description ISO 8601; past it the subscription counts as none. null: open-ended
+             * @description the account to sign in to (an email or a username); without it any discoverable passkey may answer
+             * @example ada@example.org
              */
-            ends_at?: string | null;
+            email?: string;
         };
-        SetActiveDto: {
-            is_active: boolean;
-        };
-        AuditEventResponse: {
-            id: string;
-            /** Format: date-time */
-            at: string;
-            /** @example login_success */
-            event: string;
-            /**
-             * Format: uuid
-             * @description The user the event is about
-             */
-            user_id: string | null;
-            /**
-             * Format: uuid
-             * @description Who did it, when not the user
-             */
-            actor_id: string | null;
-            ip: string | null;
-            details: {
+        LoginVerifyDto: {
+            /** @description the challenge_id of the login options */
+            challenge_id: string;
+            /** @description The credential as the browser serialises it (`PublicKeyCredential.toJSON()`, or what @simplewebauthn/browser returns): `{id, rawId, type: "public-key", response: {...}, clientExtensionResults}`, binary fields in base64url. From `startAuthentication()`. */
+            response: {
                 [key: string]: unknown;
             };
-        };
-        AuditPageResponse: {
-            items: components["schemas"]["AuditEventResponse"][];
-            total: number;
-            page: number;
-            limit: number;
-        };
-        TotpEnrolDto: {
-            /**
-             * @description a name to tell your factors apart
-             * @example Phone
-             */
-            name?: string;
-        };
-        TotpEnrolmentResponse: {
-            /** Format: uuid */
-            factor_id: string;
-            /** @description Base32, for typing into the app */
-            secret: string;
-            otpauth_uri: string;
-            /** @description A data: URL of the QR code of otpauth_uri */
-            qr_code: string;
-        };
-        FactorEnrolmentResponse: {
-            /** Format: uuid */
-            factor_id: string;
-        };
-        SmsEnrolDto: {
-            /**
-             * @description E.164
-             * @example +447700900123
-             */
-            phone: string;
-        };
-        ConfirmDto: {
-            /** @example 123456 */
-            code: string;
-        };
-        FactorConfirmedResponse: {
-            factor: components["schemas"]["FactorResponse"];
-            /** @description With the first factor only: ten codes, shown this once */
-            recovery_codes?: string[];
-        };
-        RecoveryCodesResponse: {
-            /** @description Ten codes, shown this once */
-            recovery_codes: string[];
+            /** @description a 30-day session instead of 24 h, as on POST /api/auth/login */
+            remember?: boolean;
+            /** @description also set the auth_token, refresh_token and csrf_token cookies (browsers) */
+            set_cookie?: boolean;
         };
         ChallengeDto: {
             /** @description the mfa_token of the MFA_REQUIRED answer */
             mfa_token: string;
             /** @description an email, sms or passkey factor of the MFA_REQUIRED answer */
             factor_id: string;
-        };
-        WebAuthnOptionsResponse: {
-            /** @description base64url */
-            challenge: string;
-            /** @description Milliseconds */
-            timeout?: number;
-            rpId?: string;
-            rp?: {
-                [key: string]: unknown;
-            };
-            user?: {
-                [key: string]: unknown;
-            };
-            pubKeyCredParams?: {
-                [key: string]: unknown;
-            }[];
-            allowCredentials?: {
-                [key: string]: unknown;
-            }[];
-            excludeCredentials?: {
-                [key: string]: unknown;
-            }[];
-            authenticatorSelection?: {
-                [key: string]: unknown;
-            };
-            userVerification?: string;
-            attestation?: string;
-            extensions?: {
-                [key: string]: unknown;
-            };
-            /** @description Passkey sign-in: sent back with the assertion to /login/verify */
-            challenge_id?: string;
         };
         MessageResponse: {
             /** @example Code sent */
@@ -1945,6 +1934,52 @@ export interface components {
             /** @description the token of the link mailed to the new address */
             token: string;
         };
+        UserPageResponse: {
+            items: components["schemas"]["UserResponse"][];
+            total: number;
+            page: number;
+            limit: number;
+        };
+        AdminUserResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            username: string | null;
+            role: components["schemas"]["Role"];
+            first_name: string | null;
+            last_name: string | null;
+            title: string | null;
+            specialty: string | null;
+            ehr_system_type: string | null;
+            ehr_system_name: string | null;
+            email_verified: boolean;
+            is_active: boolean;
+            subscription_status: components["schemas"]["SubscriptionStatus"];
+            /** Format: date-time */
+            subscription_ends_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            mfa: components["schemas"]["MfaStatusResponse"];
+        };
+        ChangeRoleDto: {
+            /** @enum {string} */
+            role: "admin" | "researcher" | "coordinator" | "viewer" | "doctor" | "patient" | "caregiver";
+        };
+        SubscriptionDto: {
+            /** @enum {string} */
+            status: "none" | "active" | "canceled" | "expired";
+            /**
+             * Format: date-time
+             * @description ISO 8601; past it the subscription counts as none. null: open-ended
+             */
+            ends_at?: string | null;
+        };
+        SetActiveDto: {
+            is_active: boolean;
+        };
         LivenessResponse: {
             /** @enum {string} */
             status: "ok";
@@ -1979,6 +2014,33 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+        };
+        AuditEventResponse: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @example login_success */
+            event: string;
+            /**
+             * Format: uuid
+             * @description The user the event is about
+             */
+            user_id: string | null;
+            /**
+             * Format: uuid
+             * @description Who did it, when not the user
+             */
+            actor_id: string | null;
+            ip: string | null;
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        AuditPageResponse: {
+            items: components["schemas"]["AuditEventResponse"][];
+            total: number;
+            page: number;
+            limit: number;
         };
         StudyResponse: {
             /** Format: uuid */
@@ -2583,68 +2645,6 @@ export interface components {
             key: components["schemas"]["SigningKeyResponse"];
             keys: components["schemas"]["SigningKeyResponse"][];
         };
-        RegisterVerifyDto: {
-            /** @description The credential as the browser serialises it (`PublicKeyCredential.toJSON()`, or what @simplewebauthn/browser returns): `{id, rawId, type: "public-key", response: {...}, clientExtensionResults}`, binary fields in base64url. From `startRegistration()`. */
-            response: {
-                [key: string]: unknown;
-            };
-            /**
-             * @description a name to tell your passkeys apart (default "Passkey")
-             * @example Laptop
-             */
-            name?: string;
-        };
-        NewPasskeyResponse: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            last_used_at: string | null;
-            transports: string[];
-            /** @description The authenticator model (all zeros when it does not say) */
-            aaguid: string;
-            backed_up: boolean;
-            /** @enum {string} */
-            device_type: "singleDevice" | "multiDevice";
-            /** @description With the first factor only: ten codes, shown this once */
-            recovery_codes?: string[];
-        };
-        PasskeyResponse: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            last_used_at: string | null;
-            transports: string[];
-            /** @description The authenticator model (all zeros when it does not say) */
-            aaguid: string;
-            backed_up: boolean;
-            /** @enum {string} */
-            device_type: "singleDevice" | "multiDevice";
-        };
-        LoginOptionsDto: {
-            /**
-             * @description the account to sign in to (an email or a username); without it any discoverable passkey may answer
-             * @example ada@example.org
-             */
-            email?: string;
-        };
-        LoginVerifyDto: {
-            /** @description the challenge_id of the login options */
-            challenge_id: string;
-            /** @description The credential as the browser serialises it (`PublicKeyCredential.toJSON()`, or what @simplewebauthn/browser returns): `{id, rawId, type: "public-key", response: {...}, clientExtensionResults}`, binary fields in base64url. From `startAuthentication()`. */
-            response: {
-                [key: string]: unknown;
-            };
-            /** @description a 30-day session instead of 24 h, as on POST /api/auth/login */
-            remember?: boolean;
-            /** @description also set the auth_token, refresh_token and csrf_token cookies (browsers) */
-            set_cookie?: boolean;
-        };
     };
     responses: never;
     parameters: never;
@@ -2654,6 +2654,763 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    "mfa.status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatusResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.totp.enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpEnrolDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.email.enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorEnrolmentResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.sms.enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmsEnrolDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorEnrolmentResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.factors.confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorConfirmedResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.factors.remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.recoveryCodes.regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "passkeys.register.options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description For navigator.credentials.create */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "passkeys.register.verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterVerifyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c…",
+                     *       "name": "Laptop",
+                     *       "created_at": "2026-01-01T00:00:00.000Z",
+                     *       "recovery_codes": [
+                     *         "abcde-fghjk"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NewPasskeyResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_CREDENTIALS",
+                     *         "message": "This passkey could not be verified"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "passkeys.list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "6f1c…",
+                     *         "name": "Laptop",
+                     *         "created_at": "2026-01-01T00:00:00.000Z",
+                     *         "last_used_at": null,
+                     *         "transports": [
+                     *           "internal",
+                     *           "hybrid"
+                     *         ],
+                     *         "aaguid": "00000000-0000-0000-0000-000000000000",
+                     *         "backed_up": true,
+                     *         "device_type": "multiDevice"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["PasskeyResponse"][];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "passkeys.remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
     "auth.login": {
         parameters: {
             query?: never;
@@ -3312,6 +4069,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "token": "eyJ…",
+                     *       "uid": "uuid",
+                     *       "userTitle": "Dr.",
+                     *       "firstName": "Grace",
+                     *       "lastName": "Hopper",
+                     *       "expiresIn": 86400
+                     *     }
+                     */
                     "application/json": components["schemas"]["ClinicalLoginResponse"];
                 };
             };
@@ -3588,6 +4356,605 @@ export interface operations {
             };
         };
     };
+    "passkeys.login.options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginOptionsDto"];
+            };
+        };
+        responses: {
+            /** @description For navigator.credentials.get */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "challenge": "n3Vh…",
+                     *       "timeout": 300000,
+                     *       "rpId": "example.org",
+                     *       "allowCredentials": [],
+                     *       "userVerification": "preferred",
+                     *       "challenge_id": "0d9e…"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "passkeys.login.verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginVerifyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_CREDENTIALS",
+                     *         "message": "This passkey could not be verified"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChallengeDto"];
+            };
+        };
+        responses: {
+            /** @description A passkey factor: the options for navigator.credentials.get */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
+                };
+            };
+            /** @description A code was sent (email, SMS) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Code sent"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "mfa.verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyDto"];
+            };
+        };
+        responses: {
+            /** @description The login body of the route where the sign-in began */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"] | components["schemas"]["ClinicalLoginResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "auth.password.forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "If an account with a password has this address, a link to reset the password is on its way"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "auth.password.reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordDto"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_TOKEN",
+                     *         "message": "..."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "auth.email.confirmByLink": {
+        parameters: {
+            query: {
+                /** @description the token of the link mailed to the new address */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Your email address is now new@example.org",
+                     *       "email": "new@…"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailConfirmedResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
+    "auth.email.confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmEmailDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Your email address is now new@example.org",
+                     *       "email": "new@…"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailConfirmedResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+        };
+    };
     "admin.users.mfa.reset": {
         parameters: {
             query?: never;
@@ -3672,6 +5039,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "total": 0,
+                     *       "page": 1,
+                     *       "limit": 20
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserPageResponse"];
                 };
             };
@@ -3738,6 +5113,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f...",
+                     *       "email": "ada@example.org",
+                     *       "role": "researcher",
+                     *       "is_active": true,
+                     *       "mfa": {
+                     *         "enabled": true,
+                     *         "factors": [
+                     *           {
+                     *             "id": "5c1e...",
+                     *             "type": "totp",
+                     *             "name": "Phone"
+                     *           }
+                     *         ],
+                     *         "recovery_codes_left": 10
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AdminUserResponse"];
                 };
             };
@@ -4193,979 +5587,6 @@ export interface operations {
             };
         };
     };
-    "audit.list": {
-        parameters: {
-            query?: {
-                page?: number;
-                limit?: number;
-                /** @description only this event, e.g. login_failure */
-                event?: string;
-                /** @description events about or by this user */
-                user_id?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditPageResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MfaStatusResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.totp.enrol": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TotpEnrolDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TotpEnrolmentResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.email.enrol": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FactorEnrolmentResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.sms.enrol": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SmsEnrolDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FactorEnrolmentResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.factors.confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ConfirmDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FactorConfirmedResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.factors.remove": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.recoveryCodes.regenerate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RecoveryCodesResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.challenge": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ChallengeDto"];
-            };
-        };
-        responses: {
-            /** @description A passkey factor: the options for navigator.credentials.get */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
-                };
-            };
-            /** @description A code was sent (email, SMS) */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MessageResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "mfa.verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["VerifyDto"];
-            };
-        };
-        responses: {
-            /** @description The login body of the route where the sign-in began */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LoginResponse"] | components["schemas"]["ClinicalLoginResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "auth.password.forgot": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ForgotPasswordDto"];
-            };
-        };
-        responses: {
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "If an account with a password has this address, a link to reset the password is on its way"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["MessageResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "auth.password.reset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ResetPasswordDto"];
-            };
-        };
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "INVALID_TOKEN",
-                     *         "message": "..."
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "auth.email.confirmByLink": {
-        parameters: {
-            query: {
-                /** @description the token of the link mailed to the new address */
-                token: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Your email address is now new@example.org",
-                     *       "email": "new@…"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["EmailConfirmedResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "auth.email.confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ConfirmEmailDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "message": "Your email address is now new@example.org",
-                     *       "email": "new@…"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["EmailConfirmedResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
     "health.live": {
         parameters: {
             query?: never;
@@ -5404,6 +5825,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthDetailsResponse"];
+                };
+            };
+        };
+    };
+    "audit.list": {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                /** @description only this event, e.g. login_failure */
+                event?: string;
+                /** @description events about or by this user */
+                user_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageResponse"];
+                };
+            };
+            /** @description Invalid input (a validation error names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description No valid credential, or a wrong one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
+                };
+            };
+            /** @description Too many requests (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalError"];
                 };
             };
         };
@@ -5689,6 +6181,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "uuid",
+                     *       "name": "nightly export",
+                     *       "key": "pk_…",
+                     *       "prefix": "pk_AbCdEfGh",
+                     *       "created_at": "…",
+                     *       "expires_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["NewApiKeyResponse"];
                 };
             };
@@ -6691,6 +7193,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "submission_id": "uuid",
+                     *       "session_id": "sess_…",
+                     *       "received_at": "…",
+                     *       "trial_count": 120
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubmissionReceiptResponse"];
                 };
             };
@@ -7882,6 +8392,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "name": "Front door",
+                     *       "created": "…"
+                     *     }
+                     */
                     "application/json": components["schemas"]["IamSpaceResponse"];
                 };
             };
@@ -9484,455 +10001,6 @@ export interface operations {
             };
         };
     };
-    "passkeys.register.options": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description For navigator.credentials.create */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "passkeys.register.verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RegisterVerifyDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "6f1c…",
-                     *       "name": "Laptop",
-                     *       "created_at": "2026-01-01T00:00:00.000Z",
-                     *       "recovery_codes": [
-                     *         "abcde-fghjk"
-                     *       ]
-                     *     }
-                     */
-                    "application/json": components["schemas"]["NewPasskeyResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "INVALID_CREDENTIALS",
-                     *         "message": "This passkey could not be verified"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "passkeys.list": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example [
-                     *       {
-                     *         "id": "6f1c…",
-                     *         "name": "Laptop",
-                     *         "created_at": "2026-01-01T00:00:00.000Z",
-                     *         "last_used_at": null,
-                     *         "transports": [
-                     *           "internal",
-                     *           "hybrid"
-                     *         ],
-                     *         "aaguid": "00000000-0000-0000-0000-000000000000",
-                     *         "backed_up": true,
-                     *         "device_type": "multiDevice"
-                     *       }
-                     *     ]
-                     */
-                    "application/json": components["schemas"]["PasskeyResponse"][];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "passkeys.remove": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "passkeys.login.options": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LoginOptionsDto"];
-            };
-        };
-        responses: {
-            /** @description For navigator.credentials.get */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "challenge": "n3Vh…",
-                     *       "timeout": 300000,
-                     *       "rpId": "example.org",
-                     *       "allowCredentials": [],
-                     *       "userVerification": "preferred",
-                     *       "challenge_id": "0d9e…"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["WebAuthnOptionsResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description No valid credential, or a wrong one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
-    "passkeys.login.verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LoginVerifyDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LoginResponse"];
-                };
-            };
-            /** @description Invalid input (a validation error names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "code": "INVALID_CREDENTIALS",
-                     *         "message": "This passkey could not be verified"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not allowed for this caller */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-            /** @description Too many requests (Retry-After says when to try again) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PortalError"];
-                };
-            };
-        };
-    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -9944,11 +10012,13 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsApiUsersGetParametersQueryRoleValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/users"]["get"]["parameters"]["query"]["role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
 export const mfaChallengeFactorTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MfaChallengeFactor"]["type"]> = ["totp", "email", "sms", "passkey"];
+export const factorTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FactorType"]> = ["totp", "email", "sms", "passkey"];
+export const newPasskeyResponseDevice_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NewPasskeyResponse"]["device_type"]> = ["singleDevice", "multiDevice"];
+export const passkeyResponseDevice_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PasskeyResponse"]["device_type"]> = ["singleDevice", "multiDevice"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
 export const subscriptionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionStatus"]> = ["none", "active", "canceled", "expired"];
 export const loginResponseToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LoginResponse"]["token_type"]> = ["bearer"];
 export const registerUserDtoRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterUserDto"]["role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
-export const factorTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FactorType"]> = ["totp", "email", "sms", "passkey"];
 export const changeRoleDtoRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ChangeRoleDto"]["role"]> = ["admin", "researcher", "coordinator", "viewer", "doctor", "patient", "caregiver"];
 export const subscriptionDtoStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionDto"]["status"]> = ["none", "active", "canceled", "expired"];
 export const livenessResponseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LivenessResponse"]["status"]> = ["ok"];
@@ -9967,5 +10037,3 @@ export const updateSsoProviderDtoKindValues: ReadonlyArray<FlattenedDeepRequired
 export const publicJwkResponseUseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicJwkResponse"]["use"]> = ["sig"];
 export const signingKeyStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SigningKeyState"]> = ["scheduled", "pending", "active", "retired", "expired"];
 export const signingKeysResponseAlgorithmValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SigningKeysResponse"]["algorithm"]> = ["HS256", "ES256"];
-export const newPasskeyResponseDevice_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NewPasskeyResponse"]["device_type"]> = ["singleDevice", "multiDevice"];
-export const passkeyResponseDevice_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PasskeyResponse"]["device_type"]> = ["singleDevice", "multiDevice"];
