@@ -78,9 +78,8 @@ export class SecondStepService {
     }
     this.metrics.mfaVerification('success');
     await this.challenges.finish(challenge.id);
-    const user = await this.users.findById(challenge.userId);
+    const [user, flow] = await Promise.all([this.users.findById(challenge.userId), this.pending.of(challenge.id)]);
     if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'This account can no longer sign in');
-    const flow = await this.pending.of(challenge.id);
     const body = await this.signIn(user, flow, challenge.first.amr, proven, client);
     await this.audit.record('mfa_verified', {
       userId: user.id,

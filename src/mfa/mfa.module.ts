@@ -4,6 +4,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { MfaChallenges } from './challenges.service';
 import { MfaController } from './mfa.controller';
+import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
 
 /**
@@ -13,7 +14,7 @@ import { MfaService } from './mfa.service';
  */
 @Module({
   imports: [UsersModule, CounterStorageModule, SessionsModule],
-  providers: [MfaService, MfaChallenges],
+  providers: [MfaService, MfaRepository, MfaChallenges],
   controllers: [MfaController],
   exports: [MfaService, MfaChallenges],
 })

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { toString as qrCode } from 'qrcode';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { SecretBox } from '../common/secret-box';
@@ -23,6 +23,7 @@ import {
   totpStep,
 } from './codes';
 import { FactorType } from './entities';
+import { FactorRow, MfaRepository } from './mfa.repository';
 import { AccessRevoker } from '../sessions/access-revoker.service';
 
 /** Email and SMS codes live 10 minutes (API.md 6). */
@@ -68,19 +69,6 @@ export interface Proven {
   type: FactorType | 'recovery_code';
 }
 
-interface FactorRow {
-  id: string;
-  type: FactorType;
-  name: string;
-  secret_enc: Buffer | null;
-  phone: string | null;
-  code_hash: string | null;
-  code_live: boolean;
-  confirmed_at: Date | null;
-  created_at: Date;
-  last_used_at: Date | null;
-}
-
 const view = (f: Pick<FactorRow, 'id' | 'type' | 'name' | 'created_at' | 'last_used_at'>): FactorView => ({
   id: f.id,
   type: f.type,
@@ -102,7 +90,7 @@ export class MfaService {
   private readonly codes: CodeHasher;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repo: MfaRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly mail: MailService,
     private readonly sms: SmsService,
@@ -126,22 +114,12 @@ export class MfaService {
     userId: string,
     manager?: EntityManager,
   ): Promise<{ id: string; type: FactorType; name: string }[]> {
-    return (await (manager ?? this.dataSource.manager).query(
-      `SELECT id, type, name FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL ORDER BY created_at`,
-      [userId],
-    )) as { id: string; type: FactorType; name: string }[];
+    return this.repo.confirmedFactors(userId, manager);
   }
 
   async status(userId: string): Promise<MfaStatus> {
-    const factors = (await this.dataSource.query(
-      `SELECT id, type, name, created_at, last_used_at FROM mfa_factors
-        WHERE user_id = $1 AND confirmed_at IS NOT NULL ORDER BY created_at`,
-      [userId],
-    )) as FactorRow[];
-    const [{ left }] = (await this.dataSource.query(
-      `SELECT count(*)::int AS left FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL`,
-      [userId],
-    )) as { left: number }[];
+    const factors = await this.repo.confirmedViews(userId);
+    const left = await this.repo.recoveryCodesLeft(userId);
     return { enabled: factors.length > 0, factors: factors.map(view), recovery_codes_left: left };
   }
 
@@ -150,16 +128,10 @@ export class MfaService {
     await this.roomForAnother(user.id, 'totp');
     const seed = newTotpSeed();
     const factorName = name?.trim() || 'Authenticator app';
-    const id = await this.dataSource.transaction(async (m) => {
-      // A new enrolment replaces one that was never confirmed (a QR code scanned by nobody).
-      await m.query(`DELETE FROM mfa_factors WHERE user_id = $1 AND type = 'totp' AND confirmed_at IS NULL`, [user.id]);
-      const [{ id }] = (await m.query(
-        `INSERT INTO mfa_factors (user_id, type, name) VALUES ($1, 'totp', $2) RETURNING id`,
-        [user.id, factorName.slice(0, 100)],
-      )) as { id: string }[];
-      await m.query(`UPDATE mfa_factors SET secret_enc = $2 WHERE id = $1`, [id, this.seeds.seal(seed, id)]);
-      return id;
-    });
+    // A new enrolment replaces one that was never confirmed (a QR code scanned by nobody).
+    const id = await this.repo.transaction((m) =>
+      this.repo.replacePendingTotp(m, user.id, factorName, (factorId) => this.seeds.seal(seed, factorId)),
+    );
     const totp = totpOf(seed, user.email, this.config.mfa.issuer);
     const uri = totp.toString();
     const svg = await qrCode(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
@@ -193,19 +165,9 @@ export class MfaService {
     name: string,
     phone: string | null,
   ): Promise<{ factor_id: string }> {
-    const [existing] = (await this.dataSource.query(
-      `SELECT id FROM mfa_factors WHERE user_id = $1 AND type = $2 AND phone IS NOT DISTINCT FROM $3`,
-      [userId, type, phone],
-    )) as { id: string }[];
+    const existing = await this.repo.codeFactorOf(userId, type, phone);
     if (!existing) await this.roomForAnother(userId, null);
-    const id =
-      existing?.id ??
-      (
-        (await this.dataSource.query(
-          `INSERT INTO mfa_factors (user_id, type, name, phone) VALUES ($1, $2, $3, $4) RETURNING id`,
-          [userId, type, name, phone],
-        )) as { id: string }[]
-      )[0].id;
+    const id = existing ?? (await this.repo.insertPendingCodeFactor(userId, type, name, phone));
     await this.sendCode(userId, id);
     return { factor_id: id };
   }
@@ -215,11 +177,7 @@ export class MfaService {
    * same for a factor that is not the user's, so a challenge cannot probe factor ids.
    */
   async sendCode(userId: string, factorId: string): Promise<'sent' | 'not_a_code_factor'> {
-    const [target] = (await this.dataSource.query(
-      `SELECT f.type, f.phone, u.email FROM mfa_factors f JOIN users u ON u.id = f.user_id
-        WHERE f.id = $1 AND f.user_id = $2 AND f.type IN ('email', 'sms')`,
-      [factorId, userId],
-    )) as { type: FactorType; phone: string | null; email: string }[];
+    const target = await this.repo.codeTarget(factorId, userId);
     if (!target) return 'not_a_code_factor';
     // SMS pumping and mail bombing (API.md 12): sends are bounded per account and per destination, counted
     // before the send, so that parallel requests cannot get past the bound.
@@ -227,20 +185,14 @@ export class MfaService {
     await this.counters.take(`code-sends:to:${target.phone ?? target.email}`, this.config.mfa.sendsTo, tooMany);
     await this.counters.take(`code-sends:user:${userId}`, this.config.mfa.sends, tooMany);
     const code = newSixDigitCode();
-    const [rows] = (await this.dataSource.query(
-      `UPDATE mfa_factors f SET code_hash = $3, code_expires_at = now() + make_interval(secs => $4)
-         FROM users u
-        WHERE f.id = $1 AND f.user_id = $2 AND f.type IN ('email', 'sms') AND u.id = f.user_id
-        RETURNING f.type, f.phone, u.email`,
-      [factorId, userId, this.codes.hash(factorId, code), CODE_TTL_SEC],
-    )) as [{ type: FactorType; phone: string | null; email: string }[], number];
-    if (!rows.length) return 'not_a_code_factor';
+    const to = await this.repo.storeCode(factorId, userId, this.codes.hash(factorId, code), CODE_TTL_SEC);
+    if (!to) return 'not_a_code_factor';
     const minutes = CODE_TTL_SEC / 60;
     try {
-      await this.deliver(rows[0], code, minutes);
+      await this.deliver(to, code, minutes);
     } catch (e) {
       // The code is stored but never reached the person: say so (503), without the code or the gateway's words.
-      this.logger.error(`second-factor code could not be sent (${rows[0].type}): ${(e as Error).message}`);
+      this.logger.error(`second-factor code could not be sent (${to.type}): ${(e as Error).message}`);
       throw new DomainError('SERVICE_UNAVAILABLE', 'The code could not be sent just now; try again in a moment');
     }
     return 'sent';
@@ -282,21 +234,14 @@ export class MfaService {
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
     await this.reserveGuess(userId);
     if (!isSixDigits(code)) return this.wrongCode(userId, ip);
-    const confirmed = await this.dataSource.transaction(async (m) => {
+    const confirmed = await this.repo.transaction(async (m) => {
       // One confirmation per user at a time: two factors confirmed together must not both issue codes.
-      const [{ mfa_enabled: wasEnabled }] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [
-        userId,
-      ])) as { mfa_enabled: boolean }[];
-      const [factor] = (await m.query(
-        `SELECT id, type, name, secret_enc, code_hash, code_expires_at > now() AS code_live, confirmed_at,
-                created_at, last_used_at
-           FROM mfa_factors WHERE id = $1 AND user_id = $2 AND type <> 'passkey'`,
-        [factorId, userId],
-      )) as FactorRow[];
+      const wasEnabled = (await this.repo.lockUser(m, userId))?.mfaEnabled;
+      const factor = await this.repo.factorToConfirm(m, factorId, userId);
       if (!factor) throw new DomainError('NOT_FOUND', 'Factor not found');
       if (!(await this.useCode(factor, code, m))) return this.wrongCode(userId, ip);
-      await m.query(`UPDATE mfa_factors SET confirmed_at = coalesce(confirmed_at, now()) WHERE id = $1`, [factor.id]);
-      await m.query(`UPDATE users SET mfa_enabled = true WHERE id = $1 AND NOT mfa_enabled`, [userId]);
+      await this.repo.markConfirmed(m, factor.id);
+      await this.repo.turnOn(m, userId);
       const recovery = wasEnabled ? undefined : await this.replaceRecoveryCodes(userId, m);
       this.users.invalidate(userId);
       if (!factor.confirmed_at) {
@@ -323,17 +268,11 @@ export class MfaService {
     keepSessionId?: string,
   ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
     await this.roomForAnother(userId, 'confirmed');
-    const result = await this.dataSource.transaction(async (m) => {
-      const [{ mfa_enabled: wasEnabled }] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [
-        userId,
-      ])) as { mfa_enabled: boolean }[];
-      const [factor] = (await m.query(
-        `INSERT INTO mfa_factors (user_id, type, name, confirmed_at) VALUES ($1, $2, $3, now())
-         RETURNING id, type, name, created_at, last_used_at`,
-        [userId, type, name.slice(0, 100)],
-      )) as FactorRow[];
+    const result = await this.repo.transaction(async (m) => {
+      const wasEnabled = (await this.repo.lockUser(m, userId))?.mfaEnabled;
+      const factor = await this.repo.insertConfirmedFactor(m, userId, type, name);
       await attach(m, factor.id);
-      await m.query(`UPDATE users SET mfa_enabled = true WHERE id = $1 AND NOT mfa_enabled`, [userId]);
+      await this.repo.turnOn(m, userId);
       const recovery = wasEnabled ? undefined : await this.replaceRecoveryCodes(userId, m);
       return { factor: view(factor), ...(recovery ? { recovery_codes: recovery } : {}) };
     });
@@ -360,28 +299,19 @@ export class MfaService {
 
   /** Removes a factor; the last confirmed one turns MFA off and takes the recovery codes with it. */
   async remove(userId: string, role: string, factorId: string, ip?: string | null): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [userId]);
-      const [factor] = (await m.query(`SELECT id, type, confirmed_at FROM mfa_factors WHERE id = $1 AND user_id = $2`, [
-        factorId,
-        userId,
-      ])) as { id: string; type: FactorType; confirmed_at: Date | null }[];
+    await this.repo.transaction(async (m) => {
+      await this.repo.lockUser(m, userId);
+      const factor = await this.repo.factorToRemove(m, factorId, userId);
       if (!factor) throw new DomainError('NOT_FOUND', 'Factor not found');
-      const [{ others }] = (await m.query(
-        `SELECT count(*)::int AS others FROM mfa_factors WHERE user_id = $1 AND id <> $2 AND confirmed_at IS NOT NULL`,
-        [userId, factorId],
-      )) as { others: number }[];
+      const others = await this.repo.otherConfirmedFactors(m, userId, factorId);
       if (factor.confirmed_at && others === 0 && this.config.mfa.requiredRoles.includes(role)) {
         throw new DomainError(
           'MFA_REQUIRED_BY_POLICY',
           'Your role must keep a second factor: add another one before removing this one',
         );
       }
-      await m.query(`DELETE FROM mfa_factors WHERE id = $1`, [factorId]);
-      if (others === 0) {
-        await m.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
-        await m.query(`UPDATE users SET mfa_enabled = false WHERE id = $1`, [userId]);
-      }
+      await this.repo.deleteFactor(m, factorId);
+      if (others === 0) await this.repo.turnOff(m, userId);
       if (factor.confirmed_at) {
         await this.audit.record('mfa_removed', {
           userId,
@@ -394,11 +324,9 @@ export class MfaService {
   }
 
   async regenerateRecoveryCodes(userId: string, ip?: string | null): Promise<string[]> {
-    const codes = await this.dataSource.transaction(async (m) => {
-      const [user] = (await m.query(`SELECT mfa_enabled FROM users WHERE id = $1 FOR UPDATE`, [userId])) as {
-        mfa_enabled: boolean;
-      }[];
-      if (!user?.mfa_enabled) {
+    const codes = await this.repo.transaction(async (m) => {
+      const user = await this.repo.lockUser(m, userId);
+      if (!user?.mfaEnabled) {
         throw new DomainError('CONFLICT', 'Two-factor authentication is off: confirm a factor first');
       }
       return this.replaceRecoveryCodes(userId, m);
@@ -409,16 +337,7 @@ export class MfaService {
 
   /** An admin's reset: every factor and recovery code of the user gone (the caller revokes the sessions). */
   async reset(userId: string, actorId: string, ip?: string | null): Promise<boolean> {
-    const found = await this.dataSource.transaction(async (m) => {
-      const [rows] = (await m.query(`UPDATE users SET mfa_enabled = false WHERE id = $1 RETURNING id`, [userId])) as [
-        unknown[],
-        number,
-      ];
-      if (!rows.length) return false;
-      await m.query(`DELETE FROM mfa_factors WHERE user_id = $1`, [userId]);
-      await m.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
-      return true;
-    });
+    const found = await this.repo.transaction((m) => this.repo.resetAll(m, userId));
     if (found) {
       this.users.invalidate(userId);
       await this.audit.record('mfa_reset', { userId, actorId, ip });
@@ -435,26 +354,14 @@ export class MfaService {
     await this.reserveGuess(userId);
     if (proof.recoveryCode !== undefined) {
       const normalized = normalizeRecoveryCode(proof.recoveryCode);
-      const [rows] = (await this.dataSource.query(
-        `UPDATE mfa_recovery_codes SET used_at = now()
-          WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING id`,
-        [userId, this.codes.hash(userId, normalized)],
-      )) as [unknown[], number];
-      if (!rows.length) return this.failed(userId, ip, 'recovery_code');
+      const spent = await this.repo.spendRecoveryCode(userId, this.codes.hash(userId, normalized));
+      if (!spent) return this.failed(userId, ip, 'recovery_code');
       await this.releaseGuess(userId);
       await this.audit.record('recovery_code_used', { userId, ip });
       return { amr: 'otp', factorId: null, type: 'recovery_code' };
     }
     const code = proof.code;
-    const factors = (await this.dataSource.query(
-      `SELECT id, type, name, secret_enc, code_hash, code_expires_at > now() AS code_live, confirmed_at,
-              created_at, last_used_at
-         FROM mfa_factors
-        WHERE user_id = $1 AND confirmed_at IS NOT NULL AND type IN ('totp', 'email', 'sms')
-          AND ($2::uuid IS NULL OR id = $2::uuid)
-        ORDER BY type = 'totp' DESC, created_at`,
-      [userId, proof.factorId ?? null],
-    )) as FactorRow[];
+    const factors = await this.repo.provableFactors(userId, proof.factorId ?? null);
     if (isSixDigits(code)) {
       for (const factor of factors) {
         const used = await this.useCode(factor, code);
@@ -472,34 +379,20 @@ export class MfaService {
    * was already used: refused, but not counted as a guess.
    */
   private async useCode(factor: FactorRow, code: string, manager?: EntityManager): Promise<boolean | 'replayed'> {
-    const db = manager ?? this.dataSource.manager;
     if (factor.type === 'totp') {
       if (!factor.secret_enc) return false;
       const step = totpStep(this.seeds.open(factor.secret_enc, factor.id), code);
       if (step === null) return false;
-      const [rows] = (await db.query(
-        `UPDATE mfa_factors SET last_step = $2, last_used_at = now()
-          WHERE id = $1 AND (last_step IS NULL OR last_step < $2) RETURNING id`,
-        [factor.id, step],
-      )) as [unknown[], number];
-      return rows.length ? true : 'replayed';
+      return (await this.repo.advanceTotpStep(factor.id, step, manager)) ? true : 'replayed';
     }
     if (!factor.code_live || !this.codes.matches(factor.id, code, factor.code_hash)) return false;
-    const [rows] = (await db.query(
-      `UPDATE mfa_factors SET code_hash = NULL, code_expires_at = NULL, last_used_at = now()
-        WHERE id = $1 AND code_hash = $2 AND code_expires_at > now() RETURNING id`,
-      [factor.id, factor.code_hash],
-    )) as [unknown[], number];
-    return rows.length > 0;
+    return this.repo.spendCode(factor.id, factor.code_hash, manager);
   }
 
   private async replaceRecoveryCodes(userId: string, m: EntityManager): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await m.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [userId]);
-    await m.query(`INSERT INTO mfa_recovery_codes (user_id, code_hash) SELECT $1, unnest($2::char(64)[])`, [
-      userId,
-      codes.map((c) => this.codes.hash(userId, normalizeRecoveryCode(c))),
-    ]);
+    const hashes = codes.map((c) => this.codes.hash(userId, normalizeRecoveryCode(c)));
+    await this.repo.replaceRecoveryCodes(m, userId, hashes);
     return codes;
   }
 
@@ -510,12 +403,7 @@ export class MfaService {
    * waits (a passkey), null for an email or SMS factor.
    */
   private async roomForAnother(userId: string, pending: 'totp' | 'confirmed' | null): Promise<void> {
-    const [{ n, p }] = (await this.dataSource.query(
-      `SELECT count(*) FILTER (WHERE confirmed_at IS NOT NULL)::int AS n,
-              count(*) FILTER (WHERE confirmed_at IS NULL AND ($2::text IS NULL OR type::text <> $2))::int AS p
-         FROM mfa_factors WHERE user_id = $1`,
-      [userId, pending === 'totp' ? 'totp' : null],
-    )) as { n: number; p: number }[];
+    const { confirmed: n, pending: p } = await this.repo.factorCounts(userId, pending === 'totp' ? 'totp' : null);
     if (n >= MAX_FACTORS) throw new DomainError('CONFLICT', `At most ${MAX_FACTORS} second factors per account`);
     if (pending !== 'confirmed' && p >= MAX_PENDING_FACTORS) {
       throw new DomainError(

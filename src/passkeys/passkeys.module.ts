@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MfaModule } from '../mfa/mfa.module';
 import { UsersModule } from '../users/users.module';
 import { PasskeysController } from './passkeys.controller';
+import { PasskeysRepository } from './passkeys.repository';
 import { PasskeysService } from './passkeys.service';
 import { WebAuthnChallenges } from './webauthn-challenges.service';
 
@@ -12,7 +13,7 @@ import { WebAuthnChallenges } from './webauthn-challenges.service';
  */
 @Module({
   imports: [UsersModule, MfaModule],
-  providers: [PasskeysService, WebAuthnChallenges],
+  providers: [PasskeysService, PasskeysRepository, WebAuthnChallenges],
   controllers: [PasskeysController],
   exports: [PasskeysService],
 })

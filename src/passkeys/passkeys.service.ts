@@ -11,7 +11,6 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { timingSafeEqual } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { deriveSecret, hashSecret } from '../common/secrets';
@@ -22,6 +21,7 @@ import { normalizeEmail, UsersService } from '../users/users.service';
 import { authenticationResponse, echoedChallenge, registrationResponse, userHandleOf } from './responses';
 import { CHALLENGE_TTL_SEC, TakenChallenge, WebAuthnChallenges } from './webauthn-challenges.service';
 import { isUuid } from '../common/identifiers';
+import { PasskeysRepository, StoredPasskey } from './passkeys.repository';
 
 /** EdDSA, ES256, RS256: what authenticators in use sign with, in WebAuthn's order of preference. */
 const ALGORITHMS = [-8, -7, -257];
@@ -58,15 +58,6 @@ export interface Asserted {
   userVerified: boolean;
 }
 
-interface StoredPasskey {
-  id: string;
-  user_id: string;
-  credential_id: string;
-  public_key: Buffer;
-  counter: string;
-  transports: string[];
-}
-
 type Registered = Extract<
   Awaited<ReturnType<typeof verifyRegistrationResponse>>,
   { verified: true }
@@ -85,7 +76,7 @@ const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOSt
 @Injectable()
 export class PasskeysService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repo: PasskeysRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly challenges: WebAuthnChallenges,
     private readonly mfa: MfaService,
@@ -95,12 +86,7 @@ export class PasskeysService {
   ) {}
 
   async list(userId: string): Promise<PasskeyView[]> {
-    const rows = (await this.dataSource.query(
-      `SELECT p.id, f.name, p.created_at, f.last_used_at, p.transports, p.aaguid, p.backed_up, p.device_type
-         FROM passkeys p JOIN mfa_factors f ON f.id = p.id
-        WHERE p.user_id = $1 ORDER BY p.created_at, p.id`,
-      [userId],
-    )) as (Omit<PasskeyView, 'created_at' | 'last_used_at'> & { created_at: Date; last_used_at: Date | null })[];
+    const rows = await this.repo.listOf(userId);
     return rows.map((r) => ({ ...r, created_at: iso(r.created_at)!, last_used_at: iso(r.last_used_at) }));
   }
 
@@ -108,10 +94,7 @@ export class PasskeysService {
   async registrationOptions(userId: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const user = await this.users.findByIdCached(userId);
     if (!user || !user.isActive) throw new DomainError('INVALID_TOKEN', 'The account behind this credential is gone');
-    const existing = (await this.dataSource.query(
-      `SELECT credential_id, transports FROM passkeys WHERE user_id = $1 ORDER BY created_at`,
-      [userId],
-    )) as { credential_id: string; transports: string[] }[];
+    const existing = await this.repo.credentialsOf(userId);
     const displayName = [user.firstName, user.lastName].filter(Boolean).join(' ') || user.email;
     const options = await generateRegistrationOptions({
       rpName: this.config.mfa.issuer,
@@ -174,24 +157,18 @@ export class PasskeysService {
         userId,
         'passkey',
         label,
-        async (m, factorId) => {
-          await m.query(
-            `INSERT INTO passkeys (id, user_id, credential_id, public_key, counter, transports, aaguid, device_type,
-                                   backed_up)
-             VALUES ($1, $2, $3, $4, $5, $6::varchar(16)[], $7, $8, $9)`,
-            [
-              factorId,
-              userId,
-              credential.id,
-              Buffer.from(credential.publicKey),
-              credential.counter,
-              transports,
-              info.aaguid,
-              info.credentialDeviceType,
-              info.credentialBackedUp,
-            ],
-          );
-        },
+        (m, factorId) =>
+          this.repo.insert(m, {
+            id: factorId,
+            userId,
+            credentialId: credential.id,
+            publicKey: Buffer.from(credential.publicKey),
+            counter: credential.counter,
+            transports,
+            aaguid: info.aaguid,
+            deviceType: info.credentialDeviceType,
+            backedUp: info.credentialBackedUp,
+          }),
         ip,
         keepSessionId,
       );
@@ -216,11 +193,7 @@ export class PasskeysService {
 
   /** Removes one of the caller's passkeys by the rules of any factor (API.md 6: the last one, the policy). */
   async remove(userId: string, role: string, id: string, ip?: string | null): Promise<void> {
-    const [own] = isUuid(id)
-      ? ((await this.dataSource.query(`SELECT id FROM passkeys WHERE id = $1 AND user_id = $2`, [id, userId])) as {
-          id: string;
-        }[])
-      : [];
+    const own = isUuid(id) && (await this.repo.isOwnedBy(id, userId));
     if (!own) throw new DomainError('NOT_FOUND', 'Passkey not found');
     await this.mfa.remove(userId, role, id, ip);
     await this.audit.record('passkey_removed', { userId, ip, details: { factor_id: id } });
@@ -238,10 +211,7 @@ export class PasskeysService {
     if (email !== undefined) {
       const user = await this.users.findByLogin(email);
       userId = user?.id ?? null;
-      const ids = (await this.dataSource.query(
-        `SELECT credential_id FROM passkeys WHERE user_id = $1 ORDER BY created_at`,
-        [userId],
-      )) as { credential_id: string }[];
+      const ids = await this.repo.credentialsOf(userId);
       allow = ids.length
         ? ids.map((r) => ({ id: r.credential_id }))
         : // A decoy with the shape of a real id (20 bytes, 27 characters, as most authenticators make), stable
@@ -272,7 +242,7 @@ export class PasskeysService {
       if (!taken) throw new Refusal('no live sign-in challenge of that id');
       const response = authenticationResponse(raw);
       if (!response) throw new Refusal('malformed authentication response');
-      const passkey = await this.byCredentialId(response.id);
+      const passkey = await this.repo.byCredentialId(response.id);
       if (!passkey) throw new Refusal('unknown credential');
       if (!taken.discoverable && taken.userId !== passkey.user_id) {
         throw new Refusal('credential of another account than the email named');
@@ -306,13 +276,7 @@ export class PasskeysService {
     pending: { id: string; userId: string },
     factorId: string,
   ): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
-    const [passkey] = isUuid(factorId)
-      ? ((await this.dataSource.query(
-          `SELECT p.credential_id, p.transports FROM passkeys p JOIN mfa_factors f ON f.id = p.id
-            WHERE p.id = $1 AND p.user_id = $2 AND f.confirmed_at IS NOT NULL`,
-          [factorId, pending.userId],
-        )) as { credential_id: string; transports: string[] }[])
-      : [];
+    const passkey = isUuid(factorId) ? await this.repo.confirmedFactor(factorId, pending.userId) : undefined;
     if (!passkey) return null;
     const options = await generateAuthenticationOptions({
       rpID: this.config.webauthn.rpId,
@@ -345,7 +309,7 @@ export class PasskeysService {
       const taken = challenge && (await this.challenges.takeSecondStep(challenge, pending.id, pending.userId));
       if (!taken) throw new Refusal('no live second-step challenge of this sign-in');
       if (taken.factorId !== factorId) throw new Refusal('challenge issued for another factor');
-      const passkey = await this.byCredentialId(response.id);
+      const passkey = await this.repo.byCredentialId(response.id);
       if (!passkey || passkey.id !== factorId || passkey.user_id !== pending.userId) {
         throw new Refusal('credential is not the factor named');
       }
@@ -388,15 +352,7 @@ export class PasskeysService {
     );
     if (!verification.verified) throw new Refusal('assertion not verified');
     const { newCounter, userVerified } = verification.authenticationInfo;
-    const [rows] = (await this.dataSource.query(
-      `WITH p AS (
-         UPDATE passkeys SET counter = $2
-          WHERE id = $1 AND (counter < $2 OR ($2 = 0 AND counter = 0)) RETURNING id
-       )
-       UPDATE mfa_factors f SET last_used_at = now() FROM p WHERE f.id = p.id RETURNING f.id`,
-      [passkey.id, newCounter],
-    )) as [unknown[], number];
-    if (!rows.length) {
+    if (!(await this.repo.advanceCounter(passkey.id, newCounter))) {
       await this.audit.record('passkey_clone_suspected', {
         userId: passkey.user_id,
         ip,
@@ -405,16 +361,6 @@ export class PasskeysService {
       throw new Refusal('signature counter did not increase');
     }
     return userVerified;
-  }
-
-  private async byCredentialId(credentialId: string): Promise<StoredPasskey | null> {
-    const [row] = (await this.dataSource.query(
-      `SELECT p.id, p.user_id, p.credential_id, p.public_key, p.counter, p.transports
-         FROM passkeys p JOIN mfa_factors f ON f.id = p.id
-        WHERE p.credential_id = $1 AND f.confirmed_at IS NOT NULL`,
-      [credentialId],
-    )) as StoredPasskey[];
-    return row ?? null;
   }
 
   /** The library throws on every failed check (and on input it cannot parse): each is a refusal. */
