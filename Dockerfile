@@ -15,6 +15,8 @@ COPY src ./src
 # One build, as `npm start` and the tests do it (scripts/build.mjs): the server, then the pages into dist/web.
 COPY scripts/build.mjs scripts/build-web.mjs ./scripts/
 COPY web ./web
+# The pages call the API through the typed client (its sources are bundled into the pages).
+COPY clients/typescript/src ./clients/typescript/src
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  # The image talks to an external PostgreSQL (DATABASE_URL); the embedded one stays out of it.

@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js', 'scripts/**', 'bench/*.js', 'test/support/fixtures/**', '.data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js', 'scripts/**', 'bench/*.js', 'test/support/fixtures/**', '.data/**', 'clients/typescript/dist/**', 'clients/typescript/src/schema.ts'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -17,6 +17,9 @@ import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { AccountChangesService } from './account-changes.service';
 import { Public } from '../access/decorators';
 import { clientInfo } from '../access/client-info';
+import { MessageResponse } from '../mfa/mfa.responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
+import { EmailConfirmedResponse } from '../auth/auth.responses';
 
 class ForgotPasswordDto {
   @ApiProperty({ example: 'researcher@example.org' })
@@ -54,6 +57,7 @@ const FORGOT_ANSWER = {
 @ApiTags('portal: account recovery')
 @ErrorDialect('portal')
 @Controller('api/auth')
+@ApiErrors('portal')
 export class AccountChangesController {
   constructor(private readonly changes: AccountChangesService) {}
 
@@ -62,6 +66,7 @@ export class AccountChangesController {
   @RateLimited(['magicLink'])
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'auth.password.forgot',
     summary: 'Mail a link to reset a forgotten password',
     description:
       'Always 202 with the same body, at once, for every syntactically valid address (no enumeration; the lookup ' +
@@ -69,7 +74,7 @@ export class AccountChangesController {
       'single use, 30 minutes, kept hashed; a newer link replaces the older. Limited per IP and per address ' +
       '(RATE_LIMIT_MAGIC_LINK).',
   })
-  @ApiAcceptedResponse({ schema: { example: FORGOT_ANSWER } })
+  @ApiAcceptedResponse({ type: MessageResponse, example: FORGOT_ANSWER })
   forgot(@Body() body: ForgotPasswordDto, @Req() req: FastifyRequest): typeof FORGOT_ANSWER {
     this.changes.forgotPassword(body.email, clientInfo(req));
     return FORGOT_ANSWER;
@@ -80,6 +85,7 @@ export class AccountChangesController {
   @RateLimited(['loginIp'])
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'auth.password.reset',
     summary: 'Set a new password with the token of a reset link',
     description:
       'The link works once. Then every credential of the user ends (login sessions, refresh tokens, key:token ' +
@@ -88,7 +94,7 @@ export class AccountChangesController {
       'policy refuses: 400 VALIDATION_ERROR (the link still works).',
   })
   @ApiNoContentResponse()
-  @ApiUnauthorizedResponse({ schema: { example: { error: { code: 'INVALID_TOKEN', message: '...' } } } })
+  @ApiUnauthorizedResponse({ type: PortalError, example: { error: { code: 'INVALID_TOKEN', message: '...' } } })
   async reset(@Body() body: ResetPasswordDto, @Req() req: FastifyRequest): Promise<void> {
     await this.changes.resetPassword(body.token, body.password, clientInfo(req));
   }
@@ -97,12 +103,16 @@ export class AccountChangesController {
   @Public()
   @RateLimited(['loginIp'])
   @ApiOperation({
+    operationId: 'auth.email.confirmByLink',
     summary: 'Confirm a new email address: the link mailed to it (key:token PATCH /users)',
     description:
       "Works once, within 24 hours; the address becomes the account's (verified) and the old one is told. " +
       'Unknown, used or expired token: 401 INVALID_TOKEN; the address taken meanwhile: 409 CONFLICT.',
   })
-  @ApiOkResponse({ schema: { example: { message: 'Your email address is now new@example.org', email: 'new@…' } } })
+  @ApiOkResponse({
+    type: EmailConfirmedResponse,
+    example: { message: 'Your email address is now new@example.org', email: 'new@…' },
+  })
   confirmByLink(@Query() query: ConfirmEmailDto, @Req() req: FastifyRequest) {
     return this.confirm(query.token, req);
   }
@@ -111,8 +121,14 @@ export class AccountChangesController {
   @Public()
   @RateLimited(['loginIp'])
   @HttpCode(200)
-  @ApiOperation({ summary: 'Confirm a new email address with the token of its link (as the GET does)' })
-  @ApiOkResponse({ schema: { example: { message: 'Your email address is now new@example.org', email: 'new@…' } } })
+  @ApiOperation({
+    operationId: 'auth.email.confirm',
+    summary: 'Confirm a new email address with the token of its link (as the GET does)',
+  })
+  @ApiOkResponse({
+    type: EmailConfirmedResponse,
+    example: { message: 'Your email address is now new@example.org', email: 'new@…' },
+  })
   confirmByPost(@Body() body: ConfirmEmailDto, @Req() req: FastifyRequest) {
     return this.confirm(body.token, req);
   }

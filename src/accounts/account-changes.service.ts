@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
@@ -13,6 +13,7 @@ import { AccessRevoker } from '../sessions/access-revoker.service';
 import { SensitiveActions } from '../access/sensitive-actions.service';
 import { type ClientInfo } from '../access/client-info';
 import { AccountChangesRepository } from './account-changes.repository';
+import { BackgroundWork } from '../common/background';
 
 /** A reset link lives 30 minutes; an email-change link 24 hours (API.md 12). */
 const PASSWORD_RESET_TTL_SEC = 30 * 60;
@@ -27,10 +28,10 @@ const INVALID_CHANGE = 'This confirmation link is invalid, expired or already us
  * kept as hashes, used once by one conditional UPDATE, and a newer link replaces an older one.
  */
 @Injectable()
-export class AccountChangesService {
+export class AccountChangesService implements OnApplicationShutdown {
   private readonly logger = new Logger('AccountChanges');
   /** Deliveries started after the response; awaited at shutdown and by tests. */
-  private readonly pending = new Set<Promise<void>>();
+  private readonly background = new BackgroundWork(this.logger);
 
   constructor(
     private readonly repo: AccountChangesRepository,
@@ -49,14 +50,16 @@ export class AccountChangesService {
    * and the mail happen after the answer. Only an active user with a password gets a link.
    */
   forgotPassword(email: string, client: ClientInfo): void {
-    const job = this.sendReset(normalizeEmail(email), client)
-      .catch((e: Error) => this.logger.error(`password reset delivery failed: ${e.message}`))
-      .finally(() => this.pending.delete(job));
-    this.pending.add(job);
+    this.background.run('password reset delivery', this.sendReset(normalizeEmail(email), client));
   }
 
-  async settled(): Promise<void> {
-    await Promise.all([...this.pending]);
+  /** Waits for the mail already promised to callers (and at shutdown, before the process ends). */
+  settled(): Promise<void> {
+    return this.background.settled();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.settled();
   }
 
   private async sendReset(email: string, client: ClientInfo): Promise<void> {

@@ -24,6 +24,10 @@ import { MfaService, MfaStatus } from '../mfa/mfa.service';
 import { trim } from '../common/dto/query';
 import { LiveSession, LoginSessionsService } from '../sessions/login-sessions.service';
 import { isUuid } from '../common/identifiers';
+import { UserPageResponse, UserResponse } from '../users/users.responses';
+import { AdminUserResponse } from '../mfa/mfa.responses';
+import { LoginSessionResponse } from '../auth/auth.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES })
@@ -66,6 +70,8 @@ class SubscriptionDto {
   status!: SubscriptionStatus;
 
   @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
     description: 'ISO 8601; past it the subscription counts as none. null: open-ended',
     nullable: true,
   })
@@ -79,6 +85,7 @@ class SubscriptionDto {
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/users')
+@ApiErrors('portal')
 export class AdminUsersController {
   constructor(
     private readonly users: UsersService,
@@ -92,6 +99,7 @@ export class AdminUsersController {
   @Sensitive({ action: 'two-factor authentication was reset by an administrator', target: 'id' })
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'admin.users.mfa.reset',
     summary: "Reset a user's two-factor authentication (admin): every factor and recovery code goes, and the sessions",
     description:
       'For a user who lost every factor. Needs the admin at aal2 when the admin has MFA on. Unknown user: 404.',
@@ -104,27 +112,30 @@ export class AdminUsersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Users, oldest first, paginated; filter by role and by part of the email address (admin)' })
-  @ApiOkResponse({ schema: { example: { items: [], total: 0, page: 1, limit: 20 } } })
+  @ApiOperation({
+    operationId: 'admin.users.list',
+    summary: 'Users, oldest first, paginated; filter by role and by part of the email address (admin)',
+  })
+  @ApiOkResponse({ type: UserPageResponse, example: { items: [], total: 0, page: 1, limit: 20 } })
   list(@Query() q: ListUsersQuery): Promise<Page<PublicUser>> {
     return this.users.list({ page: q.page, limit: q.limit, role: q.role, email: q.email || undefined });
   }
 
   @Get(':id')
   @ApiOperation({
+    operationId: 'admin.users.get',
     summary: 'One user with the state of their two-factor authentication (admin; added for the admin console)',
     description:
       'The public user, plus `mfa`: enabled, the confirmed factors (never a secret) and recovery codes left. Unknown: 404.',
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        id: '0b6f...',
-        email: 'ada@example.org',
-        role: 'researcher',
-        is_active: true,
-        mfa: { enabled: true, factors: [{ id: '5c1e...', type: 'totp', name: 'Phone' }], recovery_codes_left: 10 },
-      },
+    type: AdminUserResponse,
+    example: {
+      id: '0b6f...',
+      email: 'ada@example.org',
+      role: 'researcher',
+      is_active: true,
+      mfa: { enabled: true, factors: [{ id: '5c1e...', type: 'totp', name: 'Phone' }], recovery_codes_left: 10 },
     },
   })
   async get(@Param('id') id: string): Promise<AdminUserView> {
@@ -134,9 +145,11 @@ export class AdminUsersController {
 
   @Get(':id/sessions')
   @ApiOperation({
+    operationId: 'admin.users.sessions.list',
     summary: "A user's live login sessions, newest first (admin; added for the admin console)",
     description: 'The same items as GET /api/auth/sessions; `current` is always false here. Unknown user: 404.',
   })
+  @ApiOkResponse({ type: [LoginSessionResponse] })
   async listSessions(@Param('id') id: string): Promise<LiveSession[]> {
     const user = await this.users.getById(id);
     return this.sessions.listLive(user.id);
@@ -147,6 +160,7 @@ export class AdminUsersController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiOperation({
+    operationId: 'admin.users.sessions.revokeAll',
     summary: 'End every login session of a user at once (admin; added for the admin console)',
     description: 'Their access tokens are refused from the next request on. Unknown user: 404.',
   })
@@ -165,6 +179,7 @@ export class AdminUsersController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiOperation({
+    operationId: 'admin.users.sessions.revoke',
     summary: 'End one login session of a user (admin; added for the admin console)',
     description: 'Unknown user, unknown or ended session, or a session of another user: 404.',
   })
@@ -193,9 +208,11 @@ export class AdminUsersController {
     },
   })
   @ApiOperation({
+    operationId: 'admin.users.changeRole',
     summary:
       "Change a user's role (admin). The user's sessions are revoked at once; the last active admin cannot be demoted (409).",
   })
+  @ApiOkResponse({ type: UserResponse })
   async changeRole(
     @CurrentUser() actor: AuthUser,
     @Param('id') id: string,
@@ -216,7 +233,11 @@ export class AdminUsersController {
   }
 
   @Patch(':id/subscription')
-  @ApiOperation({ summary: "Set a user's subscription status and end date (admin)" })
+  @ApiOperation({
+    operationId: 'admin.users.setSubscription',
+    summary: "Set a user's subscription status and end date (admin)",
+  })
+  @ApiOkResponse({ type: UserResponse })
   async setSubscription(
     @CurrentUser() actor: AuthUser,
     @Param('id') id: string,
@@ -245,9 +266,11 @@ export class AdminUsersController {
     },
   })
   @ApiOperation({
+    operationId: 'admin.users.setActive',
     summary:
       'Enable or disable a user (admin). Disabling revokes every session and credential at once; the last active admin cannot be disabled (409).',
   })
+  @ApiOkResponse({ type: UserResponse })
   async setActive(
     @CurrentUser() actor: AuthUser,
     @Param('id') id: string,

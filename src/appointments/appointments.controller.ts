@@ -3,6 +3,7 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiForbiddenResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiTags,
@@ -13,6 +14,13 @@ import { CurrentUser, Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { RequiresSubscription } from '../access/subscription.guard';
 import { AppointmentsService, AppointmentView, PatientView } from './appointments.service';
+import { ApiErrors, ClinicalError } from '../common/errors/error-responses';
+import {
+  AppointmentCreatedResponse,
+  AppointmentEnvelopeResponse,
+  AppointmentListResponse,
+  PatientListResponse,
+} from '../appointments/appointments.responses';
 
 class CreateAppointmentDto {
   @ApiProperty({ description: 'the id of an existing patient' })
@@ -34,18 +42,24 @@ class CreateAppointmentDto {
 @ApiBearerAuth()
 @ErrorDialect('clinical')
 @Controller('api')
+@ApiErrors('clinical')
 export class AppointmentsController {
   constructor(private readonly appointments: AppointmentsService) {}
 
   @Post('appointments')
   @Roles(['doctor'])
   @RequiresSubscription()
-  @ApiOperation({ summary: 'Book an appointment with an existing patient (doctor with an active subscription)' })
-  @ApiCreatedResponse({
-    schema: { example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } } },
+  @ApiOperation({
+    operationId: 'appointments.create',
+    summary: 'Book an appointment with an existing patient (doctor with an active subscription)',
   })
   @ApiForbiddenResponse({
-    schema: { example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' } },
+    type: ClinicalError,
+    example: { success: false, error: 'An active subscription is required', code: 'SUBSCRIPTION_REQUIRED' },
+  })
+  @ApiCreatedResponse({
+    type: AppointmentCreatedResponse,
+    example: { success: true, appointment: { id: 'uuid', doctor_id: 'uuid', patient_id: 'uuid' } },
   })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateAppointmentDto) {
     const appointment = await this.appointments.create(user, body.patient_id, new Date(body.scheduled_at), body.reason);
@@ -54,14 +68,19 @@ export class AppointmentsController {
 
   @Get('appointments')
   @Roles(['doctor', 'patient'])
-  @ApiOperation({ summary: "The caller's appointments: a doctor's or a patient's own; everything for an admin" })
+  @ApiOperation({
+    operationId: 'appointments.list',
+    summary: "The caller's appointments: a doctor's or a patient's own; everything for an admin",
+  })
+  @ApiOkResponse({ type: AppointmentListResponse })
   async list(@CurrentUser() user: AuthUser): Promise<{ success: true; appointments: AppointmentView[] }> {
     return { success: true, appointments: await this.appointments.list(user) };
   }
 
   @Get('appointments/:id')
   @Roles(['doctor', 'patient'])
-  @ApiOperation({ summary: "One appointment; somebody else's is 404" })
+  @ApiOperation({ operationId: 'appointments.get', summary: "One appointment; somebody else's is 404" })
+  @ApiOkResponse({ type: AppointmentEnvelopeResponse })
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
@@ -71,7 +90,11 @@ export class AppointmentsController {
 
   @Get('patients')
   @Roles(['doctor'])
-  @ApiOperation({ summary: 'The patients a doctor has appointments with (every patient for an admin)' })
+  @ApiOperation({
+    operationId: 'appointments.patients',
+    summary: 'The patients a doctor has appointments with (every patient for an admin)',
+  })
+  @ApiOkResponse({ type: PatientListResponse })
   async patients(@CurrentUser() user: AuthUser): Promise<{ success: true; patients: PatientView[] }> {
     return { success: true, patients: await this.appointments.patients(user) };
   }

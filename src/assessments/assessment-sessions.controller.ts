@@ -20,6 +20,12 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ShallowBody } from '../common/validation';
 import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';
 import { SessionIdGuard } from './session-id.strategy';
+import {
+  AssessmentSessionResponse,
+  StartedSessionResponse,
+  SubmissionReceiptResponse,
+} from '../assessments/assessments.responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
 
 /** 1 to 64 printable characters: no control, format or unassigned code points. */
 const PRINTABLE_1_64 = /^[^\p{C}]{1,64}$/u;
@@ -56,6 +62,7 @@ export const SUBMIT_BODY_LIMIT = 10 * 1024 * 1024;
 @ApiTags('portal: assessment sessions')
 @ErrorDialect('portal')
 @Controller('api')
+@ApiErrors('portal')
 export class AssessmentSessionsController {
   constructor(private readonly sessions: AssessmentSessionsService) {}
 
@@ -63,19 +70,19 @@ export class AssessmentSessionsController {
   @Roles(['admin', 'researcher', 'coordinator', 'doctor', 'patient', 'caregiver'])
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'assessments.start',
     summary: 'Start an assessment session (any role but viewer)',
     description: 'The `session_id` is a bearer secret for one submission, shown once; sessions live SESSION_TTL (4 h).',
   })
   @ApiCreatedResponse({
-    schema: {
-      example: {
-        session_id: 'sess_…',
-        participant_id: 'P001',
-        battery_id: 'battery_1',
-        status: 'active',
-        started_at: '2026-01-01T10:00:00.000Z',
-        expires_at: '2026-01-01T14:00:00.000Z',
-      },
+    type: StartedSessionResponse,
+    example: {
+      session_id: 'sess_…',
+      participant_id: 'P001',
+      battery_id: 'battery_1',
+      status: 'active',
+      started_at: '2026-01-01T10:00:00.000Z',
+      expires_at: '2026-01-01T14:00:00.000Z',
     },
   })
   start(@CurrentUser() user: AuthUser, @Body() body: StartSessionDto): Promise<StartedSession> {
@@ -88,19 +95,25 @@ export class AssessmentSessionsController {
   @ApiHeader({ name: 'X-Session-ID', required: true, description: 'the session_id from /api/session/start' })
   @ApiBody({ type: SubmitDto })
   @ApiOperation({
+    operationId: 'assessments.submit',
     summary: 'Submit the results of a session (authenticated by X-Session-ID alone; bodies up to 10 MiB)',
     description:
       '201 once the submission is committed. The same body again (a retry after a lost response): 200 with the same ' +
       'submission_id, nothing stored twice. A different body for a submitted session: 409. Missing, unknown or expired ' +
       'session: 401. Body session_id different from the header: 400.',
   })
+  @ApiConflictResponse({ type: PortalError, description: 'the session already has a different submission' })
+  @ApiUnauthorizedResponse({ type: PortalError, description: 'missing, unknown or expired session' })
+  @ApiPayloadTooLargeResponse({ type: PortalError, description: 'body over 10 MiB' })
   @ApiCreatedResponse({
-    schema: { example: { submission_id: 'uuid', session_id: 'sess_…', received_at: '…', trial_count: 120 } },
+    type: SubmissionReceiptResponse,
+    description: 'Stored',
+    example: { submission_id: 'uuid', session_id: 'sess_…', received_at: '…', trial_count: 120 },
   })
-  @ApiOkResponse({ description: 'the same body was already stored: the original receipt' })
-  @ApiConflictResponse({ description: 'the session already has a different submission' })
-  @ApiUnauthorizedResponse({ description: 'missing, unknown or expired session' })
-  @ApiPayloadTooLargeResponse({ description: 'body over 10 MiB' })
+  @ApiOkResponse({
+    type: SubmissionReceiptResponse,
+    description: 'The same body was already stored: the original receipt',
+  })
   async submit(
     @Req() req: FastifyRequest & { user: SessionPrincipal },
     @ShallowBody(SubmitDto) body: SubmitDto,
@@ -115,8 +128,10 @@ export class AssessmentSessionsController {
   @Roles(['researcher', 'coordinator'])
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'assessments.get',
     summary: 'A session: status (active, submitted, expired) and its submission (researcher, coordinator, admin)',
   })
+  @ApiOkResponse({ type: AssessmentSessionResponse })
   get(@Param('id') id: string): Promise<unknown> {
     return this.sessions.get(id);
   }

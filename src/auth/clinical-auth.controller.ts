@@ -17,12 +17,15 @@ import { EmailVerificationService } from '../users/email-verification.service';
 import { ClinicalAuthService, ClinicalLoginBody } from './clinical-auth.service';
 import { ClinicalLoginDto, ClinicalRegisterDto, ResendVerificationDto, VerifyEmailDto } from './dto/clinical-auth.dto';
 import { clientInfo } from '../access/client-info';
+import { ClinicalLoginResponse, ClinicalMessageResponse, ClinicalRegisterResponse } from '../auth/auth.responses';
+import { ApiErrors, ClinicalError } from '../common/errors/error-responses';
 
 const VERIFIED = { success: true as const, message: 'Email verified successfully' };
 
 @ApiTags('clinical')
 @ErrorDialect('clinical')
 @Controller('api')
+@ApiErrors('clinical')
 export class ClinicalAuthController {
   constructor(
     private readonly clinical: ClinicalAuthService,
@@ -34,18 +37,18 @@ export class ClinicalAuthController {
   @Public()
   @RateLimited(['register'])
   @ApiOperation({
+    operationId: 'clinical.register',
     summary: 'Sign up as a doctor; a verification mail follows',
     description:
       'Every field is required; a failure names each missing or invalid field. The password policy applies and its ' +
       'message says what is missing. A `role` in the body is ignored. Email taken: 409 EMAIL_EXISTS. Limited to 3 per hour per IP.',
   })
   @ApiCreatedResponse({
-    schema: {
-      example: {
-        success: true,
-        message: 'User registered successfully. Please verify your email.',
-        user: { id: 'uuid', email: 'grace@clinic.example', isVerified: false },
-      },
+    type: ClinicalRegisterResponse,
+    example: {
+      success: true,
+      message: 'User registered successfully. Please verify your email.',
+      user: { id: 'uuid', email: 'grace@clinic.example', isVerified: false },
     },
   })
   register(@Body() body: ClinicalRegisterDto, @Req() req: FastifyRequest) {
@@ -58,27 +61,28 @@ export class ClinicalAuthController {
   @LoginField('email')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'clinical.login',
     summary: 'Log in: a JWT valid 24 hours, or 30 days with remember: true',
     description:
       "The token is the same kind as the portal's (it works on /api/auth/me and ends with /api/auth/logout) and carries " +
       '`userId`. `expiresIn` is in seconds. Wrong pair: 401 INVALID_CREDENTIALS. Unverified: 403 EMAIL_NOT_VERIFIED, only ' +
       'once the password is right. Limited to 5 attempts per 15 minutes per IP and account.',
   })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        success: true,
-        token: 'eyJ…',
-        uid: 'uuid',
-        userTitle: 'Dr.',
-        firstName: 'Grace',
-        lastName: 'Hopper',
-        expiresIn: 86400,
-      },
-    },
-  })
   @ApiForbiddenResponse({
-    schema: { example: { success: false, error: 'Email verification required', code: 'EMAIL_NOT_VERIFIED' } },
+    type: ClinicalError,
+    example: { success: false, error: 'Email verification required', code: 'EMAIL_NOT_VERIFIED' },
+  })
+  @ApiOkResponse({
+    type: ClinicalLoginResponse,
+    example: {
+      success: true,
+      token: 'eyJ…',
+      uid: 'uuid',
+      userTitle: 'Dr.',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      expiresIn: 86400,
+    },
   })
   login(@Body() body: ClinicalLoginDto, @Req() req: FastifyRequest): Promise<ClinicalLoginBody> {
     assertLoginOrigin(req, this.config);
@@ -89,8 +93,11 @@ export class ClinicalAuthController {
   @Public()
   @RateLimited(['loginIp'])
   @HttpCode(200)
-  @ApiOperation({ summary: 'Verify an email address with the token from the mail (single use, 24 hours)' })
-  @ApiOkResponse({ schema: { example: VERIFIED } })
+  @ApiOperation({
+    operationId: 'clinical.verification.verify',
+    summary: 'Verify an email address with the token from the mail (single use, 24 hours)',
+  })
+  @ApiOkResponse({ type: ClinicalMessageResponse, example: VERIFIED })
   async verifyPost(@Body() body: VerifyEmailDto) {
     await this.verification.verify(body.token);
     return VERIFIED;
@@ -100,8 +107,11 @@ export class ClinicalAuthController {
   @Public()
   @RateLimited(['loginIp'])
   @ApiQuery({ name: 'token', required: true })
-  @ApiOperation({ summary: 'The link in the verification mail: the same as the POST' })
-  @ApiOkResponse({ schema: { example: VERIFIED } })
+  @ApiOperation({
+    operationId: 'clinical.verification.verifyByLink',
+    summary: 'The link in the verification mail: the same as the POST',
+  })
+  @ApiOkResponse({ type: ClinicalMessageResponse, example: VERIFIED })
   async verifyGet(@Query('token') token: unknown) {
     await this.verification.verify(token);
     return VERIFIED;
@@ -112,15 +122,15 @@ export class ClinicalAuthController {
   @RateLimited(['resend'])
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'clinical.verification.resend',
     summary: 'Send a new verification mail; older links stop working',
     description: 'The same answer for every address, registered or not, verified or not. Limited to 5 per 30 minutes.',
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        success: true,
-        message: 'If the address belongs to an unverified account, a new verification email is on its way.',
-      },
+    type: ClinicalMessageResponse,
+    example: {
+      success: true,
+      message: 'If the address belongs to an unverified account, a new verification email is on its way.',
     },
   })
   resend(@Body() body: ResendVerificationDto) {

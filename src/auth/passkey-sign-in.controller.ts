@@ -12,11 +12,15 @@ import { LoginOptions, PasskeysService } from '../passkeys/passkeys.service';
 import { REFUSALS, REFUSED_EXAMPLE } from '../passkeys/responses';
 import type { LoginBody } from '../sessions/session-issuer.service';
 import { PasskeySignInService } from './passkey-sign-in.service';
+import { WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
+import { LoginResponse } from '../auth/auth.responses';
 
 /** The public passwordless sign-in with a passkey (API.md 8); the caller's passkeys are src/passkeys. */
 @ApiTags('portal: passkeys')
 @ErrorDialect('portal')
 @Controller('api/auth/passkeys')
+@ApiErrors('portal')
 export class PasskeySignInController {
   constructor(
     private readonly passkeys: PasskeysService,
@@ -28,6 +32,7 @@ export class PasskeySignInController {
   @Public()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'passkeys.login.options',
     summary: 'Start a passkey sign-in: PublicKeyCredentialRequestOptionsJSON and a challenge_id',
     description:
       'With `email` (or a username), `allowCredentials` lists that account’s passkeys; an unknown account ' +
@@ -36,15 +41,15 @@ export class PasskeySignInController {
       '`startAuthentication({ optionsJSON })`, and keep `challenge_id` for login/verify (5 minutes, once).',
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        challenge: 'n3Vh…',
-        timeout: 300000,
-        rpId: 'example.org',
-        allowCredentials: [],
-        userVerification: 'preferred',
-        challenge_id: '0d9e…',
-      },
+    type: WebAuthnOptionsResponse,
+    description: 'For navigator.credentials.get',
+    example: {
+      challenge: 'n3Vh…',
+      timeout: 300000,
+      rpId: 'example.org',
+      allowCredentials: [],
+      userVerification: 'preferred',
+      challenge_id: '0d9e…',
     },
   })
   loginOptions(@Body() body: LoginOptionsDto): Promise<LoginOptions> {
@@ -56,6 +61,7 @@ export class PasskeySignInController {
   @RateLimited(['loginIp'])
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'passkeys.login.verify',
     summary: 'Finish a passkey sign-in: the login body of POST /api/auth/login',
     description:
       '`amr` holds `hwk`. When the authenticator verified the user (PIN, biometric: the UV flag) the passkey ' +
@@ -65,8 +71,8 @@ export class PasskeySignInController {
       'POST /api/auth/login. Disabled account: 403. ' +
       REFUSALS,
   })
-  @ApiOkResponse({ description: 'the login body of section 1.1' })
-  @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
+  @ApiUnauthorizedResponse({ type: PortalError, example: REFUSED_EXAMPLE })
+  @ApiOkResponse({ type: LoginResponse })
   async login(
     @Body() body: LoginVerifyDto,
     @Req() req: FastifyRequest,

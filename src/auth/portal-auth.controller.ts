@@ -26,6 +26,9 @@ import { LiveSession, LoginSessionsService } from '../sessions/login-sessions.se
 import { PortalAuthService } from './portal-auth.service';
 import { LoginBody } from '../sessions/session-issuer.service';
 import { clientInfo } from '../access/client-info';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
+import { LoginResponse, LoginSessionResponse } from '../auth/auth.responses';
+import { UserResponse } from '../users/users.responses';
 
 const LOGIN_EXAMPLE = {
   access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9...',
@@ -38,6 +41,7 @@ const LOGIN_EXAMPLE = {
 @ApiTags('portal: auth')
 @ErrorDialect('portal')
 @Controller('api/auth')
+@ApiErrors('portal')
 export class PortalAuthController {
   constructor(
     private readonly auth: PortalAuthService,
@@ -52,6 +56,7 @@ export class PortalAuthController {
   @HttpCode(200)
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOperation({
+    operationId: 'auth.login',
     summary: 'Password login: a JWT and a refresh token',
     description:
       '`username` or `email` (either accepts an email address or a username). `remember` gives a 30-day access ' +
@@ -60,11 +65,12 @@ export class PortalAuthController {
       'by cookie). Wrong or unknown credentials: 401 INVALID_CREDENTIALS, same body and time. Disabled: 403. ' +
       'Limited to 5 attempts per 15 minutes per IP and account, and 50 per IP.',
   })
-  @ApiOkResponse({ schema: { example: LOGIN_EXAMPLE } })
   @ApiUnauthorizedResponse({
-    schema: { example: { error: { code: 'INVALID_CREDENTIALS', message: 'Invalid username or password' } } },
+    type: PortalError,
+    example: { error: { code: 'INVALID_CREDENTIALS', message: 'Invalid username or password' } },
   })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After' })
+  @ApiTooManyRequestsResponse({ type: PortalError, description: 'Too many attempts; see Retry-After' })
+  @ApiOkResponse({ type: LoginResponse, description: 'Signed in (API.md 1.1)', example: LOGIN_EXAMPLE })
   async login(
     @Body() body: LoginDto,
     @Req() req: FastifyRequest,
@@ -91,6 +97,7 @@ export class PortalAuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'auth.refresh',
     summary: 'Rotate a refresh token: a new access token and a new refresh token',
     description:
       'Every refresh token works once. Presenting one that was already rotated revokes the whole login session ' +
@@ -99,8 +106,11 @@ export class PortalAuthController {
       'Without a body the refresh_token cookie is used, and then X-CSRF-Token must echo the csrf_token cookie.',
   })
   @ApiBody({ type: RefreshDto, required: false })
-  @ApiOkResponse({ schema: { example: LOGIN_EXAMPLE } })
-  @ApiUnauthorizedResponse({ description: 'invalid, expired or reused refresh token (INVALID_TOKEN)' })
+  @ApiUnauthorizedResponse({
+    type: PortalError,
+    description: 'invalid, expired or reused refresh token (INVALID_TOKEN)',
+  })
+  @ApiOkResponse({ type: LoginResponse, description: 'A new access and refresh token', example: LOGIN_EXAMPLE })
   async refresh(
     @Body() body: RefreshDto,
     @Req() req: FastifyRequest,
@@ -126,7 +136,10 @@ export class PortalAuthController {
   @AllowedBeforeMfaEnrolment()
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke the current login session: its access and refresh tokens stop working at once' })
+  @ApiOperation({
+    operationId: 'auth.logout',
+    summary: 'Revoke the current login session: its access and refresh tokens stop working at once',
+  })
   @ApiNoContentResponse()
   async logout(
     @CurrentUser() user: AuthUser,
@@ -143,6 +156,7 @@ export class PortalAuthController {
   @ApiBearerAuth()
   @ApiBody({ type: LogoutAllDto, required: false })
   @ApiOperation({
+    operationId: 'auth.logoutAll',
     summary: 'End every login session, refresh token, key:token pair and temporary IAM token of the caller',
     description:
       'The credential making the request ends too. With `{"include_keys": true}`, API keys and permanent IAM ' +
@@ -165,14 +179,19 @@ export class PortalAuthController {
   @ApiSecurity('basic')
   @ApiSecurity('token')
   @ApiSecurity('api-key')
-  @ApiOperation({ summary: 'The current user, with any credential scheme' })
+  @ApiOperation({ operationId: 'auth.me', summary: 'The current user, with any credential scheme' })
+  @ApiOkResponse({ type: UserResponse })
   me(@CurrentUser() user: AuthUser): Promise<PublicUser> {
     return this.users.me(user.id);
   }
 
   @Get('sessions')
   @ApiBearerAuth()
-  @ApiOperation({ summary: "The caller's live login sessions; `current` marks the one making the request" })
+  @ApiOperation({
+    operationId: 'auth.sessions.list',
+    summary: "The caller's live login sessions; `current` marks the one making the request",
+  })
+  @ApiOkResponse({ type: [LoginSessionResponse] })
   listSessions(@CurrentUser() user: AuthUser): Promise<LiveSession[]> {
     return this.sessions.listLive(user.id, user.sessionId);
   }
@@ -180,7 +199,10 @@ export class PortalAuthController {
   @Delete('sessions/:id')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: "Revoke one of the caller's sessions; another user's or an unknown id is 404" })
+  @ApiOperation({
+    operationId: 'auth.sessions.revoke',
+    summary: "Revoke one of the caller's sessions; another user's or an unknown id is 404",
+  })
   @ApiNoContentResponse()
   revokeSession(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
     return this.auth.revokeSession(user, id, clientInfo(req));
@@ -194,11 +216,12 @@ export class PortalAuthController {
   })
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'auth.register',
     summary: 'Create a user (admin: any role; coordinator: patient or caregiver)',
     description:
       'Patients and caregivers may be passwordless (they sign in by magic link). The password policy applies.',
   })
-  @ApiCreatedResponse({ description: 'the new user' })
+  @ApiCreatedResponse({ type: UserResponse, description: 'The new user' })
   register(
     @CurrentUser() user: AuthUser,
     @Body() body: RegisterUserDto,

@@ -1,11 +1,13 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
@@ -18,6 +20,10 @@ import { DomainError } from '../common/errors/domain-error';
 import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecondStepService } from './second-step.service';
+import { MessageResponse } from '../mfa/mfa.responses';
+import { WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
+import { ClinicalLoginResponse, LoginResponse } from '../auth/auth.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class ChallengeDto {
   @ApiProperty({ description: 'the mfa_token of the MFA_REQUIRED answer' })
@@ -88,6 +94,7 @@ const needsOne = (body: VerifyDto) => {
 @ErrorDialect('portal')
 @AllowedBeforeMfaEnrolment()
 @Controller('api/auth/mfa')
+@ApiErrors('portal')
 export class SecondStepController {
   constructor(
     private readonly secondStep: SecondStepService,
@@ -99,6 +106,7 @@ export class SecondStepController {
   @RateLimited(['loginIp'])
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'mfa.challenge',
     summary: 'Second step: send the code of an email or SMS factor (202), or WebAuthn options for a passkey (200)',
     description:
       'A newer code replaces the older one. For a passkey factor: 200 PublicKeyCredentialRequestOptionsJSON ' +
@@ -106,8 +114,15 @@ export class SecondStepController {
       'and factor only); pass it to startAuthentication() and send the answer as `webauthn` to ' +
       'POST /api/auth/mfa/verify. Unknown, used or expired mfa_token: 401 INVALID_TOKEN.',
   })
-  @ApiAcceptedResponse({ schema: { example: { message: 'Code sent' } } })
-  @ApiOkResponse({ description: 'PublicKeyCredentialRequestOptionsJSON (a passkey factor)' })
+  @ApiAcceptedResponse({
+    type: MessageResponse,
+    description: 'A code was sent (email, SMS)',
+    example: { message: 'Code sent' },
+  })
+  @ApiOkResponse({
+    type: WebAuthnOptionsResponse,
+    description: 'A passkey factor: the options for navigator.credentials.get',
+  })
   async challenge(
     @Body() body: ChallengeDto,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -124,6 +139,7 @@ export class SecondStepController {
   @RateLimited(['loginIp'])
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'mfa.verify',
     summary: 'Second step: finish the sign-in with a code, a recovery code or a passkey',
     description:
       'Answers with the login body of the route where the sign-in began (POST /api/auth/login, a magic link: ' +
@@ -133,7 +149,11 @@ export class SecondStepController {
       'INVALID_MFA_CODE; after 5 wrong codes the mfa_token is dead (401 INVALID_TOKEN); RATE_LIMIT_MFA wrong ' +
       'codes per account refuse its verifications for the rest of the window (429).',
   })
-  @ApiOkResponse({ description: 'the login body of the first step' })
+  @ApiExtraModels(LoginResponse, ClinicalLoginResponse)
+  @ApiOkResponse({
+    description: 'The login body of the route where the sign-in began',
+    schema: { oneOf: [{ $ref: getSchemaPath(LoginResponse) }, { $ref: getSchemaPath(ClinicalLoginResponse) }] },
+  })
   async verify(
     @Body() body: VerifyDto,
     @Req() req: FastifyRequest,

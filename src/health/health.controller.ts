@@ -9,10 +9,13 @@ import { MailService } from '../mail/mail.service';
 import { RedisService } from '../redis/redis.service';
 import { SmsService } from '../sms/sms.service';
 import { Readiness, ReadinessService } from './readiness.service';
+import { HealthDetailsResponse, LivenessResponse, ReadinessResponse } from '../health/health.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 @ApiTags('health')
 @ErrorDialect('portal')
 @Controller('api/health')
+@ApiErrors('portal')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
@@ -27,8 +30,11 @@ export class HealthController {
   @Get()
   @Public()
   @SkipDefaultRateLimit()
-  @ApiOperation({ summary: 'Liveness: the process answers. No authentication, no dependency checks.' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOperation({
+    operationId: 'health.live',
+    summary: 'Liveness: the process answers. No authentication, no dependency checks.',
+  })
+  @ApiOkResponse({ type: LivenessResponse, example: { status: 'ok' } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -37,18 +43,23 @@ export class HealthController {
   @Public()
   @SkipDefaultRateLimit()
   @ApiOperation({
+    operationId: 'health.ready',
     summary:
       'Readiness: 200 when the database answers (and Redis, when configured); 503 naming the part that is ' +
       'down, or `stopping` from the start of a graceful stop. Answers within 2 seconds.',
   })
-  @ApiOkResponse({ schema: { example: { status: 'ready', down: [], checks: { database: { status: 'up' } } } } })
+  @ApiOkResponse({
+    type: ReadinessResponse,
+    description: 'Ready',
+    example: { status: 'ready', down: [], checks: { database: { status: 'up' } } },
+  })
   @ApiServiceUnavailableResponse({
-    schema: {
-      example: {
-        status: 'not_ready',
-        down: ['database'],
-        checks: { database: { status: 'down', message: 'no answer within 1500 ms' } },
-      },
+    type: ReadinessResponse,
+    description: 'Not ready, or stopping',
+    example: {
+      status: 'not_ready',
+      down: ['database'],
+      checks: { database: { status: 'down', message: 'no answer within 1500 ms' } },
     },
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
@@ -61,9 +72,15 @@ export class HealthController {
   @Get('detailed')
   @Roles(['admin'])
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Readiness of each dependency: database, mail, sms, redis (admin only).' })
-  @ApiOkResponse({ description: 'Every dependency is up (terminus shape: status, info, error, details).' })
-  @ApiServiceUnavailableResponse({ description: 'At least one dependency is down; `error` names it.' })
+  @ApiOperation({
+    operationId: 'health.detailed',
+    summary: 'Readiness of each dependency: database, mail, sms, redis (admin only).',
+  })
+  @ApiOkResponse({ type: HealthDetailsResponse, description: 'Every dependency is up' })
+  @ApiServiceUnavailableResponse({
+    type: HealthDetailsResponse,
+    description: 'At least one dependency is down; `error` names it',
+  })
   async detailed(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     try {
       return await this.health.check([

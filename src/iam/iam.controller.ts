@@ -26,6 +26,14 @@ import { IamAuthService } from './iam-auth.service';
 import { IamTokensService, MAX_PERMANENT, TokenView } from './iam-tokens.service';
 import { SpacesService, SpaceView } from './spaces.service';
 import { clientInfo } from '../access/client-info';
+import { ApiErrors, IamError } from '../common/errors/error-responses';
+import {
+  IamLoginResponse,
+  IamSpaceListResponse,
+  IamSpaceResponse,
+  IamTokenResponse,
+  IamWhoamiResponse,
+} from '../iam/iam.responses';
 
 class IamLoginDto {
   @ApiProperty({ description: 'username or email address' })
@@ -152,6 +160,7 @@ const TOKEN_KEYS =
 @ApiSecurity('token')
 @ErrorDialect('iam')
 @Controller('v1')
+@ApiErrors('iam')
 export class IamController {
   constructor(
     private readonly auth: IamAuthService,
@@ -165,23 +174,26 @@ export class IamController {
   @RateLimited(['login', 'loginIp'])
   @LoginField('username')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in with username (or email) and password: a temporary token (TEMP_TOKEN_TTL, 24 h)' })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        user: { username: 'usr' },
-        token: {
-          id: 1,
-          key: 'tk_…',
-          is_active: true,
-          created: '2021-05-28T10:37:51.433Z',
-          expires: '2021-05-29T10:37:51.433Z',
-        },
-      },
-    },
+  @ApiOperation({
+    operationId: 'iam.login',
+    summary: 'Log in with username (or email) and password: a temporary token (TEMP_TOKEN_TTL, 24 h)',
   })
   @ApiUnauthorizedResponse({
-    schema: { example: { error_codes: [602], message: 'Username and password do not match.', fields: [] } },
+    type: IamError,
+    example: { error_codes: [602], message: 'Username and password do not match.', fields: [] },
+  })
+  @ApiOkResponse({
+    type: IamLoginResponse,
+    example: {
+      user: { username: 'usr' },
+      token: {
+        id: 1,
+        key: 'tk_…',
+        is_active: true,
+        created: '2021-05-28T10:37:51.433Z',
+        expires: '2021-05-29T10:37:51.433Z',
+      },
+    },
   })
   login(@Body() body: IamLoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(body.username, body.password, clientInfo(req));
@@ -191,6 +203,7 @@ export class IamController {
   @Sensitive({ action: 'your password was changed', delegated: 'allowed' })
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'iam.password.change',
     summary: 'Change the password',
     description:
       '`old_password`, then `password` and `password2` (or `new_password` alone). A wrong old password: 400 with the field error ' +
@@ -207,7 +220,11 @@ export class IamController {
   }
 
   @Get('whoami')
-  @ApiOperation({ summary: 'The current user, and the space of a space-scoped token (null otherwise)' })
+  @ApiOperation({
+    operationId: 'iam.whoami',
+    summary: 'The current user, and the space of a space-scoped token (null otherwise)',
+  })
+  @ApiOkResponse({ type: IamWhoamiResponse })
   async whoami(@CurrentUser() caller: AuthUser) {
     const user = await this.users.findByIdCached(caller.id);
     if (!user || !user.isActive)
@@ -227,19 +244,22 @@ export class IamController {
 
   @Post('tokens')
   @ApiOperation({
+    operationId: 'iam.tokens.create',
     summary: 'Create a token (permanent or temporary); the response is the only time its key is shown',
     description: TOKEN_KEYS,
   })
-  @ApiCreatedResponse()
+  @ApiCreatedResponse({ type: IamTokenResponse, description: 'The token; its whole key is shown this once' })
   createToken(@CurrentUser() user: AuthUser, @Body() body: CreateTokenDto): Promise<TokenView> {
     return this.tokens.create(user.id, body.permanent ?? false);
   }
 
   @Get('tokens')
   @ApiOperation({
+    operationId: 'iam.tokens.list',
     summary: "The caller's tokens, newest first (JSON array); `permanent` filters",
     description: TOKEN_KEYS,
   })
+  @ApiOkResponse({ type: [IamTokenResponse] })
   listTokens(@CurrentUser() user: AuthUser, @Query() q: TokensQuery): Promise<TokenView[]> {
     return this.tokens.list(user.id, q);
   }
@@ -247,6 +267,7 @@ export class IamController {
   @Delete('tokens')
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'iam.tokens.removeAll',
     summary: 'Delete every token of the caller (or only permanent/temporary ones) except the one in use',
   })
   @ApiNoContentResponse()
@@ -255,13 +276,22 @@ export class IamController {
   }
 
   @Get('tokens/:idOrKey')
-  @ApiOperation({ summary: "One token, by id or by key; somebody else's is 404", description: TOKEN_KEYS })
+  @ApiOperation({
+    operationId: 'iam.tokens.get',
+    summary: "One token, by id or by key; somebody else's is 404",
+    description: TOKEN_KEYS,
+  })
+  @ApiOkResponse({ type: IamTokenResponse })
   getToken(@CurrentUser() user: AuthUser, @Param('idOrKey') idOrKey: string): Promise<TokenView> {
     return this.tokens.get(user.id, idOrKey);
   }
 
   @Patch('tokens/:idOrKey')
-  @ApiOperation({ summary: 'Activate or deactivate a token (form or JSON body); an inactive token is refused at once' })
+  @ApiOperation({
+    operationId: 'iam.tokens.update',
+    summary: 'Activate or deactivate a token (form or JSON body); an inactive token is refused at once',
+  })
+  @ApiOkResponse({ type: IamTokenResponse })
   patchToken(
     @CurrentUser() user: AuthUser,
     @Param('idOrKey') idOrKey: string,
@@ -271,7 +301,8 @@ export class IamController {
   }
 
   @Put('tokens/:idOrKey')
-  @ApiOperation({ summary: 'The same as PATCH' })
+  @ApiOperation({ operationId: 'iam.tokens.replace', summary: 'The same as PATCH' })
+  @ApiOkResponse({ type: IamTokenResponse })
   putToken(
     @CurrentUser() user: AuthUser,
     @Param('idOrKey') idOrKey: string,
@@ -282,57 +313,65 @@ export class IamController {
 
   @Delete('tokens/:idOrKey')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a token; it is refused at once' })
+  @ApiOperation({ operationId: 'iam.tokens.remove', summary: 'Delete a token; it is refused at once' })
   @ApiNoContentResponse()
   removeToken(@CurrentUser() user: AuthUser, @Param('idOrKey') idOrKey: string): Promise<void> {
     return this.tokens.remove(user.id, idOrKey);
   }
 
   @Post('spaces')
-  @ApiOperation({ summary: 'Create a space' })
-  @ApiCreatedResponse({ schema: { example: { id: 1, name: 'Front door', created: '…' } } })
+  @ApiOperation({ operationId: 'iam.spaces.create', summary: 'Create a space' })
+  @ApiCreatedResponse({ type: IamSpaceResponse, example: { id: 1, name: 'Front door', created: '…' } })
   createSpace(@CurrentUser() user: AuthUser, @Body() body: SpaceDto): Promise<SpaceView> {
     return this.spaces.create(user.id, body.name);
   }
 
   @Get('spaces')
-  @ApiOperation({ summary: "The caller's spaces, newest first: {results, count}; `q` searches the name" })
+  @ApiOperation({
+    operationId: 'iam.spaces.list',
+    summary: "The caller's spaces, newest first: {results, count}; `q` searches the name",
+  })
+  @ApiOkResponse({ type: IamSpaceListResponse })
   listSpaces(@CurrentUser() user: AuthUser, @Query() q: SpacesQuery) {
     return this.spaces.list(user.id, { search: q.q, limit: q.limit, offset: q.offset });
   }
 
   @Get('spaces/:id')
-  @ApiOperation({ summary: "One space; somebody else's is 404" })
+  @ApiOperation({ operationId: 'iam.spaces.get', summary: "One space; somebody else's is 404" })
+  @ApiOkResponse({ type: IamSpaceResponse })
   getSpace(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<SpaceView> {
     return this.spaces.own(user.id, id);
   }
 
   @Patch('spaces/:id')
-  @ApiOperation({ summary: 'Rename a space' })
+  @ApiOperation({ operationId: 'iam.spaces.update', summary: 'Rename a space' })
+  @ApiOkResponse({ type: IamSpaceResponse })
   patchSpace(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: SpaceDto): Promise<SpaceView> {
     return this.spaces.rename(user.id, id, body.name);
   }
 
   @Put('spaces/:id')
-  @ApiOperation({ summary: 'The same as PATCH' })
+  @ApiOperation({ operationId: 'iam.spaces.replace', summary: 'The same as PATCH' })
+  @ApiOkResponse({ type: IamSpaceResponse })
   putSpace(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: SpaceDto): Promise<SpaceView> {
     return this.spaces.rename(user.id, id, body.name);
   }
 
   @Delete('spaces/:id')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Delete a space and its tokens (202)' })
-  @ApiAcceptedResponse()
+  @ApiOperation({ operationId: 'iam.spaces.remove', summary: 'Delete a space and its tokens (202)' })
+  @ApiAcceptedResponse({ description: 'Deleted, with its tokens (no body)' })
   async removeSpace(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
     await this.spaces.remove(user.id, id);
   }
 
   @Post('spaces/:id/tokens')
   @ApiOperation({
+    operationId: 'iam.spaces.tokens.create',
     summary: 'Create a token scoped to the space: its requests carry the space (see whoami)',
     description: TOKEN_KEYS,
   })
-  @ApiCreatedResponse()
+  @ApiCreatedResponse({ type: IamTokenResponse })
   async createSpaceToken(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,

@@ -6,6 +6,8 @@ import { type AuthUser } from '../access/auth-user';
 import { CurrentUser, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SigningKeysService, SigningKeyView } from './signing-keys.service';
+import { RotatedSigningKeyResponse, SigningKeysResponse } from '../keys/keys.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 const EXAMPLE_KEY = {
   kid: 'Qm9vX2Jhcl9iYXpfcXV4',
@@ -23,6 +25,7 @@ const EXAMPLE_KEY = {
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/admin/signing-keys')
+@ApiErrors('portal')
 export class SigningKeysController {
   constructor(
     private readonly keys: SigningKeysService,
@@ -31,13 +34,14 @@ export class SigningKeysController {
 
   @Get()
   @ApiOperation({
+    operationId: 'signingKeys.list',
     summary:
       'The signing keys of access tokens, the newest first (admin): kid, alg, state and dates, never private material',
     description:
       'state: `pending` (published, signs from activate_at), `active` (signs now), `retired` (signs no more, still ' +
       'published until expire_at), `expired` (out of the JWKS). With JWT_ALGORITHM=HS256 the list is empty.',
   })
-  @ApiOkResponse({ schema: { example: { algorithm: 'ES256', keys: [EXAMPLE_KEY] } } })
+  @ApiOkResponse({ type: SigningKeysResponse, example: { algorithm: 'ES256', keys: [EXAMPLE_KEY] } })
   async list(): Promise<{ algorithm: string; keys: SigningKeyView[] }> {
     return { algorithm: this.keys.algorithm, keys: await this.keys.list() };
   }
@@ -45,12 +49,16 @@ export class SigningKeysController {
   @Post('rotate')
   @Sensitive({ action: 'the signing key was rotated' })
   @ApiOperation({
+    operationId: 'signingKeys.rotate',
     summary: 'Rotate the signing key now (admin, aal2 when the admin has MFA on)',
     description:
       'The new key is published at once and signs JWT_KEY_PUBLISH_AHEAD later, when the current key retires; the ' +
       'retired key stays in the JWKS until its last token has expired. With JWT_ALGORITHM=HS256: 409 (rotate JWT_SECRET instead).',
   })
-  @ApiCreatedResponse({ schema: { example: { key: { ...EXAMPLE_KEY, state: 'pending' }, keys: [] } } })
+  @ApiCreatedResponse({
+    type: RotatedSigningKeyResponse,
+    example: { key: { ...EXAMPLE_KEY, state: 'pending' }, keys: [] },
+  })
   async rotate(
     @CurrentUser() actor: AuthUser,
     @Req() req: FastifyRequest,

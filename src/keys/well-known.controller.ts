@@ -4,6 +4,8 @@ import { Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
 import { PublicJwk, SigningKeysService } from './signing-keys.service';
+import { JwksResponse } from '../keys/keys.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 /**
  * Five minutes, as API.md 10 promises: a new key is published JWT_KEY_PUBLISH_AHEAD (10 minutes by
@@ -22,6 +24,7 @@ const CACHEABLE = 'public, max-age=300';
 // Fetched by resource servers (many behind one address) and cached by them; cheap to answer.
 @SkipDefaultRateLimit()
 @Controller('.well-known')
+@ApiErrors('portal')
 export class WellKnownController {
   constructor(private readonly keys: SigningKeysService) {}
 
@@ -29,6 +32,7 @@ export class WellKnownController {
   @Header('Cache-Control', CACHEABLE)
   @Header('Access-Control-Allow-Origin', '*')
   @ApiOperation({
+    operationId: 'wellKnown.jwks',
     summary: 'The public keys that verify access tokens (RFC 7517), cacheable for 5 minutes',
     description:
       'With JWT_ALGORITHM=ES256: every key published and not expired, the next one before it signs and a ' +
@@ -36,10 +40,9 @@ export class WellKnownController {
       "OAuth provider's ES256 and RS256 keys (API.md 15), under the same rules.",
   })
   @ApiOkResponse({
-    schema: {
-      example: {
-        keys: [{ kty: 'EC', crv: 'P-256', x: '...', y: '...', kid: 'Qm9v...', alg: 'ES256', use: 'sig' }],
-      },
+    type: JwksResponse,
+    example: {
+      keys: [{ kty: 'EC', crv: 'P-256', x: '...', y: '...', kid: 'Qm9v...', alg: 'ES256', use: 'sig' }],
     },
   })
   jwks(): { keys: PublicJwk[] } {

@@ -18,6 +18,9 @@ import { RateLimited } from '../common/throttle/rate-limit.decorators';
 import { MagicLinkService } from './magic-link.service';
 import { MagicTokenGuard } from './magic-link.strategy';
 import { clientInfo } from '../access/client-info';
+import { MessageResponse } from '../mfa/mfa.responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
+import { LoginResponse } from '../auth/auth.responses';
 
 class MagicLinkRequestDto {
   @ApiProperty({ example: 'patient@example.org' })
@@ -38,6 +41,7 @@ class MagicLinkVerifyDto {
 @ApiTags('portal: magic link')
 @ErrorDialect('portal')
 @Controller('api/auth/magic-link')
+@ApiErrors('portal')
 export class MagicLinkController {
   constructor(private readonly links: MagicLinkService) {}
 
@@ -46,6 +50,7 @@ export class MagicLinkController {
   @RateLimited(['magicLink'])
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'magicLink.request',
     summary: 'Mail a one-time sign-in link (active patients and caregivers only)',
     description:
       'Always 202 with the same body, at once, for a syntactically valid address, registered or not, whatever its ' +
@@ -54,7 +59,7 @@ export class MagicLinkController {
       'sends a new link and leaves older unexpired links working. The address is NFKC-normalised and lower-cased; ' +
       'one with invisible or formatting characters is a 400. Limited per IP and email (RATE_LIMIT_MAGIC_LINK).',
   })
-  @ApiAcceptedResponse({ schema: { example: { message: 'Magic link sent to patient@example.org' } } })
+  @ApiAcceptedResponse({ type: MessageResponse, example: { message: 'Magic link sent to patient@example.org' } })
   request(@Body() body: MagicLinkRequestDto, @Req() req: FastifyRequest): { message: string } {
     this.links.request(body.email, clientInfo(req));
     return { message: `Magic link sent to ${body.email}` };
@@ -66,18 +71,18 @@ export class MagicLinkController {
   @RateLimited(['loginIp'])
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'magicLink.verify',
     summary: 'Exchange a magic-link token for the login body of POST /api/auth/login',
     description:
       'A POST, never a GET, so that mail scanners opening links cannot use them up. Used, expired, unknown or ' +
       'malformed tokens: 401 INVALID_TOKEN, and a failed attempt uses nothing up. So is a link whose account has ' +
       'since been disabled or given a role other than patient or caregiver. Verifies the email address.',
   })
-  @ApiOkResponse({ description: 'access_token, token_type, expires_in, refresh_token, user' })
   @ApiUnauthorizedResponse({
-    schema: {
-      example: { error: { code: 'INVALID_TOKEN', message: 'This sign-in link is invalid, expired or already used' } },
-    },
+    type: PortalError,
+    example: { error: { code: 'INVALID_TOKEN', message: 'This sign-in link is invalid, expired or already used' } },
   })
+  @ApiOkResponse({ type: LoginResponse })
   verify(@Body() body: MagicLinkVerifyDto, @Req() req: FastifyRequest): Promise<LoginBody> {
     return this.links.verify(body.token, clientInfo(req));
   }

@@ -1,4 +1,4 @@
-import { Module, OnApplicationShutdown } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
 import { MagicLinkController } from './magic-link.controller';
 import { MagicLinkService } from './magic-link.service';
@@ -13,11 +13,4 @@ import { AccessModule } from '../access/access.module';
   controllers: [MagicLinkController],
   exports: [MagicLinkService],
 })
-export class MagicLinkModule implements OnApplicationShutdown {
-  constructor(private readonly links: MagicLinkService) {}
-
-  /** Mail already promised to a caller goes out before the process ends. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.links.settled();
-  }
-}
+export class MagicLinkModule {}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { LoginBody } from '../sessions/session-issuer.service';
 import { DomainError } from '../common/errors/domain-error';
 import { hasInvisibleCharacters, normalizeEmail } from '../common/identifiers';
@@ -9,6 +9,7 @@ import { UserCache } from '../users/user-cache';
 import { ClientInfo } from '../access/client-info';
 import { SignInService } from '../auth/sign-in.service';
 import { MagicLinksRepository } from './magic-links.repository';
+import { BackgroundWork } from '../common/background';
 
 const INVALID = 'This sign-in link is invalid, expired or already used';
 
@@ -18,10 +19,10 @@ const INVALID = 'This sign-in link is invalid, expired or already used';
  * cancel an older one that has not expired, so a mail that arrives late still works.
  */
 @Injectable()
-export class MagicLinkService {
+export class MagicLinkService implements OnApplicationShutdown {
   private readonly logger = new Logger('MagicLink');
   /** Deliveries started after the response; awaited at shutdown and by tests. */
-  private readonly pending = new Set<Promise<void>>();
+  private readonly background = new BackgroundWork(this.logger);
 
   constructor(
     private readonly links: MagicLinksRepository,
@@ -36,14 +37,16 @@ export class MagicLinkService {
    * response time says nothing about whether the account exists, nor about its role.
    */
   request(email: string, client: ClientInfo): void {
-    const job = this.deliver(normalizeEmail(email), client)
-      .catch((e: Error) => this.logger.error(`magic link delivery failed: ${e.message}`))
-      .finally(() => this.pending.delete(job));
-    this.pending.add(job);
+    this.background.run('magic link delivery', this.deliver(normalizeEmail(email), client));
   }
 
-  async settled(): Promise<void> {
-    await Promise.all([...this.pending]);
+  /** Waits for the mail already promised to callers (and at shutdown, before the process ends). */
+  settled(): Promise<void> {
+    return this.background.settled();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.settled();
   }
 
   private async deliver(email: string, client: ClientInfo): Promise<void> {

@@ -20,6 +20,14 @@ import { type AuthUser } from '../access/auth-user';
 import { AllowedBeforeMfaEnrolment, AuthSchemes, CurrentUser, Sensitive } from '../access/decorators';
 import { isUuid } from '../common/identifiers';
 import { UsersService } from '../users/users.service';
+import {
+  FactorConfirmedResponse,
+  FactorEnrolmentResponse,
+  MfaStatusResponse,
+  RecoveryCodesResponse,
+  TotpEnrolmentResponse,
+} from '../mfa/mfa.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class TotpEnrolDto {
   @ApiPropertyOptional({ example: 'Phone', description: 'a name to tell your factors apart' })
@@ -51,6 +59,7 @@ class ConfirmDto {
 @ErrorDialect('portal')
 @AllowedBeforeMfaEnrolment()
 @Controller('api/auth/mfa')
+@ApiErrors('portal')
 export class MfaController {
   constructor(
     private readonly mfa: MfaService,
@@ -61,7 +70,11 @@ export class MfaController {
   @Get()
   @AuthSchemes(['jwt'])
   @ApiBearerAuth()
-  @ApiOperation({ summary: "The caller's confirmed factors and how many recovery codes are left" })
+  @ApiOperation({
+    operationId: 'mfa.status',
+    summary: "The caller's confirmed factors and how many recovery codes are left",
+  })
+  @ApiOkResponse({ type: MfaStatusResponse })
   status(@CurrentUser() user: AuthUser): Promise<MfaStatus> {
     return this.mfa.status(user.id);
   }
@@ -71,10 +84,11 @@ export class MfaController {
   @Sensitive({ action: 'an authenticator app was being set up as a second factor' })
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'mfa.totp.enrol',
     summary: 'Start enrolling an authenticator app: the secret, its otpauth:// URI and a QR code, shown this once',
     description: 'Pending until confirmed with a first code (`POST /api/auth/mfa/factors/{id}/confirm`).',
   })
-  @ApiCreatedResponse({ description: '{factor_id, secret, otpauth_uri, qr_code}' })
+  @ApiCreatedResponse({ type: TotpEnrolmentResponse })
   async enrolTotp(@CurrentUser() caller: AuthUser, @Body() body: TotpEnrolDto): Promise<TotpEnrolment> {
     return this.mfa.enrolTotp(await this.users.me(caller.id), body.name);
   }
@@ -83,8 +97,11 @@ export class MfaController {
   @AuthSchemes(['jwt'])
   @Sensitive({ action: 'your email address was being set up as a second factor' })
   @ApiBearerAuth()
-  @ApiOperation({ summary: "Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes)" })
-  @ApiCreatedResponse({ description: '{factor_id}' })
+  @ApiOperation({
+    operationId: 'mfa.email.enrol',
+    summary: "Start enrolling the caller's email address: a 6-digit code is mailed (10 minutes)",
+  })
+  @ApiCreatedResponse({ type: FactorEnrolmentResponse })
   async enrolEmail(@CurrentUser() caller: AuthUser): Promise<{ factor_id: string }> {
     return this.mfa.enrolEmail(await this.users.me(caller.id));
   }
@@ -93,8 +110,11 @@ export class MfaController {
   @AuthSchemes(['jwt'])
   @Sensitive({ action: 'a phone was being set up as a second factor' })
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes)' })
-  @ApiCreatedResponse({ description: '{factor_id}' })
+  @ApiOperation({
+    operationId: 'mfa.sms.enrol',
+    summary: 'Start enrolling a phone (E.164): a 6-digit code is sent by SMS (10 minutes)',
+  })
+  @ApiCreatedResponse({ type: FactorEnrolmentResponse })
   async enrolSms(@CurrentUser() caller: AuthUser, @Body() body: SmsEnrolDto): Promise<{ factor_id: string }> {
     return this.mfa.enrolSms(caller, body.phone);
   }
@@ -105,10 +125,11 @@ export class MfaController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'mfa.factors.confirm',
     summary: 'Confirm a factor with its first code; the first confirmed factor turns MFA on',
     description: 'When MFA turns on the answer holds the ten recovery codes, shown this once. Wrong code: 401.',
   })
-  @ApiOkResponse({ description: '{factor, recovery_codes?}' })
+  @ApiOkResponse({ type: FactorConfirmedResponse })
   async confirm(
     @CurrentUser() caller: AuthUser,
     @Param('id') id: string,
@@ -126,6 +147,7 @@ export class MfaController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'mfa.factors.remove',
     summary: 'Remove a factor; the last one turns MFA off and takes the recovery codes with it',
     description: '409 MFA_REQUIRED_BY_POLICY for the last factor of a role in MFA_REQUIRED_ROLES.',
   })
@@ -140,7 +162,11 @@ export class MfaController {
   @Sensitive({ action: 'new recovery codes were made (the old ones stopped working)' })
   @HttpCode(200)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Ten new recovery codes, shown this once; the old ones stop working' })
+  @ApiOperation({
+    operationId: 'mfa.recoveryCodes.regenerate',
+    summary: 'Ten new recovery codes, shown this once; the old ones stop working',
+  })
+  @ApiOkResponse({ type: RecoveryCodesResponse })
   async regenerate(@CurrentUser() caller: AuthUser, @Req() req: FastifyRequest): Promise<{ recovery_codes: string[] }> {
     return { recovery_codes: await this.mfa.regenerateRecoveryCodes(caller.id, req.ip) };
   }

@@ -16,6 +16,7 @@ import { AuditService } from '../audit/audit.service';
 import { type AuthUser } from '../access/auth-user';
 import { CurrentUser, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { ApiErrors } from '../common/errors/error-responses';
 import { OAuthClientsService } from './clients.service';
 import {
   CreateOAuthClientDto,
@@ -33,6 +34,7 @@ import {
 @Roles(['admin'])
 @ApiForbiddenResponse({ type: OAuthErrorView, description: 'not an admin, a delegated credential, or aal2 needed' })
 @Controller('api/oauth/clients')
+@ApiErrors('portal')
 export class OAuthClientsController {
   constructor(
     private readonly clients: OAuthClientsService,

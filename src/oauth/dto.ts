@@ -126,3 +126,31 @@ export class OAuthErrorView {
   @ApiProperty({ example: { code: 'VALIDATION_ERROR', message: 'redirect_uris: ...' } })
   error!: { code: string; message: string };
 }
+
+/** The provider's metadata (OpenID Connect Discovery 1.0, RFC 8414); the fields clients rely on. */
+export class ProviderMetadataView {
+  @ApiProperty() issuer!: string;
+  @ApiProperty() authorization_endpoint!: string;
+  @ApiProperty() token_endpoint!: string;
+  @ApiProperty() jwks_uri!: string;
+  @ApiProperty() userinfo_endpoint!: string;
+  @ApiProperty() introspection_endpoint!: string;
+  @ApiProperty() revocation_endpoint!: string;
+  @ApiProperty() end_session_endpoint!: string;
+  @ApiProperty() device_authorization_endpoint!: string;
+  @ApiPropertyOptional({ description: 'only with OAUTH_DYNAMIC_REGISTRATION=on' }) registration_endpoint?: string;
+  @ApiProperty({ type: [String], example: ['S256'] }) code_challenge_methods_supported!: string[];
+  @ApiProperty({ type: [String] }) scopes_supported!: string[];
+  @ApiProperty({ type: [String] }) grant_types_supported!: string[];
+  @ApiProperty({ type: [String], example: ['ES256', 'RS256'] }) id_token_signing_alg_values_supported!: string[];
+}
+
+/** RFC 9728: this service's API as a protected resource. */
+export class ProtectedResourceView {
+  @ApiProperty({ example: 'https://id.example.org/api' }) resource!: string;
+  @ApiProperty({ type: [String] }) authorization_servers!: string[];
+  @ApiProperty({ type: [String], example: ['api:read', 'api:write'] }) scopes_supported!: string[];
+  @ApiProperty({ type: [String], example: ['header'] }) bearer_methods_supported!: string[];
+  @ApiProperty({ type: [String] }) resource_signing_alg_values_supported!: string[];
+  @ApiProperty() resource_name!: string;
+}

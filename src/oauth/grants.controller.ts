@@ -11,6 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { type AuthUser } from '../access/auth-user';
 import { CurrentUser } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { ApiErrors } from '../common/errors/error-responses';
 import { OAuthErrorView, OAuthGrantView } from './dto';
 import { GrantsService } from './grants.service';
 
@@ -19,6 +20,7 @@ import { GrantsService } from './grants.service';
 @ApiBearerAuth()
 @ErrorDialect('portal')
 @Controller('api/oauth/grants')
+@ApiErrors('portal')
 export class OAuthGrantsController {
   constructor(private readonly grants: GrantsService) {}
 

@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthedRequest, type AuthUser } from '../access/auth-user';
 import { CurrentUser, Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
+import { ApiErrors } from '../common/errors/error-responses';
 import { OAuthErrorView } from './dto';
 import { InteractionsService } from './interactions.service';
 
@@ -38,6 +39,7 @@ export class InteractionResultView {
 @ApiTags('oauth')
 @ErrorDialect('portal')
 @Controller('interaction')
+@ApiErrors('portal')
 export class InteractionController {
   constructor(private readonly interactions: InteractionsService) {}
 

@@ -3,6 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
+import { ApiErrors } from '../common/errors/error-responses';
+import { ProtectedResourceView, ProviderMetadataView } from './dto';
 import { API_SCOPES, OAuthProviderService } from './provider.service';
 
 const CACHEABLE = 'public, max-age=300';
@@ -25,6 +27,7 @@ const EXAMPLE = {
 @Public()
 @SkipDefaultRateLimit()
 @Controller('.well-known')
+@ApiErrors('portal')
 export class OAuthWellKnownController {
   constructor(private readonly oauth: OAuthProviderService) {}
 
@@ -35,7 +38,7 @@ export class OAuthWellKnownController {
     operationId: 'oauth.discovery.openid',
     summary: "The OpenID provider's metadata (issuer OIDC_ISSUER); jwks_uri names the service's JWKS",
   })
-  @ApiOkResponse({ schema: { example: EXAMPLE } })
+  @ApiOkResponse({ type: ProviderMetadataView, example: EXAMPLE })
   openidConfiguration(): Promise<Record<string, unknown>> {
     return this.oauth.discovery();
   }
@@ -47,7 +50,7 @@ export class OAuthWellKnownController {
     operationId: 'oauth.discovery.authorizationServer',
     summary: 'The authorization server metadata (RFC 8414): the same document',
   })
-  @ApiOkResponse({ schema: { example: EXAMPLE } })
+  @ApiOkResponse({ type: ProviderMetadataView, example: EXAMPLE })
   authorizationServer(): Promise<Record<string, unknown>> {
     return this.oauth.discovery();
   }
@@ -59,16 +62,7 @@ export class OAuthWellKnownController {
     operationId: 'oauth.discovery.protectedResource',
     summary: "This service's API as a protected resource (RFC 9728): where MCP clients find its authorization server",
   })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        resource: 'https://id.example.org/api',
-        authorization_servers: ['https://id.example.org'],
-        scopes_supported: API_SCOPES,
-        bearer_methods_supported: ['header'],
-      },
-    },
-  })
+  @ApiOkResponse({ type: ProtectedResourceView })
   protectedResource(): Record<string, unknown> {
     return this.resourceMetadata();
   }
@@ -80,7 +74,7 @@ export class OAuthWellKnownController {
     operationId: 'oauth.discovery.protectedResourceApi',
     summary: 'The same, at the address RFC 9728 derives from the resource `${APP_URL}/api`',
   })
-  @ApiOkResponse({ description: 'as /.well-known/oauth-protected-resource' })
+  @ApiOkResponse({ type: ProtectedResourceView, description: 'as /.well-known/oauth-protected-resource' })
   protectedResourceApi(): Record<string, unknown> {
     return this.resourceMetadata();
   }

@@ -17,6 +17,8 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RegisterVerifyDto } from './dto/passkeys.dto';
 import { REFUSALS, REFUSED_EXAMPLE } from './responses';
 import { NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
+import { NewPasskeyResponse, PasskeyResponse, WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
 
 /**
  * Passkeys (API.md 8): the caller's passkeys (a JWT of the caller's own sign-in; adding and removing need
@@ -25,6 +27,7 @@ import { NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
 @ApiTags('portal: passkeys')
 @ErrorDialect('portal')
 @Controller('api/auth/passkeys')
+@ApiErrors('portal')
 export class PasskeysController {
   constructor(
     private readonly passkeys: PasskeysService,
@@ -38,6 +41,7 @@ export class PasskeysController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'passkeys.register.options',
     summary: 'Start adding a passkey: PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create()',
     description:
       'Resident key preferred, user verification preferred, attestation none, the caller’s passkeys in ' +
@@ -45,7 +49,7 @@ export class PasskeysController {
       'to `startRegistration({ optionsJSON })` of @simplewebauthn/browser. Once MFA is on this needs a sign-in ' +
       'at aal2 (403 MFA_STEP_UP_REQUIRED), as for every new factor.',
   })
-  @ApiOkResponse({ description: 'PublicKeyCredentialCreationOptionsJSON' })
+  @ApiOkResponse({ type: WebAuthnOptionsResponse, description: 'For navigator.credentials.create' })
   registrationOptions(@CurrentUser() caller: AuthUser): Promise<PublicKeyCredentialCreationOptionsJSON> {
     return this.passkeys.registrationOptions(caller.id);
   }
@@ -56,6 +60,7 @@ export class PasskeysController {
   @AllowedBeforeMfaEnrolment()
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'passkeys.register.verify',
     summary: 'Finish adding a passkey; it is also an MFA factor of type passkey',
     description:
       'The answer of `startRegistration()` in `response`. 201 `{id, name, created_at}`; the id is also the ' +
@@ -64,12 +69,11 @@ export class PasskeysController {
       'A passkey already registered: 409. ' +
       REFUSALS,
   })
+  @ApiUnauthorizedResponse({ type: PortalError, example: REFUSED_EXAMPLE })
   @ApiCreatedResponse({
-    schema: {
-      example: { id: '6f1c…', name: 'Laptop', created_at: '2026-01-01T00:00:00.000Z', recovery_codes: ['abcde-fghjk'] },
-    },
+    type: NewPasskeyResponse,
+    example: { id: '6f1c…', name: 'Laptop', created_at: '2026-01-01T00:00:00.000Z', recovery_codes: ['abcde-fghjk'] },
   })
-  @ApiUnauthorizedResponse({ schema: { example: REFUSED_EXAMPLE } })
   async register(
     @CurrentUser() caller: AuthUser,
     @Body() body: RegisterVerifyDto,
@@ -81,22 +85,24 @@ export class PasskeysController {
   @Get()
   @AuthSchemes(['jwt'])
   @ApiBearerAuth()
-  @ApiOperation({ summary: "The caller's passkeys (never their keys' secrets: there are none here)" })
+  @ApiOperation({
+    operationId: 'passkeys.list',
+    summary: "The caller's passkeys (never their keys' secrets: there are none here)",
+  })
   @ApiOkResponse({
-    schema: {
-      example: [
-        {
-          id: '6f1c…',
-          name: 'Laptop',
-          created_at: '2026-01-01T00:00:00.000Z',
-          last_used_at: null,
-          transports: ['internal', 'hybrid'],
-          aaguid: '00000000-0000-0000-0000-000000000000',
-          backed_up: true,
-          device_type: 'multiDevice',
-        },
-      ],
-    },
+    type: [PasskeyResponse],
+    example: [
+      {
+        id: '6f1c…',
+        name: 'Laptop',
+        created_at: '2026-01-01T00:00:00.000Z',
+        last_used_at: null,
+        transports: ['internal', 'hybrid'],
+        aaguid: '00000000-0000-0000-0000-000000000000',
+        backed_up: true,
+        device_type: 'multiDevice',
+      },
+    ],
   })
   list(@CurrentUser() caller: AuthUser): Promise<PasskeyView[]> {
     return this.passkeys.list(caller.id);
@@ -108,6 +114,7 @@ export class PasskeysController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'passkeys.remove',
     summary: 'Remove a passkey (and its MFA factor)',
     description:
       'As DELETE /api/auth/mfa/factors/{id}: needs aal2 when MFA is on (403 MFA_STEP_UP_REQUIRED); the last ' +

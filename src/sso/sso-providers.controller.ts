@@ -15,6 +15,8 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { CreateSsoProviderDto, emptyUpdateFields, UpdateSsoProviderDto } from './dto';
 import { DomainError } from '../common/errors/domain-error';
 import { SsoProvidersService, SsoProviderView } from './providers.service';
+import { SsoProviderResponse } from '../sso/sso.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 const EXAMPLE = {
   id: 'uni-example',
@@ -36,6 +38,7 @@ const EXAMPLE = {
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/sso/providers')
+@ApiErrors('portal')
 export class SsoProvidersController {
   constructor(
     private readonly providers: SsoProvidersService,
@@ -43,8 +46,11 @@ export class SsoProvidersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The registered identity providers (admin); client secrets are never returned' })
-  @ApiOkResponse({ schema: { example: [EXAMPLE] } })
+  @ApiOperation({
+    operationId: 'sso.providers.list',
+    summary: 'The registered identity providers (admin); client secrets are never returned',
+  })
+  @ApiOkResponse({ type: [SsoProviderResponse], example: [EXAMPLE] })
   list(): Promise<SsoProviderView[]> {
     return this.providers.list();
   }
@@ -52,6 +58,7 @@ export class SsoProvidersController {
   @Post()
   @Sensitive({ action: 'a single sign-on provider was added' })
   @ApiOperation({
+    operationId: 'sso.providers.create',
     summary: 'Register an identity provider (admin, aal2 when the admin has MFA on)',
     description:
       'OIDC: `issuer` (its discovery document is read now: an issuer whose discovery fails is a 400 that says ' +
@@ -60,7 +67,7 @@ export class SsoProvidersController {
       '`idp_certificate` (PEM). https, or http on loopback outside production. The answer names what to ' +
       'register at the provider: `redirect_uri` (OIDC) or `sp_entity_id`, `acs_url`, `metadata_url` (SAML).',
   })
-  @ApiCreatedResponse({ schema: { example: EXAMPLE } })
+  @ApiCreatedResponse({ type: SsoProviderResponse, example: EXAMPLE })
   async create(
     @Body() body: CreateSsoProviderDto,
     @CurrentUser() actor: AuthUser,
@@ -72,8 +79,8 @@ export class SsoProvidersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One identity provider (admin)' })
-  @ApiOkResponse({ schema: { example: EXAMPLE } })
+  @ApiOperation({ operationId: 'sso.providers.get', summary: 'One identity provider (admin)' })
+  @ApiOkResponse({ type: SsoProviderResponse, example: EXAMPLE })
   get(@Param('id') id: string): Promise<SsoProviderView> {
     return this.providers.getView(id);
   }
@@ -81,10 +88,11 @@ export class SsoProvidersController {
   @Patch(':id')
   @Sensitive({ action: 'a single sign-on provider was changed' })
   @ApiOperation({
+    operationId: 'sso.providers.update',
     summary: 'Change an identity provider (admin, aal2 when MFA is on)',
     description: 'Any field of the registration but `id` and `type`; a new issuer is discovered again.',
   })
-  @ApiOkResponse({ schema: { example: EXAMPLE } })
+  @ApiOkResponse({ type: SsoProviderResponse, example: EXAMPLE })
   async update(
     @Param('id') id: string,
     @Body() body: UpdateSsoProviderDto,
@@ -105,7 +113,10 @@ export class SsoProvidersController {
   @Delete(':id')
   @Sensitive({ action: 'a single sign-on provider was removed' })
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove an identity provider and its account links (admin, aal2 when MFA is on)' })
+  @ApiOperation({
+    operationId: 'sso.providers.remove',
+    summary: 'Remove an identity provider and its account links (admin, aal2 when MFA is on)',
+  })
   @ApiNoContentResponse()
   async remove(@Param('id') id: string, @CurrentUser() actor: AuthUser, @Req() req: FastifyRequest): Promise<void> {
     await this.providers.remove(id);

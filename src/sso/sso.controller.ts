@@ -6,6 +6,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiProperty,
   ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
@@ -28,8 +29,12 @@ import { Redirect, SsoService } from './sso.service';
 import { Transform } from 'class-transformer';
 import { toIdentifier } from '../common/identifiers';
 import { clientInfo } from '../access/client-info';
+import { ApiErrors, PortalError } from '../common/errors/error-responses';
+import { SsoDiscoveryResponse } from '../sso/sso.responses';
+import { LoginResponse } from '../auth/auth.responses';
 
 class DiscoverQuery {
+  @ApiProperty({ format: 'email', description: 'The address whose domain names the provider' })
   @Transform(toIdentifier)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
@@ -39,6 +44,7 @@ class DiscoverQuery {
 @ApiTags('portal: single sign-on')
 @ErrorDialect('portal')
 @Controller('api/sso')
+@ApiErrors('portal')
 export class SsoController {
   constructor(
     private readonly sso: SsoService,
@@ -49,10 +55,14 @@ export class SsoController {
   @Get('discover')
   @Public()
   @ApiOperation({
+    operationId: 'sso.discover',
     summary: 'The identity provider that serves an address\'s domain (for a "sign in with your institution" button)',
   })
-  @ApiOkResponse({ schema: { example: { provider: 'uni-example', name: 'University of Example', type: 'oidc' } } })
-  @ApiNotFoundResponse({ description: 'no provider serves that domain' })
+  @ApiNotFoundResponse({ type: PortalError, description: 'no provider serves that domain' })
+  @ApiOkResponse({
+    type: SsoDiscoveryResponse,
+    example: { provider: 'uni-example', name: 'University of Example', type: 'oidc' },
+  })
   discover(@Query() query: DiscoverQuery): Promise<{ provider: string; name: string; type: string }> {
     return this.sso.discover(query.email);
   }
@@ -60,6 +70,7 @@ export class SsoController {
   @Get(':id/login')
   @Public()
   @ApiOperation({
+    operationId: 'sso.login',
     summary: 'Start a sign-in at the provider: a 302 to it',
     description:
       'OIDC: authorization code with PKCE (S256), `state` and `nonce`; SAML: an AuthnRequest (HTTP-Redirect). ' +
@@ -86,6 +97,7 @@ export class SsoController {
   @Get(':id/callback')
   @Public()
   @ApiOperation({
+    operationId: 'sso.callback',
     summary: 'OIDC redirect URI: the provider sends the browser here',
     description:
       'The ID token is checked (signature by the JWKS, iss, aud, exp, nonce; Entra tenant, Google hd; email ' +
@@ -109,6 +121,7 @@ export class SsoController {
   @HttpCode(302)
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiOperation({
+    operationId: 'sso.acs',
     summary: 'SAML assertion consumer service (HTTP-POST binding)',
     description:
       'Signed response or assertion by idp_certificate, audience, InResponseTo of the request this browser ' +
@@ -127,7 +140,11 @@ export class SsoController {
   @Get(':id/metadata')
   @Public()
   @ApiProduces('application/samlmetadata+xml')
-  @ApiOperation({ summary: 'SAML service provider metadata (entity id, ACS URL) to give the IdP' })
+  @ApiOperation({
+    operationId: 'sso.metadata',
+    summary: 'SAML service provider metadata (entity id, ACS URL) to give the IdP',
+  })
+  @ApiOkResponse({ schema: { type: 'string' }, description: 'The metadata document (XML)' })
   async metadata(@Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
     const p = await this.providers.get(id);
     if (p.type !== 'saml') throw new DomainError('NOT_FOUND', 'No such SAML provider');
@@ -141,15 +158,17 @@ export class SsoController {
   @HttpCode(200)
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiOperation({
+    operationId: 'sso.token',
     summary: 'Exchange the one-time code for the login body of POST /api/auth/login',
     description:
       '`amr` holds `fed`. `remember` and `set_cookie` as on POST /api/auth/login. A user with MFA on gets 401 ' +
       'MFA_REQUIRED with the mfa_token of the second step (API.md 6). Used, expired or unknown code: 401 INVALID_TOKEN.',
   })
-  @ApiOkResponse({ description: 'access_token, token_type, expires_in, refresh_token, user' })
   @ApiUnauthorizedResponse({
-    schema: { example: { error: { code: 'INVALID_TOKEN', message: 'This code is invalid, expired or already used' } } },
+    type: PortalError,
+    example: { error: { code: 'INVALID_TOKEN', message: 'This code is invalid, expired or already used' } },
   })
+  @ApiOkResponse({ type: LoginResponse })
   async token(
     @Body() body: SsoTokenDto,
     @CurrentUser() principal: AuthedRequest['user'],

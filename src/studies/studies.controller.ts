@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
@@ -15,6 +16,8 @@ import { CurrentUser, Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { PORTAL_ROLES } from '../common/roles';
 import { StudiesService, StudyView } from './studies.service';
+import { StudyResponse } from '../studies/studies.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateStudyDto {
   @ApiProperty({ example: 'Sleep and memory 2026' })
@@ -35,27 +38,33 @@ class CreateStudyDto {
 @ApiBearerAuth()
 @ErrorDialect('portal')
 @Controller('api/studies')
+@ApiErrors('portal')
 export class StudiesController {
   constructor(private readonly studies: StudiesService) {}
 
   @Get()
   @Roles(PORTAL_ROLES)
-  @ApiOperation({ summary: 'Every study, newest first (any portal role: admin, researcher, coordinator, viewer)' })
+  @ApiOperation({
+    operationId: 'studies.list',
+    summary: 'Every study, newest first (any portal role: admin, researcher, coordinator, viewer)',
+  })
+  @ApiOkResponse({ type: [StudyResponse] })
   list(): Promise<StudyView[]> {
     return this.studies.list();
   }
 
   @Get(':id')
   @Roles(PORTAL_ROLES)
-  @ApiOperation({ summary: 'One study (any portal role)' })
+  @ApiOperation({ operationId: 'studies.get', summary: 'One study (any portal role)' })
+  @ApiOkResponse({ type: StudyResponse })
   get(@Param('id') id: string): Promise<StudyView> {
     return this.studies.get(id);
   }
 
   @Post()
   @Roles(['admin'])
-  @ApiOperation({ summary: 'Create a study (admin only; other roles 403)' })
-  @ApiCreatedResponse()
+  @ApiOperation({ operationId: 'studies.create', summary: 'Create a study (admin only; other roles 403)' })
+  @ApiCreatedResponse({ type: StudyResponse })
   create(@CurrentUser() user: AuthUser, @Body() body: CreateStudyDto): Promise<StudyView> {
     return this.studies.create(body.name, body.description ?? '', user.id);
   }

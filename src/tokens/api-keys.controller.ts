@@ -3,6 +3,7 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
@@ -16,6 +17,8 @@ import { type AuthUser } from '../access/auth-user';
 import { AuthSchemes, CurrentUser } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ApiKeysService, ApiKeyView, NewApiKey } from './api-keys.service';
+import { ApiKeyResponse, NewApiKeyResponse } from '../tokens/tokens.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateApiKeyDto {
   @ApiProperty({ example: 'nightly export' })
@@ -37,6 +40,7 @@ class CreateApiKeyDto {
 @ApiBearerAuth()
 @ErrorDialect('portal')
 @Controller('api/api-keys')
+@ApiErrors('portal')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
@@ -44,20 +48,21 @@ export class ApiKeysController {
   // A leaked key must not be able to mint keys that outlive its own revocation.
   @AuthSchemes(['jwt'])
   @ApiOperation({
+    operationId: 'apiKeys.create',
     summary: 'Create an API key (shown once, in `key`); use it as `X-API-Key: <key>`',
     description:
       "The key acts with its owner's current role; only its hash is stored; `prefix` identifies it in listings.",
   })
   @ApiCreatedResponse({
-    schema: {
-      example: {
-        id: 'uuid',
-        name: 'nightly export',
-        key: 'pk_…',
-        prefix: 'pk_AbCdEfGh',
-        created_at: '…',
-        expires_at: null,
-      },
+    type: NewApiKeyResponse,
+    description: 'The key, shown this once',
+    example: {
+      id: 'uuid',
+      name: 'nightly export',
+      key: 'pk_…',
+      prefix: 'pk_AbCdEfGh',
+      created_at: '…',
+      expires_at: null,
     },
   })
   create(@CurrentUser() user: AuthUser, @Body() body: CreateApiKeyDto, @Req() req: FastifyRequest): Promise<NewApiKey> {
@@ -65,7 +70,8 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The caller's API keys (never the key itself: its prefix)" })
+  @ApiOperation({ operationId: 'apiKeys.list', summary: "The caller's API keys (never the key itself: its prefix)" })
+  @ApiOkResponse({ type: [ApiKeyResponse] })
   list(@CurrentUser() user: AuthUser): Promise<ApiKeyView[]> {
     return this.keys.list(user.id);
   }
@@ -73,6 +79,7 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'apiKeys.revoke',
     summary: "Revoke one of the caller's API keys; it is refused at once. Unknown or another user's: 404",
   })
   @ApiNoContentResponse()

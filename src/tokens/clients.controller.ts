@@ -1,5 +1,13 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -17,6 +25,8 @@ import { Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { trim } from '../common/dto/query';
 import { ClientsService, ClientView } from './clients.service';
+import { ClientResponse } from '../tokens/tokens.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateClientDto {
   @ApiProperty({ example: 'ios-app', description: '1 to 64 letters, digits, dots, dashes or underscores' })
@@ -53,7 +63,7 @@ class UpdateClientDto {
   @IsBoolean()
   active?: boolean;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'Seconds; null: the service default' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsInt()
   @Min(60)
@@ -66,23 +76,33 @@ class UpdateClientDto {
 @ErrorDialect('portal')
 @Roles(['admin'])
 @Controller('api/clients')
+@ApiErrors('portal')
 export class ClientsController {
   constructor(private readonly clients: ClientsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The client applications of the key:token surface (admin)' })
+  @ApiOperation({ operationId: 'clients.list', summary: 'The client applications of the key:token surface (admin)' })
+  @ApiOkResponse({ type: [ClientResponse] })
   list(): Promise<ClientView[]> {
     return this.clients.list();
   }
 
   @Post()
-  @ApiOperation({ summary: 'Register a client application (admin); 409 if the id exists' })
+  @ApiOperation({
+    operationId: 'clients.create',
+    summary: 'Register a client application (admin); 409 if the id exists',
+  })
+  @ApiCreatedResponse({ type: ClientResponse })
   create(@Body() body: CreateClientDto): Promise<ClientView> {
     return this.clients.create(body.id, body.name, body.token_ttl_seconds ?? null);
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Rename, deactivate or change the token lifetime of a client (admin)' })
+  @ApiOperation({
+    operationId: 'clients.update',
+    summary: 'Rename, deactivate or change the token lifetime of a client (admin)',
+  })
+  @ApiOkResponse({ type: ClientResponse })
   update(@Param('id') id: string, @Body() body: UpdateClientDto): Promise<ClientView> {
     return this.clients.update(id, body);
   }

@@ -22,6 +22,9 @@ import { PublicUser } from '../users/users.service';
 import { KeyTokenPair, KeyTokensService } from './key-tokens.service';
 import { clientInfo } from '../access/client-info';
 import { UsersService } from '../users/users.service';
+import { KeyTokenPairResponse, KeyTokenSignInResponse } from '../tokens/tokens.responses';
+import { UserResponse, UserWithPendingEmailResponse } from '../users/users.responses';
+import { ApiErrors } from '../common/errors/error-responses';
 
 /** Every login identifier field accepts an email address or a username (API.md section 0). */
 class LoginCredentialsDto {
@@ -106,6 +109,7 @@ const PAIR_EXAMPLE = { key: 'kt_…', token: '…', refresh: '…', expires: '20
 @ApiTags('key:token')
 @ErrorDialect('key-token')
 @Controller('users')
+@ApiErrors('key-token')
 export class KeyTokenController {
   constructor(
     private readonly pairs: KeyTokensService,
@@ -116,10 +120,11 @@ export class KeyTokenController {
   @Public()
   @RateLimited(['register'])
   @ApiOperation({
+    operationId: 'keyToken.signUp',
     summary: 'Sign up and receive a key:token pair',
     description: `The role is always the default sign-up role (viewer), whatever the body says. 400 Invalid client ID, 409 That email is already in use, 400 with the policy's words for a weak password.`,
   })
-  @ApiCreatedResponse({ schema: { example: { role: 'viewer', ...PAIR_EXAMPLE } } })
+  @ApiCreatedResponse({ type: KeyTokenSignInResponse, example: { role: 'viewer', ...PAIR_EXAMPLE } })
   signUp(@Body() body: CredentialsDto, @Req() req: FastifyRequest) {
     return this.pairs.signUp(body, clientInfo(req));
   }
@@ -130,9 +135,10 @@ export class KeyTokenController {
   @LoginField('email')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'keyToken.login',
     summary: 'Log in: a new key:token pair. Wrong or unknown: 400 Email or password incorrect (same answer, same time)',
   })
-  @ApiOkResponse({ schema: { example: { role: 'viewer', ...PAIR_EXAMPLE } } })
+  @ApiOkResponse({ type: KeyTokenSignInResponse, example: { role: 'viewer', ...PAIR_EXAMPLE } })
   logIn(@Body() body: LoginCredentialsDto, @Req() req: FastifyRequest) {
     return this.pairs.logIn(body, clientInfo(req));
   }
@@ -141,12 +147,13 @@ export class KeyTokenController {
   @Public()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'keyToken.refresh',
     summary: 'Replace a pair before it expires: a new key, token and refresh token',
     description:
       'The old pair stops working at once. The refresh must belong to that key and that client. A refresh token used ' +
       'a second time revokes every pair descended from the same login: 400 Invalid refresh token.',
   })
-  @ApiOkResponse({ schema: { example: PAIR_EXAMPLE } })
+  @ApiOkResponse({ type: KeyTokenPairResponse, example: PAIR_EXAMPLE })
   refresh(@Body() body: RefreshPairDto, @Req() req: FastifyRequest): Promise<KeyTokenPair> {
     return this.pairs.refresh(body, clientInfo(req));
   }
@@ -156,7 +163,10 @@ export class KeyTokenController {
   @AuthSchemes(['basic'])
   @ApiBasicAuth('basic')
   @ApiBody({ type: LogoutDto })
-  @ApiOperation({ summary: 'Log out: revoke the key:token pair that makes this request (refused at once everywhere)' })
+  @ApiOperation({
+    operationId: 'keyToken.logout',
+    summary: 'Log out: revoke the key:token pair that makes this request (refused at once everywhere)',
+  })
   @ApiNoContentResponse()
   logOut(@CurrentUser() user: AuthUser, @Body() body: LogoutDto): Promise<void> {
     return this.pairs.logOut(user, body.client);
@@ -164,7 +174,8 @@ export class KeyTokenController {
 
   @Get()
   @ApiBasicAuth('basic')
-  @ApiOperation({ summary: 'The current user' })
+  @ApiOperation({ operationId: 'keyToken.me', summary: 'The current user' })
+  @ApiOkResponse({ type: UserResponse })
   me(@CurrentUser() user: AuthUser): Promise<PublicUser> {
     return this.users.me(user.id);
   }
@@ -190,6 +201,7 @@ export class KeyTokenController {
   })
   @ApiBasicAuth('basic')
   @ApiOperation({
+    operationId: 'keyToken.updateMe',
     summary: 'Ask for a new email address, or change the password (with current_password)',
     description:
       '`{email}`: 200 the user with `pending_email`; the address changes only when the link mailed to the new ' +
@@ -198,7 +210,7 @@ export class KeyTokenController {
       '`current_password is required`, a wrong one 401. For a user with MFA on, a Basic pair, API key or IAM ' +
       'token changes neither: 403 `Sign in to change this` (API.md 12).',
   })
-  @ApiOkResponse({ description: 'the user, with pending_email' })
+  @ApiOkResponse({ type: UserWithPendingEmailResponse, description: 'The user, with pending_email' })
   updateMe(
     @CurrentUser() user: AuthUser,
     @Body() body: UpdateMeDto,

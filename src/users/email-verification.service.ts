@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { EmailVerificationsRepository } from './email-verifications.repository';
 import { UserCache } from './user-cache';
+import { BackgroundWork } from '../common/background';
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000;
 const INVALID = 'This verification link is invalid, expired or already used';
@@ -18,7 +19,7 @@ const INVALID = 'This verification link is invalid, expired or already used';
 @Injectable()
 export class EmailVerificationService implements OnApplicationShutdown {
   private readonly logger = new Logger('EmailVerification');
-  private readonly pending = new Set<Promise<void>>();
+  private readonly background = new BackgroundWork(this.logger);
 
   constructor(
     private readonly repo: EmailVerificationsRepository,
@@ -60,14 +61,12 @@ export class EmailVerificationService implements OnApplicationShutdown {
 
   /** Same answer for every address: the work happens after the response. */
   resend(email: string): void {
-    const job = this.resendNow(normalizeEmail(email))
-      .catch((e: Error) => this.logger.error(`verification resend failed: ${e.message}`))
-      .finally(() => this.pending.delete(job));
-    this.pending.add(job);
+    this.background.run('verification resend', this.resendNow(normalizeEmail(email)));
   }
 
-  async settled(): Promise<void> {
-    await Promise.all([...this.pending]);
+  /** Waits for the mail already promised to callers (and at shutdown, before the process ends). */
+  settled(): Promise<void> {
+    return this.background.settled();
   }
 
   /** Mail already promised to a caller goes out before the process ends. */

@@ -106,6 +106,51 @@ describe('the account page in a real browser (API.md 9)', () => {
     expect(await page.evaluate('document.cookie')).not.toContain('auth_token');
   });
 
+  it('a signed-out visit shows the sign-in form with the product name, asks the API nothing, and leaves nothing on the console', async () => {
+    const page = await b.newPage();
+    const recorder = manners.record(page, origin);
+    // Every console line of the page, even the refused requests that the suite otherwise lets pass.
+    const said: string[] = [];
+    page.on('console', (msg) => said.push(`${msg.type()}: ${msg.text()}`));
+    await page.goto(`${origin}/account`);
+    await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    await page.getByRole('banner').getByText('Identity service', { exact: true }).waitFor();
+    expect(await page.title()).toBe('Sign in · Identity service');
+    await page.waitForTimeout(300);
+    expect(said).toEqual([]);
+    expect(recorder.seen.filter((r) => r.path.startsWith('/api/'))).toEqual([]);
+  });
+
+  it('has a navigation to every section, which reaches a section in one step on a phone and on a desktop', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    expect(await page.title()).toBe('Your account · Identity service');
+    await page.getByRole('banner').getByText('Identity service', { exact: true }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Sections of your account' });
+    const sections = [
+      'Profile',
+      'Password',
+      'Where you are signed in',
+      'Two-factor authentication',
+      'Passkeys',
+      'API keys',
+    ];
+    expect((await nav.getByRole('link').allInnerTexts()).map((l) => l.trim())).toEqual(sections);
+    for (const size of [PHONE, { width: 1280, height: 900 }]) {
+      await page.setViewportSize(size);
+      for (const name of ['API keys', 'Password', 'Two-factor authentication']) {
+        // One tap: the link is on screen (the bar stays in view), and the section comes into view.
+        await nav.getByRole('link', { name, exact: true }).click();
+        const box = await page.getByRole('region', { name }).boundingBox();
+        expect(box && box.y >= 0 && box.y < size.height).toBe(true);
+        expect(await nav.isVisible()).toBe(true);
+      }
+    }
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBe(0);
+  });
+
   it('says a wrong password in words, never as JSON, and signs in with the keyboard alone', async () => {
     const email = await user();
     const page = await open();
@@ -177,6 +222,10 @@ describe('the account page in a real browser (API.md 9)', () => {
     const codes = (await region.getByRole('listitem').allInnerTexts()).map((c) => c.trim());
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
+    // Once on the page, not twice (a list, and a button that copies them all without showing them again).
+    for (const code of codes) expect(await page.getByText(code, { exact: true }).count()).toBe(1);
+    expect(await page.getByText(codes[0]).count()).toBe(1);
+    await region.getByRole('button', { name: 'Copy all the codes' }).waitFor();
     await mfa.getByText('Two-factor authentication is on: signing in needs', { exact: false }).waitFor();
     await mfa.getByText('Authenticator app: Phone').waitFor();
     await screenshot(region, 'recovery-codes');
@@ -238,6 +287,24 @@ describe('the account page in a real browser (API.md 9)', () => {
         expect(await alertText(page)).toBe('That code is not right. Check it and try again.');
       }
     }
+  });
+
+  it('names an authenticator app left unnamed "Authenticator app", on the page and at the second step', async () => {
+    const email = await user();
+    const page = await signIn(email);
+    await expectSignedIn(page);
+    const { app } = await enrolTotp(page, '');
+    const mfa = page.getByRole('region', { name: 'Two-factor authentication' });
+    await mfa.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+    await mfa.getByText('Authenticator app', { exact: true }).waitFor();
+    expect(await page.getByText('Authenticator app: Authenticator app').count()).toBe(0);
+    await signOut(page);
+    await fillPasswordSignIn(page, email, PASSWORD);
+    await page.getByRole('heading', { name: 'Second step', level: 1 }).waitFor();
+    expect(await page.getByText('Authenticator app: Authenticator app').count()).toBe(0);
+    await page.getByLabel('Code from your authenticator app').fill(await app.code());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expectSignedIn(page);
   });
 
   it('removes the authenticator app after a sign-in with it, which turns two-factor authentication off', async () => {

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { PAGE_CSP } from '../../src/pages/pages';
 import { api, decodeJwt, PASSWORD } from '../support/api';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../support/harness';
-import { launchChromium, SCREENSHOTS, startPageApp, type BrowserHandle } from './browser';
+import { DESKTOP, launchChromium, PHONE, SCREENSHOTS, startPageApp, type BrowserHandle } from './browser';
 import { alertText, fillPasswordSignIn, provePageManners, type SeenRequest } from './page';
 
 /** A screenshot of one panel of the console, for the README. */
@@ -91,8 +91,9 @@ describe('the admin console in a real browser (API.md 9)', () => {
     await shoot(page.locator('main'), 'admin-not-for-you');
     await page.waitForTimeout(200);
     const asked = seen.map((r) => `${r.method} ${r.path}`).filter((r) => r.includes('/api/'));
-    // Who is there before the form (nobody: 401), the sign-in, who signed in; nothing else.
-    expect(asked).toEqual(['GET /api/auth/me', 'POST /api/auth/login', 'GET /api/auth/me']);
+    // Nothing before the form (no session cookie: nobody is there to ask about), the sign-in, who signed in;
+    // nothing else.
+    expect(asked).toEqual(['POST /api/auth/login', 'GET /api/auth/me']);
     expect(await page.getByRole('region').count()).toBe(0);
   });
 
@@ -101,12 +102,14 @@ describe('the admin console in a real browser (API.md 9)', () => {
     const me = await openUser(page, ADMIN_EMAIL);
     await me.getByLabel('New role').selectOption('viewer');
     await me.getByRole('button', { name: 'Change role' }).click();
+    await me.getByRole('button', { name: 'Yes, change the role' }).click();
     expect(await alertText(page)).toBe(
       'The last active admin cannot be demoted or disabled: nobody would be left to manage the service. ' +
         'Make another user an admin first.',
     );
     await shoot(me, 'admin-last-admin');
     await me.getByRole('button', { name: 'Disable account' }).click();
+    await me.getByRole('button', { name: 'Yes, disable the account' }).click();
     await me
       .getByRole('alert')
       .getByText(/last active admin/)
@@ -131,6 +134,14 @@ describe('the admin console in a real browser (API.md 9)', () => {
     const details = panel(page, `User ${u.email}`);
     await details.getByLabel('New role').selectOption('researcher');
     await details.getByRole('button', { name: 'Change role' }).click();
+    // Asked first, since it ends their sessions: Cancel changes nothing, Yes does it.
+    await details
+      .getByRole('group', { name: `Change the role of ${u.email}? Every session of theirs ends.` })
+      .waitFor();
+    await details.getByRole('button', { name: 'Cancel' }).click();
+    await request(t.url).get('/api/auth/me').set(a.bearer(old)).expect(200);
+    await details.getByRole('button', { name: 'Change role' }).click();
+    await details.getByRole('button', { name: 'Yes, change the role' }).click();
     await details
       .getByText(`The role is now researcher. Every session of ${u.email} has ended: they sign in again to get it.`)
       .waitFor();
@@ -145,6 +156,8 @@ describe('the admin console in a real browser (API.md 9)', () => {
 
     await details.getByRole('button', { name: 'Show their audit trail' }).click();
     const trail = panel(page, 'Audit trail');
+    // The trail is filtered by the user's email address, which a person can read and type.
+    expect(await trail.getByLabel('User (email address or id)').inputValue()).toBe(u.email);
     await trail.getByLabel('Event', { exact: true }).selectOption('role_changed');
     await trail.getByRole('button', { name: 'Filter' }).click();
     const events = trail.getByRole('list', { name: 'Events, newest first' });
@@ -154,11 +167,89 @@ describe('the admin console in a real browser (API.md 9)', () => {
     await shoot(trail, 'admin-audit');
   });
 
+  it('filters the users as soon as a role is chosen, and the audit trail by an email address typed in', async () => {
+    const u = await user('coordinator');
+    const { page } = await signedInAdmin();
+    expect(await page.title()).toBe('Admin console · Identity service');
+    await page.getByRole('banner').getByText('Identity service', { exact: true }).waitFor();
+    const users = panel(page, 'Users');
+    await users.getByRole('cell', { name: ADMIN_EMAIL, exact: true }).waitFor();
+    // No Search press: the list follows the role.
+    await users.getByLabel('Role').selectOption('coordinator');
+    await users.getByRole('cell', { name: u.email, exact: true }).waitFor();
+    await users.getByRole('cell', { name: ADMIN_EMAIL, exact: true }).waitFor({ state: 'detached' });
+    const roles = (await users.locator('tbody tr td:nth-child(2)').allInnerTexts()).map((r) => r.trim());
+    expect(roles.length).toBeGreaterThan(0);
+    expect(new Set(roles)).toEqual(new Set(['coordinator']));
+
+    // Their sign-in is in the trail; the trail filtered by their address shows their events and no others.
+    await a.login(u.email, PASSWORD);
+    const eventsOf = async (): Promise<number> =>
+      (
+        await t.db.query(`SELECT count(*)::int AS count FROM audit_events WHERE user_id = $1 OR actor_id = $1`, [u.id])
+      )[0].count;
+    for (const until = Date.now() + 5_000; Date.now() < until && (await eventsOf()) < 2;) {
+      await page.waitForTimeout(100);
+    }
+    const count = await eventsOf();
+    expect(count).toBeGreaterThanOrEqual(2);
+    const trail = panel(page, 'Audit trail');
+    await trail.getByLabel('User (email address or id)').fill(u.email.toUpperCase());
+    await trail.getByRole('button', { name: 'Filter' }).click();
+    const events = trail.getByRole('list', { name: 'Events, newest first' });
+    let lines: string[] = [];
+    for (const until = Date.now() + 10_000; Date.now() < until; await page.waitForTimeout(100)) {
+      lines = await events.getByRole('listitem').allInnerTexts();
+      if (lines.length === Math.min(count, 10) && lines.every((l) => l.includes(u.email))) break;
+    }
+    expect(lines).toHaveLength(Math.min(count, 10));
+    for (const line of lines) expect(line).toContain(u.email);
+    expect(lines.some((l) => l.includes('Signed in'))).toBe(true);
+    await trail.getByLabel('User (email address or id)').fill('nobody@nowhere.example');
+    await trail.getByRole('button', { name: 'Filter' }).click();
+    await trail.getByText('No user has the email address nobody@nowhere.example.').waitFor();
+  });
+
+  it("marks the admin's own session in the console, and has a navigation to every panel on a phone and a desktop", async () => {
+    const { page } = await signedInAdmin();
+    const nav = page.getByRole('navigation', { name: 'Panels' });
+    const names = ['Users', 'Audit trail', 'Client applications', 'SSO providers', 'Signing keys'];
+    expect((await nav.getByRole('link').allInnerTexts()).map((l) => l.trim())).toEqual(names);
+    // The console as a person first sees it, for docs/pages.md: its top at desktop and at phone width.
+    await panel(page, 'Users').getByRole('cell', { name: ADMIN_EMAIL, exact: true }).waitFor();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.setViewportSize(DESKTOP);
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-desktop.png'), animations: 'disabled' });
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-phone.png'), animations: 'disabled' });
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBe(0);
+    for (const size of [PHONE, DESKTOP]) {
+      await page.setViewportSize(size);
+      for (const name of ['Signing keys', 'Audit trail', 'SSO providers']) {
+        await nav.getByRole('link', { name, exact: true }).click();
+        const box = await panel(page, name).boundingBox();
+        expect(box && box.y >= 0 && box.y < size.height).toBe(true);
+        expect(await nav.isVisible()).toBe(true);
+      }
+    }
+    const me = await openUser(page, ADMIN_EMAIL);
+    const mine = me.getByRole('listitem').filter({ hasText: 'This browser (your session in this console)' });
+    await mine.waitFor();
+    expect(await mine.getAttribute('class')).toContain('current');
+    expect(await me.getByText('This browser (your session in this console)').count()).toBe(1);
+    await mine.getByRole('button', { name: 'End session' }).click();
+    await me.getByRole('group', { name: 'End your own session in this console? You will be signed out.' }).waitFor();
+    await me.getByRole('button', { name: 'Cancel' }).click();
+    await mine.getByRole('button', { name: 'End session' }).waitFor();
+  });
+
   it('disables a user (they can no longer sign in) and enables them again', async () => {
     const u = await user('researcher');
     const { page } = await signedInAdmin();
     const details = await openUser(page, u.email);
     await details.getByRole('button', { name: 'Disable account' }).click();
+    await details.getByRole('button', { name: 'Yes, disable the account' }).click();
     await status(details).getByText(`${u.email} is disabled: every session and credential has ended.`).waitFor();
     const login = await request(t.url).post('/api/auth/login').send({ username: u.email, password: PASSWORD });
     expect(login.status).toBe(403);
@@ -205,6 +296,7 @@ describe('the admin console in a real browser (API.md 9)', () => {
     const details = await openUser(page, u.email);
     await details.getByText('on (totp; 10 recovery codes left)').waitFor();
     await details.getByRole('button', { name: 'Reset two-factor authentication' }).click();
+    await details.getByRole('button', { name: 'Yes, reset it' }).click();
     await status(details)
       .getByText(/Two-factor authentication of .* is reset/)
       .waitFor();
@@ -222,6 +314,8 @@ describe('the admin console in a real browser (API.md 9)', () => {
     await details.getByText(/^Signed in .* with password/).waitFor();
     await details.getByText('No institution signs this user in.').waitFor();
     await details.getByRole('button', { name: 'End session' }).click();
+    await details.getByRole('group', { name: `End this session of ${u.email}?` }).waitFor();
+    await details.getByRole('button', { name: 'Yes, end the session' }).click();
     await status(details).getByText('That session has ended: it can no longer be used.').waitFor();
     await details.getByText('No live sessions.').waitFor();
     await request(t.url).get('/api/auth/me').set(a.bearer(token)).expect(401);
@@ -285,6 +379,10 @@ describe('the admin console in a real browser (API.md 9)', () => {
     const { page } = await signedInAdmin();
     const sso = panel(page, 'SSO providers');
     await sso.getByText('No identity providers yet.').waitFor();
+    // The form opens with a protocol chosen, and that protocol's fields shown.
+    expect(await sso.getByLabel('Protocol').inputValue()).toBe('oidc');
+    expect(await sso.getByLabel('Issuer').isVisible()).toBe(true);
+    expect(await sso.getByLabel('Sign-in URL of the identity provider').isVisible()).toBe(false);
     await sso.getByLabel('Protocol').selectOption('saml');
     await sso.getByLabel('Provider id').fill('example-college');
     await sso.getByLabel('Name', { exact: true }).fill('Example College');
@@ -348,6 +446,7 @@ describe('the admin console in a real browser (API.md 9)', () => {
 
     let details = await openUser(page, target.email);
     await details.getByRole('button', { name: 'Reset two-factor authentication' }).click();
+    await details.getByRole('button', { name: 'Yes, reset it' }).click();
     const said = await alertText(page);
     expect(said).toContain('This needs a sign-in with your second factor, and this session was started without it.');
     expect(said).not.toMatch(/MFA_STEP_UP_REQUIRED|[{}]/);
@@ -361,6 +460,7 @@ describe('the admin console in a real browser (API.md 9)', () => {
     await page.getByRole('heading', { name: 'Admin console', level: 1 }).waitFor();
     details = await openUser(page, target.email);
     await details.getByRole('button', { name: 'Reset two-factor authentication' }).click();
+    await details.getByRole('button', { name: 'Yes, reset it' }).click();
     await status(details)
       .getByText(/Two-factor authentication of .* is reset/)
       .waitFor();

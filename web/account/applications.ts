@@ -3,7 +3,7 @@
  * OAuth provider, with what each may do, and a button that takes the access back (its consent, codes
  * and tokens end at once).
  */
-import { api } from '../shared/api';
+import { request as api } from '../shared/request';
 import { action, guarded, type failWith } from '../shared/controls';
 import { formatDate, h, messageArea, replace, section } from '../shared/dom';
 

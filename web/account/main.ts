@@ -2,59 +2,28 @@
  * The account page (API.md 9): sign in, then the caller's profile, password, login sessions, second
  * factors, passkeys and API keys. Every action is one documented request (shared/api.ts).
  */
-import { api, ApiError } from '../shared/api';
-import { button, checkbox, field, formatDate, h, messageArea, replace, secretText, section } from '../shared/dom';
+import { ApiError, call, client, type Schema } from '../shared/api';
+import {
+  button,
+  checkbox,
+  field,
+  formatDate,
+  h,
+  messageArea,
+  replace,
+  secretText,
+  section,
+  sectionNav,
+  setTitle,
+} from '../shared/dom';
 import { createPasskey, optionsOf, type PublicKeyCredentialCreationOptionsJSON } from '../shared/passkeys';
 import { action, form, guarded } from '../shared/controls';
 import { pageShell } from '../shared/shell';
 import { applicationsSection } from './applications';
+import { factorLabel } from '../shared/signin';
 
-interface User {
-  id: string;
-  email: string;
-  username: string | null;
-  role: string;
-  first_name: string | null;
-  last_name: string | null;
-  title: string | null;
-  email_verified: boolean;
-  created_at: string;
-}
-
-interface LiveSession {
-  id: string;
-  method: string;
-  remember: boolean;
-  created_at: string;
-  expires_at: string;
-  ip: string | null;
-  user_agent: string | null;
-  current: boolean;
-}
-
-interface Factor {
-  id: string;
-  type: string;
-  name: string | null;
-  created_at: string;
-  last_used_at: string | null;
-}
-
-interface Passkey {
-  id: string;
-  name: string | null;
-  created_at: string;
-  last_used_at?: string | null;
-}
-
-interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at?: string | null;
-}
+// The answers' types come from the generated client (clients/typescript): no copies of their shapes here.
+type User = Schema<'UserResponse'>;
 
 const { app, showSignIn, signOut, fail, start } = pageShell<User>({
   heading: 'Your account',
@@ -67,8 +36,17 @@ const reloads: (() => void)[] = [];
 const reloadAll = () => reloads.forEach((r) => r());
 
 function renderAccount(me: User): void {
-  document.title = 'Your account';
+  setTitle('Your account');
   reloads.length = 0;
+  const sections = [
+    profileSection(me),
+    passwordSection(),
+    sessionsSection(),
+    mfaSection(),
+    passkeysSection(),
+    apiKeysSection(),
+    applicationsSection(fail, reloads),
+  ];
   replace(
     app,
     h(
@@ -82,13 +60,8 @@ function renderAccount(me: User): void {
         action('Sign out', () => signOut()),
       ),
     ),
-    profileSection(me),
-    passwordSection(),
-    sessionsSection(),
-    mfaSection(),
-    passkeysSection(),
-    apiKeysSection(),
-    applicationsSection(fail, reloads),
+    sectionNav(sections, 'Sections of your account'),
+    sections,
   );
 }
 
@@ -117,9 +90,7 @@ function profileSection(me: User): HTMLElement {
       messages.clear();
       try {
         // API.md 12: the address changes when the link mailed to it is opened; the old address is told at once.
-        const updated = await api<User & { pending_email: string | null }>('PATCH', '/users', {
-          email: email.input.value.trim(),
-        });
+        const updated = await call(client.PATCH('/users', { body: { email: email.input.value.trim() } }));
         show(updated);
         email.input.value = '';
         messages.info(
@@ -161,12 +132,16 @@ function passwordSection(): HTMLElement {
       }
       try {
         // The documented password change (API.md 4): it asks for the current password.
-        await api('POST', '/v1/auth/password/change/', {
-          old_password: current.input.value,
-          password: next.input.value,
-          password2: again.input.value,
-          reset_tokens: reset.input.checked,
-        });
+        await call(
+          client.POST('/v1/auth/password/change', {
+            body: {
+              old_password: current.input.value,
+              password: next.input.value,
+              password2: again.input.value,
+              reset_tokens: reset.input.checked,
+            },
+          }),
+        );
         for (const f of [current, next, again]) f.input.value = '';
         messages.info(
           reset.input.checked
@@ -201,7 +176,7 @@ function sessionsSection(): HTMLElement {
   const list = h('ul', { class: 'items' });
   const load = async () => {
     try {
-      const sessions = await api<LiveSession[]>('GET', '/api/auth/sessions');
+      const sessions = await call(client.GET('/api/auth/sessions'));
       replace(
         list,
         sessions.map((s) =>
@@ -226,7 +201,7 @@ function sessionsSection(): HTMLElement {
                     'End session',
                     async () => {
                       try {
-                        await api('DELETE', `/api/auth/sessions/${encodeURIComponent(s.id)}`);
+                        await call(client.DELETE('/api/auth/sessions/{id}', { params: { path: { id: s.id } } }));
                         messages.info('That session has ended: it can no longer be used.');
                         await load();
                       } catch (e) {
@@ -257,7 +232,7 @@ function sessionsSection(): HTMLElement {
         'End all sessions',
         async () => {
           try {
-            await api('POST', '/api/auth/logout-all');
+            await call(client.POST('/api/auth/logout-all'));
             showSignIn('Every session has ended, this one too.');
           } catch (e) {
             fail(messages, e);
@@ -276,8 +251,23 @@ const FACTOR_TYPES: Record<string, string> = {
   passkey: 'Passkey',
 };
 
-/** Recovery codes, shown this once as selectable text; they stay until the person says they are kept. */
+/**
+ * Recovery codes, shown this once as one list of selectable text (with a button that copies them all);
+ * they stay until the person says they are kept.
+ */
 function recoveryCodes(into: HTMLElement, codes: string[]): void {
+  const copied = h('span', { class: 'hint', role: 'status' });
+  const copyAll = button('Copy all the codes', () => {
+    // The clipboard is only offered to secure contexts (https, or this machine).
+    if (!navigator.clipboard) {
+      replace(copied, 'Select the codes and copy them yourself.');
+      return;
+    }
+    navigator.clipboard.writeText(codes.join('\n')).then(
+      () => replace(copied, 'Copied.'),
+      () => replace(copied, 'Select the codes and copy them yourself.'),
+    );
+  });
   replace(
     into,
     h(
@@ -294,10 +284,11 @@ function recoveryCodes(into: HTMLElement, codes: string[]): void {
         { class: 'codes' },
         codes.map((c) => h('li', null, h('code', { class: 'selectable' }, c))),
       ),
-      secretText('All the codes, to copy at once', codes.join('\n')),
       h(
         'div',
         { class: 'actions' },
+        copyAll,
+        copied,
         button('I have saved my recovery codes', () => into.replaceChildren()),
       ),
     ),
@@ -314,10 +305,7 @@ function mfaSection(): HTMLElement {
 
   const load = async () => {
     try {
-      const mfa = await api<{ enabled: boolean; factors: Factor[]; recovery_codes_left: number }>(
-        'GET',
-        '/api/auth/mfa',
-      );
+      const mfa = await call(client.GET('/api/auth/mfa'));
       replace(
         status,
         mfa.enabled
@@ -330,7 +318,7 @@ function mfaSection(): HTMLElement {
           h(
             'li',
             { class: 'item' },
-            h('p', null, h('strong', null, `${FACTOR_TYPES[f.type] ?? f.type}${f.name ? `: ${f.name}` : ''}`)),
+            h('p', null, h('strong', null, factorLabel(f.type, f.name, FACTOR_TYPES))),
             h('p', { class: 'hint' }, `Added ${formatDate(f.created_at)}; last used ${formatDate(f.last_used_at)}.`),
             f.type === 'passkey'
               ? h('p', { class: 'hint' }, 'Remove it under Passkeys.')
@@ -340,7 +328,7 @@ function mfaSection(): HTMLElement {
                   action(
                     `Remove ${f.name ?? FACTOR_TYPES[f.type] ?? 'factor'}`,
                     guarded(messages, fail, async () => {
-                      await api('DELETE', `/api/auth/mfa/factors/${encodeURIComponent(f.id)}`);
+                      await call(client.DELETE('/api/auth/mfa/factors/{id}', { params: { path: { id: f.id } } }));
                       messages.info('That factor is removed.');
                       reloadAll();
                     }),
@@ -361,7 +349,7 @@ function mfaSection(): HTMLElement {
                 action(
                   'Make new recovery codes',
                   guarded(messages, fail, async () => {
-                    const r = await api<{ recovery_codes: string[] }>('POST', '/api/auth/mfa/recovery-codes');
+                    const r = await call(client.POST('/api/auth/mfa/recovery-codes'));
                     recoveryCodes(once, r.recovery_codes);
                     messages.info('New recovery codes are made; the old ones no longer work.');
                     await load();
@@ -384,10 +372,11 @@ function mfaSection(): HTMLElement {
         messages,
         fail,
         async () => {
-          const r = await api<{ factor: Factor; recovery_codes?: string[] }>(
-            'POST',
-            `/api/auth/mfa/factors/${encodeURIComponent(factorId)}/confirm`,
-            { code: code.input.value.trim() },
+          const r = await call(
+            client.POST('/api/auth/mfa/factors/{id}/confirm', {
+              params: { path: { id: factorId } },
+              body: { code: code.input.value.trim() },
+            }),
           );
           setup.replaceChildren(...setupChoices());
           if (r.recovery_codes) recoveryCodes(once, r.recovery_codes);
@@ -416,11 +405,7 @@ function mfaSection(): HTMLElement {
     const totp = form(
       guarded(messages, fail, async () => {
         const name = appName.input.value.trim();
-        const t = await api<{ factor_id: string; secret: string; otpauth_uri: string; qr_code: string }>(
-          'POST',
-          '/api/auth/mfa/totp',
-          name ? { name } : {},
-        );
+        const t = await call(client.POST('/api/auth/mfa/totp', { body: name ? { name } : {} }));
         const confirm = confirmForm(t.factor_id, 'Code from your authenticator app', 'The 6 digits the app shows now.');
         replace(
           setup,
@@ -443,7 +428,7 @@ function mfaSection(): HTMLElement {
     );
     const byEmail = form(
       guarded(messages, fail, async () => {
-        const r = await api<{ factor_id: string }>('POST', '/api/auth/mfa/email', {});
+        const r = await call(client.POST('/api/auth/mfa/email'));
         const confirm = confirmForm(
           r.factor_id,
           'Code from the email',
@@ -464,7 +449,7 @@ function mfaSection(): HTMLElement {
       async () => {
         messages.clear();
         try {
-          const r = await api<{ factor_id: string }>('POST', '/api/auth/mfa/sms', { phone: phone.input.value.trim() });
+          const r = await call(client.POST('/api/auth/mfa/sms', { body: { phone: phone.input.value.trim() } }));
           const confirm = confirmForm(
             r.factor_id,
             'Code from the text message',
@@ -512,7 +497,7 @@ function passkeysSection(): HTMLElement {
   };
   const load = async () => {
     try {
-      const keys = await api<Passkey[]>('GET', '/api/auth/passkeys');
+      const keys = await call(client.GET('/api/auth/passkeys'));
       replace(
         list,
         keys.length
@@ -535,7 +520,7 @@ function passkeysSection(): HTMLElement {
                       messages,
                       fail,
                       async () => {
-                        await api('DELETE', `/api/auth/passkeys/${encodeURIComponent(k.id)}`);
+                        await call(client.DELETE('/api/auth/passkeys/{id}', { params: { path: { id: k.id } } }));
                         messages.info('That passkey is removed: it can no longer sign you in.');
                         reloadAll();
                       },
@@ -564,13 +549,13 @@ function passkeysSection(): HTMLElement {
       messages,
       fail,
       async () => {
-        const options = await api('POST', '/api/auth/passkeys/register/options', {});
+        const options = await call(client.POST('/api/auth/passkeys/register/options'));
         const response = await createPasskey(optionsOf<PublicKeyCredentialCreationOptionsJSON>(options));
         const label = name.input.value.trim();
-        const created = await api<Passkey & { recovery_codes?: string[] }>(
-          'POST',
-          '/api/auth/passkeys/register/verify',
-          label ? { response, name: label } : { response },
+        const created = await call(
+          client.POST('/api/auth/passkeys/register/verify', {
+            body: label ? { response: { ...response }, name: label } : { response: { ...response } },
+          }),
         );
         name.input.value = '';
         // A first factor turns two-factor authentication on, and brings the recovery codes (API.md 8).
@@ -609,7 +594,7 @@ function apiKeysSection(): HTMLElement {
   const once = h('div');
   const load = async () => {
     try {
-      const keys = await api<ApiKey[]>('GET', '/api/api-keys');
+      const keys = await call(client.GET('/api/api-keys'));
       replace(
         list,
         keys.length
@@ -629,7 +614,7 @@ function apiKeysSection(): HTMLElement {
                   action(
                     `Delete key ${k.name}`,
                     guarded(messages, fail, async () => {
-                      await api('DELETE', `/api/api-keys/${encodeURIComponent(k.id)}`);
+                      await call(client.DELETE('/api/api-keys/{id}', { params: { path: { id: k.id } } }));
                       messages.info(`The key “${k.name}” is deleted: it no longer works.`);
                       once.replaceChildren();
                       await load();
@@ -655,10 +640,10 @@ function apiKeysSection(): HTMLElement {
   const create = form(
     async () => {
       messages.clear();
-      const body: Record<string, unknown> = { name: name.input.value.trim() };
+      const body: Schema<'CreateApiKeyDto'> = { name: name.input.value.trim() };
       if (days.input.value.trim()) body.expires_in_days = Number(days.input.value);
       try {
-        const k = await api<ApiKey & { key: string }>('POST', '/api/api-keys', body);
+        const k = await call(client.POST('/api/api-keys', { body }));
         replace(
           once,
           h(

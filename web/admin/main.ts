@@ -4,113 +4,32 @@
  * keys. Every action is one documented request (shared/api.ts); the API's own guards decide who may
  * do it, so a person who is not an admin is only told that the page is not for them.
  */
-import { api, describe } from '../shared/api';
-import { action, form, guarded, selectField } from '../shared/controls';
-import { button, field, formatDate, h, messageArea, replace, section, uid, type Messages } from '../shared/dom';
+import { call, client, describe, roleValues, subscriptionStatusValues, type Query, type Schema } from '../shared/api';
+import { action, confirmedAction, form, guarded, selectField } from '../shared/controls';
+import {
+  button,
+  field,
+  formatDate,
+  h,
+  messageArea,
+  replace,
+  section,
+  sectionNav,
+  setTitle,
+  uid,
+  type Messages,
+} from '../shared/dom';
 import { pageShell } from '../shared/shell';
 import { oauthClientsSection } from './oauth-clients';
 
-interface User {
-  id: string;
-  email: string;
-  username: string | null;
-  role: string;
-  first_name: string | null;
-  last_name: string | null;
-  title: string | null;
-  email_verified: boolean;
-  is_active: boolean;
-  subscription_status: string;
-  subscription_ends_at: string | null;
-  created_at: string;
-}
+// The answers' types and the role list come from the generated client (clients/typescript), which is
+// generated from the service's own OpenAPI document: nothing here copies a shape or a list.
+type User = Schema<'UserResponse'>;
+type Page = Pick<Schema<'UserPageResponse'>, 'total' | 'page' | 'limit'>;
+type AuditEvent = Schema<'AuditEventResponse'>;
 
-interface UserDetails extends User {
-  mfa: {
-    enabled: boolean;
-    factors: { id: string; type: string; name: string | null; created_at: string }[];
-    recovery_codes_left: number;
-  };
-}
-
-interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  limit: number;
-}
-
-interface LiveSession {
-  id: string;
-  method: string;
-  created_at: string;
-  expires_at: string;
-  ip: string | null;
-  user_agent: string | null;
-}
-
-interface SsoLink {
-  provider_id: string;
-  provider_name: string;
-  provider_type: 'oidc' | 'saml';
-  subject: string;
-  created_at: string;
-  last_login_at: string | null;
-}
-
-interface AuditEvent {
-  id: string;
-  at: string;
-  event: string;
-  user_id: string | null;
-  actor_id: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-}
-
-interface Client {
-  id: string;
-  name: string;
-  active: boolean;
-  token_ttl_seconds: number | null;
-  created_at: string;
-}
-
-interface SsoProvider {
-  id: string;
-  type: 'oidc' | 'saml';
-  name: string;
-  domains: string[];
-  default_role: string;
-  issuer?: string | null;
-  client_id?: string | null;
-  entry_point?: string | null;
-  idp_issuer?: string | null;
-  sp_entity_id?: string;
-  acs_url?: string;
-  metadata_url?: string;
-  redirect_uri?: string;
-  created_at: string;
-}
-
-interface SigningKey {
-  kid: string;
-  alg: string;
-  state: string;
-  created_at: string;
-  publish_at: string;
-  activate_at: string;
-  retire_at: string | null;
-  expire_at: string | null;
-}
-
-const ROLES = ['admin', 'researcher', 'coordinator', 'viewer', 'doctor', 'patient', 'caregiver'];
-const SUBSCRIPTIONS: [string, string][] = [
-  ['none', 'None'],
-  ['active', 'Active'],
-  ['canceled', 'Canceled'],
-  ['expired', 'Expired'],
-];
+const ROLES = roleValues;
+const SUBSCRIPTIONS: [string, string][] = subscriptionStatusValues.map((s) => [s, s[0].toUpperCase() + s.slice(1)]);
 const PAGE_SIZE = 10;
 
 const { app, signOut, fail, start } = pageShell<User>({
@@ -143,7 +62,7 @@ function renderConsole(me: User): void {
     ),
   );
   if (me.role !== 'admin') {
-    document.title = 'Not for you';
+    setTitle('Not for you');
     replace(
       app,
       header,
@@ -156,34 +75,19 @@ function renderConsole(me: User): void {
     );
     return;
   }
-  document.title = 'Admin console';
+  setTitle('Admin console');
   const details = h('div');
   const audit = auditSection();
-  replace(
-    app,
-    header,
-    h(
-      'nav',
-      { class: 'actions', 'aria-label': 'Panels' },
-      ['Users', 'Audit trail', 'Client applications', 'OAuth clients', 'SSO providers', 'Signing keys'].map((name) =>
-        h('a', { href: `#${name.toLowerCase().replace(/ /g, '-')}` }, name),
-      ),
-    ),
-    usersSection(details, audit.showUser),
-    details,
-    audit.el,
-    clientsSection(),
-    oauthClientsSection(fail),
-    ssoSection(),
-    signingKeysSection(),
-  );
+  const users = usersSection(details, audit.showUser, me);
+  const panels = [users, audit.el, clientsSection(), oauthClientsSection(fail), ssoSection(), signingKeysSection()];
+  replace(app, header, sectionNav(panels, 'Panels'), users, details, panels.slice(1));
 }
 
 /** Emails of the users this page has seen, so that the audit trail can name people rather than ids. */
 const emails = new Map<string, string>();
 const remember = (u: User) => emails.set(u.id, u.email);
 
-function pager(what: string, page: Page<unknown>, go: (page: number) => void): HTMLElement {
+function pager(what: string, page: Page, go: (page: number) => void): HTMLElement {
   const pages = Math.max(1, Math.ceil(page.total / page.limit));
   const previous = button('Previous page', () => go(page.page - 1));
   const next = button('Next page', () => go(page.page + 1));
@@ -198,7 +102,7 @@ function pager(what: string, page: Page<unknown>, go: (page: number) => void): H
   );
 }
 
-function usersSection(details: HTMLElement, showAudit: (userId: string) => void): HTMLElement {
+function usersSection(details: HTMLElement, showAudit: (userId: string) => void, me: User): HTMLElement {
   const messages = messageArea();
   const email = field('Email address contains', { type: 'search', autocomplete: 'off' });
   const role = selectField('Role', [['', 'Any role'], ...ROLES.map((r): [string, string] => [r, r])]);
@@ -208,12 +112,12 @@ function usersSection(details: HTMLElement, showAudit: (userId: string) => void)
 
   const load = async () => {
     messages.clear();
-    const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
-    if (email.input.value.trim()) q.set('email', email.input.value.trim());
-    if (role.select.value) q.set('role', role.select.value);
+    const query: Query<'admin.users.list'> = { page, limit: PAGE_SIZE };
+    if (email.input.value.trim()) query.email = email.input.value.trim();
+    if (role.select.value) query.role = role.select.value as User['role'];
     const mine = ++loads;
     try {
-      const found = await api<Page<User>>('GET', `/api/users?${q}`);
+      const found = await call(client.GET('/api/users', { params: { query } }));
       // An answer to an older search (the first list, a page turned meanwhile) must not replace a newer one.
       if (mine !== loads) return;
       found.items.forEach(remember);
@@ -249,7 +153,7 @@ function usersSection(details: HTMLElement, showAudit: (userId: string) => void)
                 h(
                   'td',
                   null,
-                  button(`Open ${u.email}`, () => void openUser(details, u.id, showAudit, () => void load())),
+                  button(`Open ${u.email}`, () => void openUser(details, u.id, showAudit, () => void load(), me)),
                 ),
               ),
             ),
@@ -272,6 +176,11 @@ function usersSection(details: HTMLElement, showAudit: (userId: string) => void)
     h('div', { class: 'row' }, email.row, role.row),
     h('div', { class: 'actions' }, button('Search', undefined, 'primary')),
   );
+  // Choosing a role is a search of its own: the list follows at once.
+  role.select.addEventListener('change', () => {
+    page = 1;
+    void load();
+  });
   void load();
   const el = section('Users', search, messages.el, results);
   el.id = 'users';
@@ -292,21 +201,22 @@ async function openUser(
   id: string,
   showAudit: (userId: string) => void,
   changed: () => void,
+  me: User,
 ): Promise<void> {
   const messages = messageArea();
-  let user: UserDetails;
+  let user: Schema<'AdminUserResponse'>;
   try {
-    user = await api<UserDetails>('GET', `/api/users/${encodeURIComponent(id)}`);
+    user = await call(client.GET('/api/users/{id}', { params: { path: { id } } }));
   } catch (e) {
     replace(into, section('User', messages.el));
     fail(messages, e, { NOT_FOUND: 'That user does not exist any more.' });
     return;
   }
   remember(user);
-  const path = `/api/users/${encodeURIComponent(user.id)}`;
+  const byId = { params: { path: { id: user.id } } };
   const reopen = async (said: string) => {
     changed();
-    await openUser(into, user.id, showAudit, changed);
+    await openUser(into, user.id, showAudit, changed, me);
     const again = into.querySelector('.messages');
     if (again) replace(again, h('p', { class: 'info', role: 'status' }, said));
   };
@@ -339,60 +249,82 @@ async function openUser(
     ROLES.map((r) => [r, r]),
     user.role,
   );
-  const roleForm = form(
-    guarded(
-      messages,
-      fail,
-      async () => {
-        const after = await api<User>('PATCH', `${path}/role`, { role: role.select.value });
-        await reopen(
-          after.role === user.role
-            ? `The role stays ${after.role}.`
-            : `The role is now ${after.role}. Every session of ${after.email} has ended: they sign in again to get it.`,
-        );
-      },
-      { CONFLICT: LAST_ADMIN },
-      { role: 'New role' },
-    ),
+  const roleForm = h(
+    'div',
+    { class: 'stack' },
     role.row,
-    h('div', { class: 'actions' }, button('Change role', undefined, 'primary')),
+    h(
+      'div',
+      { class: 'actions' },
+      confirmedAction(
+        'Change role',
+        `Change the role of ${user.email}? Every session of theirs ends.`,
+        'Yes, change the role',
+        guarded(
+          messages,
+          fail,
+          async () => {
+            const after = await call(
+              client.PATCH('/api/users/{id}/role', { ...byId, body: { role: role.select.value as User['role'] } }),
+            );
+            await reopen(
+              after.role === user.role
+                ? `The role stays ${after.role}.`
+                : `The role is now ${after.role}. Every session of ${after.email} has ended: they sign in again to get it.`,
+            );
+          },
+          { CONFLICT: LAST_ADMIN },
+          { role: 'New role' },
+        ),
+        'primary',
+      ),
+    ),
   );
 
-  const activeButton = action(
-    user.is_active ? 'Disable account' : 'Enable account',
-    guarded(
-      messages,
-      fail,
-      async () => {
-        const after = await api<User>('PATCH', path, { is_active: !user.is_active });
-        await reopen(
-          after.is_active
-            ? `${after.email} is enabled and can sign in again.`
-            : `${after.email} is disabled: every session and credential has ended.`,
-        );
-      },
-      { CONFLICT: LAST_ADMIN },
-    ),
-    user.is_active ? 'danger' : 'primary',
+  const activeRun = guarded(
+    messages,
+    fail,
+    async () => {
+      const after = await call(client.PATCH('/api/users/{id}', { ...byId, body: { is_active: !user.is_active } }));
+      await reopen(
+        after.is_active
+          ? `${after.email} is enabled and can sign in again.`
+          : `${after.email} is disabled: every session and credential has ended.`,
+      );
+    },
+    { CONFLICT: LAST_ADMIN },
   );
+  // Disabling ends every session of the user: asked first. Enabling ends nothing.
+  const activeButton = user.is_active
+    ? confirmedAction(
+        'Disable account',
+        `Disable ${user.email}? Every session and credential of theirs ends.`,
+        'Yes, disable the account',
+        activeRun,
+      )
+    : action('Enable account', activeRun, 'primary');
 
   const mfaButton = user.mfa.enabled
-    ? action(
+    ? confirmedAction(
         'Reset two-factor authentication',
+        `Reset the two-factor authentication of ${user.email}? Every factor, recovery code and session of theirs ends.`,
+        'Yes, reset it',
         guarded(messages, fail, async () => {
-          await api('DELETE', `${path}/mfa`);
+          await call(client.DELETE('/api/users/{id}/mfa', byId));
           await reopen(
             `Two-factor authentication of ${user.email} is reset: every factor and recovery code is gone, and so are the sessions.`,
           );
         }),
-        'danger',
       )
     : null;
 
   const sessions = h('div');
   const loadSessions = async () => {
     try {
-      const live = await api<LiveSession[]>('GET', `${path}/sessions`);
+      const live = await call(client.GET('/api/users/{id}/sessions', byId));
+      // The admin's own account: the session this console runs on is marked (GET /api/auth/sessions says which).
+      const mine =
+        user.id === me.id ? (await call(client.GET('/api/auth/sessions'))).find((s) => s.current)?.id : undefined;
       replace(
         sessions,
         live.length
@@ -402,7 +334,8 @@ async function openUser(
               live.map((s) =>
                 h(
                   'li',
-                  { class: 'item' },
+                  { class: s.id === mine ? 'item current' : 'item' },
+                  s.id === mine ? h('p', null, h('strong', null, 'This browser (your session in this console)')) : null,
                   h(
                     'p',
                     null,
@@ -414,19 +347,26 @@ async function openUser(
                   h(
                     'div',
                     { class: 'actions' },
-                    action(
+                    confirmedAction(
                       'End session',
+                      s.id === mine
+                        ? 'End your own session in this console? You will be signed out.'
+                        : `End this session of ${user.email}?`,
+                      'Yes, end the session',
                       guarded(
                         messages,
                         fail,
                         async () => {
-                          await api('DELETE', `${path}/sessions/${encodeURIComponent(s.id)}`);
+                          await call(
+                            client.DELETE('/api/users/{id}/sessions/{sessionId}', {
+                              params: { path: { id: user.id, sessionId: s.id } },
+                            }),
+                          );
                           messages.info('That session has ended: it can no longer be used.');
                           await loadSessions();
                         },
                         { NOT_FOUND: 'That session had already ended.' },
                       ),
-                      'danger',
                     ),
                   ),
                 ),
@@ -437,14 +377,17 @@ async function openUser(
           ? h(
               'div',
               { class: 'actions' },
-              action(
+              confirmedAction(
                 'End all their sessions',
+                user.id === me.id
+                  ? 'End every session of your account, this one too? You will be signed out.'
+                  : `End every session of ${user.email}?`,
+                'Yes, end them all',
                 guarded(messages, fail, async () => {
-                  await api('DELETE', `${path}/sessions`);
+                  await call(client.DELETE('/api/users/{id}/sessions', byId));
                   messages.info(`Every session of ${user.email} has ended.`);
                   await loadSessions();
                 }),
-                'danger',
               ),
             )
           : null,
@@ -457,7 +400,7 @@ async function openUser(
   const links = h('div');
   const loadLinks = async () => {
     try {
-      const found = await api<SsoLink[]>('GET', `${path}/sso-links`);
+      const found = await call(client.GET('/api/users/{id}/sso-links', byId));
       replace(
         links,
         found.length
@@ -496,10 +439,15 @@ async function openUser(
       fail,
       async () => {
         const day = endsOn.input.value;
-        const after = await api<User>('PATCH', `${path}/subscription`, {
-          status: status.select.value,
-          ends_at: day ? new Date(`${day}T23:59:59Z`).toISOString() : null,
-        });
+        const after = await call(
+          client.PATCH('/api/users/{id}/subscription', {
+            ...byId,
+            body: {
+              status: status.select.value as Schema<'SubscriptionDto'>['status'],
+              ends_at: day ? new Date(`${day}T23:59:59Z`).toISOString() : null,
+            },
+          }),
+        );
         await reopen(`The subscription is now ${after.subscription_status}.`);
       },
       {},
@@ -599,7 +547,8 @@ function eventWords(e: AuditEvent): string {
 function auditSection(): { el: HTMLElement; showUser: (userId: string) => void } {
   const messages = messageArea();
   const event = selectField('Event', [['', 'Every event'], ...Object.entries(EVENTS)]);
-  const user = field('User id', {
+  const user = field('User (email address or id)', {
+    type: 'search',
     autocomplete: 'off',
     hint: 'Events about or by this user; "Show their audit trail" fills it in.',
   });
@@ -612,21 +561,41 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
     const known = emails.get(id);
     if (known) return known;
     try {
-      remember(await api<User>('GET', `/api/users/${encodeURIComponent(id)}`));
+      remember(await call(client.GET('/api/users/{id}', { params: { path: { id } } })));
     } catch {
       emails.set(id, `a removed user (${id})`);
     }
     return emails.get(id) as string;
   };
 
+  /** The id of the user with this email address (any case), from the ones seen or from `GET /api/users`. */
+  const idOf = async (email: string): Promise<string | undefined> => {
+    const wanted = email.toLowerCase();
+    for (const [id, known] of emails) if (known.toLowerCase() === wanted) return id;
+    const found = await call(client.GET('/api/users', { params: { query: { email, limit: 100 } } }));
+    found.items.forEach(remember);
+    return found.items.find((u) => u.email.toLowerCase() === wanted)?.id;
+  };
+
   const load = async () => {
     messages.clear();
-    const q = new URLSearchParams({ page: String(page), limit: String(PAGE_SIZE) });
-    if (event.select.value) q.set('event', event.select.value);
-    if (user.input.value.trim()) q.set('user_id', user.input.value.trim());
+    const query: Query<'audit.list'> = { page, limit: PAGE_SIZE };
+    if (event.select.value) query.event = event.select.value;
     const mine = ++loads;
     try {
-      const found = await api<Page<AuditEvent>>('GET', `/api/audit?${q}`);
+      const who = user.input.value.trim();
+      if (who.includes('@')) {
+        const id = await idOf(who);
+        if (mine !== loads) return;
+        if (!id) {
+          replace(list, h('p', null, `No user has the email address ${who}.`));
+          return;
+        }
+        query.user_id = id;
+      } else if (who) {
+        query.user_id = who;
+      }
+      const found = await call(client.GET('/api/audit', { params: { query } }));
       if (mine !== loads) return;
       if (!found.items.length) {
         replace(list, h('p', null, 'No event matches.'));
@@ -662,7 +631,7 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
         }),
       );
     } catch (e) {
-      fail(messages, e, {}, { user_id: 'User id', event: 'Event' });
+      fail(messages, e, {}, { user_id: 'User (an email address or a user id)', event: 'Event' });
     }
   };
   const filter = form(
@@ -679,7 +648,7 @@ function auditSection(): { el: HTMLElement; showUser: (userId: string) => void }
   return {
     el,
     showUser(userId: string) {
-      user.input.value = userId;
+      user.input.value = emails.get(userId) ?? userId;
       page = 1;
       void load();
       el.scrollIntoView();
@@ -701,6 +670,9 @@ function minutesToSeconds(text: string, messages: Messages): number | null | und
   return Number(t) * 60;
 }
 
+const patchClient = (id: string, body: Schema<'UpdateClientDto'>) =>
+  call(client.PATCH('/api/clients/{id}', { params: { path: { id } }, body }));
+
 function clientsSection(): HTMLElement {
   const messages = messageArea();
   const list = h('div');
@@ -709,7 +681,7 @@ function clientsSection(): HTMLElement {
 
   const load = async () => {
     try {
-      const clients = await api<Client[]>('GET', '/api/clients');
+      const clients = await call(client.GET('/api/clients'));
       replace(
         list,
         clients.length
@@ -728,7 +700,7 @@ function clientsSection(): HTMLElement {
                     messages,
                     fail,
                     async () => {
-                      const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
+                      const after = await patchClient(c.id, {
                         active: !c.active,
                       });
                       messages.info(
@@ -749,7 +721,7 @@ function clientsSection(): HTMLElement {
                     const seconds = minutesToSeconds(ttl.input.value, messages);
                     if (seconds === undefined) return;
                     try {
-                      const after = await api<Client>('PATCH', `/api/clients/${encodeURIComponent(c.id)}`, {
+                      const after = await patchClient(c.id, {
                         token_ttl_seconds: seconds,
                       });
                       messages.info(`Key:token pairs of ${after.id} now live ${lifetime(after.token_ttl_seconds)}.`);
@@ -794,11 +766,15 @@ function clientsSection(): HTMLElement {
       const seconds = minutesToSeconds(ttl.input.value, messages);
       if (seconds === undefined) return;
       try {
-        const c = await api<Client>('POST', '/api/clients', {
-          id: id.input.value.trim(),
-          name: name.input.value.trim(),
-          ...(seconds === null ? {} : { token_ttl_seconds: seconds }),
-        });
+        const c = await call(
+          client.POST('/api/clients', {
+            body: {
+              id: id.input.value.trim(),
+              name: name.input.value.trim(),
+              ...(seconds === null ? {} : { token_ttl_seconds: seconds }),
+            },
+          }),
+        );
         for (const f of [id, name, ttl]) f.input.value = '';
         messages.info(`${c.name} (${c.id}) is added: apps sign in with "client": "${c.id}".`);
         await load();
@@ -842,7 +818,7 @@ function ssoSection(): HTMLElement {
 
   const load = async () => {
     try {
-      const providers = await api<SsoProvider[]>('GET', '/api/sso/providers');
+      const providers = await call(client.GET('/api/sso/providers'));
       replace(
         list,
         providers.length
@@ -879,7 +855,7 @@ function ssoSection(): HTMLElement {
                         messages,
                         fail,
                         async () => {
-                          await api('DELETE', `/api/sso/providers/${encodeURIComponent(p.id)}`);
+                          await call(client.DELETE('/api/sso/providers/{id}', { params: { path: { id: p.id } } }));
                           messages.info(
                             `${p.name} is removed, with its account links: its people sign in another way.`,
                           );
@@ -900,10 +876,15 @@ function ssoSection(): HTMLElement {
     }
   };
 
-  const type = selectField('Protocol', [
-    ['oidc', 'OpenID Connect'],
-    ['saml', 'SAML 2.0'],
-  ]);
+  // The form opens with a protocol chosen (OpenID Connect, the more common), its fields shown.
+  const type = selectField(
+    'Protocol',
+    [
+      ['oidc', 'OpenID Connect'],
+      ['saml', 'SAML 2.0'],
+    ],
+    'oidc',
+  );
   const id = field('Provider id', { autocomplete: 'off', hint: 'A short slug, such as example-university.' });
   const name = field('Name', { autocomplete: 'off' });
   const domains = field('Email domains', { autocomplete: 'off', hint: 'Separated by commas, such as example.edu.' });
@@ -961,7 +942,9 @@ function ssoSection(): HTMLElement {
               idp_certificate: cert.value,
             };
       try {
-        const p = await api<SsoProvider>('POST', '/api/sso/providers', { ...common, ...specific });
+        const p = await call(
+          client.POST('/api/sso/providers', { body: { ...common, ...specific } as Schema<'CreateSsoProviderDto'> }),
+        );
         for (const f of [id, name, domains, issuer, clientId, clientSecret, entryPoint, idpIssuer]) f.input.value = '';
         cert.value = '';
         messages.info(`${p.name} (${p.id}) is added: people of ${p.domains.join(', ')} can sign in with it.`);
@@ -1005,10 +988,7 @@ function signingKeysSection(): HTMLElement {
   const list = h('div');
   const load = async () => {
     try {
-      const { algorithm, keys } = await api<{ algorithm: string; keys: SigningKey[] }>(
-        'GET',
-        '/api/admin/signing-keys',
-      );
+      const { algorithm, keys } = await call(client.GET('/api/admin/signing-keys'));
       if (algorithm === 'HS256') {
         replace(
           list,
@@ -1043,7 +1023,7 @@ function signingKeysSection(): HTMLElement {
           action(
             'Rotate the signing key now',
             guarded(messages, fail, async () => {
-              const r = await api<{ key: SigningKey }>('POST', '/api/admin/signing-keys/rotate');
+              const r = await call(client.POST('/api/admin/signing-keys/rotate'));
               messages.info(`Key ${r.key.kid} is published and signs from ${formatDate(r.key.activate_at)}.`);
               await load();
             }),

@@ -3,7 +3,7 @@
  * this service's OpenID Connect provider, and the pipelines that get tokens by client credentials. Add
  * one (its secret shown once, as selectable text), replace a secret, disable one.
  */
-import { api } from '../shared/api';
+import { request as api } from '../shared/request';
 import { action, form, guarded, selectField, type failWith } from '../shared/controls';
 import { button, checkbox, field, formatDate, h, messageArea, replace, secretText, section } from '../shared/dom';
 

@@ -4,7 +4,8 @@
  * tells the provider who signed in, and asks for consent when the application is not first party. Every
  * request goes to the documented interaction routes; the provider binds them to this browser.
  */
-import { api, ApiError, describe } from '../shared/api';
+import { ApiError, describe } from '../shared/api';
+import { request as api } from '../shared/request';
 import { button, h, messageArea, replace } from '../shared/dom';
 import { signInView } from '../shared/signin';
 

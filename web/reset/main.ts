@@ -3,7 +3,7 @@
  * documented request (`POST /api/auth/password/reset`); it signs nobody in, so the page sends the person
  * to the sign-in form afterwards (where a second factor is still asked for when MFA is on).
  */
-import { api, describe } from '../shared/api';
+import { call, client, describe } from '../shared/api';
 import { form } from '../shared/controls';
 import { button, field, h, messageArea, replace, section } from '../shared/dom';
 
@@ -30,7 +30,7 @@ const resetForm = form(
       return;
     }
     try {
-      await api('POST', '/api/auth/password/reset', { token, password: next.input.value });
+      await call(client.POST('/api/auth/password/reset', { body: { token, password: next.input.value } }));
       replace(
         root,
         h('h1', null, 'Your password is changed'),

@@ -1,112 +1,27 @@
 /**
- * The pages' one way to the service: same-origin requests to the documented routes of API.md, the
- * `auth_token` cookie as the credential, and the double-submit CSRF header (section 1.1) on every unsafe
- * request. Failures come back as an ApiError whatever the surface's error shape, and `describe` turns
- * one into words for a person.
+ * The pages' one way to the service: the generated client of `clients/typescript` (types from the
+ * committed OpenAPI document, requests through openapi-fetch), same-origin, with the `auth_token` cookie
+ * as the credential and the double-submit CSRF header (section 1.1) on every unsafe request. `call`
+ * gives the data of a success and throws an ApiError for any failure, whatever the surface's error
+ * shape; `describe` turns one into words for a person.
  */
+import { createIdentityClient, IdentityError, readCookie, unwrap } from '../../clients/typescript/src/index';
 
-export interface FieldProblem {
-  name: string;
-  message: string;
-}
+export type { Answer, FieldProblem, Query, Schema } from '../../clients/typescript/src/index';
+export { roleValues, subscriptionStatusValues } from '../../clients/typescript/src/index';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly fields: FieldProblem[] = [],
-    readonly details: Record<string, unknown> = {},
-    readonly retryAfterSec?: number,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+/** A failure of any of the four surfaces, read into one shape (the client's IdentityError). */
+export const ApiError = IdentityError;
+export type ApiError = IdentityError;
 
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The readable cookies (`csrf_token`): the session's own are HttpOnly, out of the page's reach. */
+export const cookie = (name: string): string | undefined => readCookie(name);
 
-export function cookie(name: string): string | undefined {
-  for (const part of document.cookie.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
-}
+/** The client of the page's own origin, with the cookie session and its CSRF header. */
+export const client = createIdentityClient({ csrfToken: () => readCookie('csrf_token') });
 
-/** Reads the error body of any of the four surfaces (API.md 1-4) into one shape. */
-function toApiError(status: number, body: unknown, retryAfter: string | null): ApiError {
-  const retry = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined;
-  const b = (body ?? {}) as Record<string, unknown>;
-  // Portal: {"error": {"code", "message", "details"}}
-  if (b.error && typeof b.error === 'object') {
-    const e = b.error as { code?: string; message?: string; details?: Record<string, unknown> };
-    const details = e.details ?? {};
-    const fields = Object.entries(details)
-      .filter(([, v]) => typeof v === 'string')
-      .map(([name, message]) => ({ name, message: message as string }));
-    return new ApiError(status, e.code ?? `HTTP_${status}`, e.message ?? '', fields, details, retry);
-  }
-  // Clinical: {"success": false, "error": "...", "code": "..."}
-  if (typeof b.error === 'string') {
-    return new ApiError(status, String(b.code ?? `HTTP_${status}`), b.error, [], b, retry);
-  }
-  // Key:token: {"errors": ["..."]}
-  if (Array.isArray(b.errors)) {
-    return new ApiError(status, codeFor(status), b.errors.map(String).join(' '), [], {}, retry);
-  }
-  // IAM: {"error_codes": [...], "message", "fields": [{name, message}]}
-  if (Array.isArray(b.error_codes)) {
-    const fields = Array.isArray(b.fields) ? (b.fields as FieldProblem[]) : [];
-    return new ApiError(status, codeFor(status), String(b.message ?? ''), fields, {}, retry);
-  }
-  return new ApiError(status, codeFor(status), '', [], {}, retry);
-}
-
-function codeFor(status: number): string {
-  return (
-    {
-      400: 'VALIDATION_ERROR',
-      401: 'INVALID_TOKEN',
-      403: 'FORBIDDEN',
-      404: 'NOT_FOUND',
-      409: 'CONFLICT',
-      429: 'RATE_LIMIT_EXCEEDED',
-    }[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : `HTTP_${status}`)
-  );
-}
-
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (!SAFE.has(method)) {
-    const csrf = cookie('csrf_token');
-    if (csrf) headers['X-CSRF-Token'] = csrf;
-  }
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-  } catch {
-    throw new ApiError(0, 'NETWORK', 'The service could not be reached.');
-  }
-  const text = await res.text();
-  let parsed: unknown = undefined;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-  }
-  if (!res.ok) throw toApiError(res.status, parsed, res.headers.get('Retry-After'));
-  return parsed as T;
-}
+/** The data of a successful answer, or an ApiError: `const me = await call(client.GET('/api/auth/me'))`. */
+export const call = unwrap;
 
 /** Sentences for the codes a person may meet; a caller may say it better for its own context. */
 const WORDS: Record<string, string> = {

@@ -4,7 +4,7 @@
  * sign-in form, a step-up explained with the way to do it, the rest in words).
  */
 import { ApiError, describe } from './api';
-import { button, h, uid, type Child, type Messages } from './dom';
+import { button, h, replace, uid, type Child, type Messages } from './dom';
 import { PasskeyCeremonyError } from './passkeys';
 
 /** A form whose submit runs one request at a time, its controls disabled meanwhile. */
@@ -103,4 +103,49 @@ export function guarded(
       fail(messages, e, words, labels);
     }
   };
+}
+
+/**
+ * A button for an action that ends someone's sessions: the first press asks the question, with the
+ * action's own button and a Cancel beside it; only the second press does it.
+ */
+export function confirmedAction(
+  label: string,
+  question: string,
+  yes: string,
+  run: () => Promise<void>,
+  kind: 'primary' | 'secondary' | 'danger' = 'danger',
+): HTMLElement {
+  const box = h('span', { class: 'confirm' });
+  const first = button(label, () => ask(), kind);
+  const back = () => replace(box, first);
+  const ask = () => {
+    const yesButton = action(
+      yes,
+      async () => {
+        await run();
+        if (box.isConnected) {
+          back();
+          first.focus();
+        }
+      },
+      kind,
+    );
+    replace(
+      box,
+      h(
+        'span',
+        { class: 'confirm-ask', role: 'group', 'aria-label': question },
+        h('strong', null, question),
+        yesButton,
+        button('Cancel', () => {
+          back();
+          first.focus();
+        }),
+      ),
+    );
+    yesButton.focus();
+  };
+  box.append(first);
+  return box;
 }

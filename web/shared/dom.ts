@@ -92,7 +92,12 @@ export type Messages = ReturnType<typeof messageArea>;
 /** A section of a page with its heading, which names it as a region. */
 export function section(title: string, ...children: (Child | Child[])[]): HTMLElement {
   const id = uid('s');
-  return h('section', { 'aria-labelledby': id, class: 'card' }, h('h2', { id }, title), ...children);
+  return h(
+    'section',
+    { 'aria-labelledby': id, class: 'card', id: slug(title), tabindex: -1 },
+    h('h2', { id }, title),
+    ...children,
+  );
 }
 
 /** A secret shown once, as text that can be selected and copied, with a button that copies it. */
@@ -121,3 +126,34 @@ export function secretText(label: string, value: string): HTMLElement {
 
 export const formatDate = (iso: string | null | undefined) =>
   iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : 'never';
+
+/** The product's name, on every page beside the page's own title. */
+export const PRODUCT = 'Identity service';
+
+/** The document's title: the view's own, then the product. */
+export const setTitle = (title: string) => {
+  document.title = `${title} · ${PRODUCT}`;
+};
+
+/**
+ * The navigation between a page's sections: one link per section, kept in view (sticky) and on one row
+ * that scrolls sideways on a phone, so that every section is one tap or click away on any screen.
+ */
+export function sectionNav(sections: HTMLElement[], label = 'Sections'): HTMLElement {
+  return h(
+    'nav',
+    { class: 'sections', 'aria-label': label },
+    h(
+      'ul',
+      null,
+      sections.map((s) => h('li', null, h('a', { href: `#${s.id}` }, s.querySelector('h2')?.textContent ?? s.id))),
+    ),
+  );
+}
+
+/** A slug for a section's id, from its title: "Where you are signed in" is `where-you-are-signed-in`. */
+export const slug = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');

@@ -4,9 +4,9 @@
  * cookie), and the start, which takes an institution's return (the one-time code leaves the address
  * bar first).
  */
-import { api, ApiError, cookie, describe } from './api';
+import { ApiError, call, client, cookie, describe } from './api';
 import { failWith } from './controls';
-import { h, replace, type Child } from './dom';
+import { h, replace, setTitle, type Child } from './dom';
 import { signInView } from './signin';
 
 export interface PageOptions<Me> {
@@ -33,14 +33,14 @@ export function pageShell<Me>(opts: PageOptions<Me>) {
   };
 
   const showSignIn = (notice?: string, ssoReturn?: { code?: string; error?: string }): void => {
-    document.title = opts.signInTitle;
+    setTitle(opts.signInTitle);
     replace(app, signInView({ onSignedIn: () => void show(), returnUrl, notice, ssoReturn }));
     focusHeading();
   };
 
   const signOut = async (notice = 'You have signed out.'): Promise<void> => {
     try {
-      await api('POST', '/api/auth/logout');
+      await call(client.POST('/api/auth/logout'));
     } catch {
       // Already signed out (an ended session): the sign-in form is where the person goes either way.
     }
@@ -48,16 +48,22 @@ export function pageShell<Me>(opts: PageOptions<Me>) {
   };
 
   const show = async (renewed = false): Promise<void> => {
+    // No session cookie at all (the CSRF cookie is set beside the session's and is readable): a signed-out
+    // visit goes straight to the form, without a request that could only be refused.
+    if (!cookie('csrf_token')) {
+      showSignIn();
+      return;
+    }
     let me: Me;
     try {
-      me = await api<Me>('GET', '/api/auth/me');
+      me = (await call(client.GET('/api/auth/me'))) as Me;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         // The access cookie lives as long as its token; the refresh cookie (and the CSRF cookie beside
         // it) outlive it, so an expired sign-in is renewed once (POST /api/auth/refresh in cookie mode).
         if (!renewed && cookie('csrf_token')) {
           try {
-            await api('POST', '/api/auth/refresh');
+            await call(client.POST('/api/auth/refresh'));
             return show(true);
           } catch {
             // Not renewable (ended, reused, expired): the person signs in again.

@@ -1,14 +1,11 @@
-import { api, ApiError, describe } from './api';
+import { ApiError, call, client, describe, type Schema } from './api';
 import { button, checkbox, field, h, messageArea, replace, section, type Messages } from './dom';
 import { passkeyLogin } from './passkey-login';
 import { optionsOf, PasskeyCeremonyError, usePasskey, type PublicKeyCredentialRequestOptionsJSON } from './passkeys';
 
 /** What MFA_REQUIRED carries (API.md 6). */
-export interface MfaDetails {
-  mfa_token: string;
-  factors: { id: string; type: string; name: string | null }[];
-  expires_in: number;
-}
+/** The second step that an `MFA_REQUIRED` refusal carries (its `details`; API.md 6). */
+export type MfaDetails = Schema<'MfaChallenge'>;
 
 export interface SignInOptions {
   /** Called once the sign-in cookies are set. */
@@ -100,12 +97,16 @@ export function signInView(opts: SignInOptions): HTMLElement {
       return;
     }
     await firstStep(root, opts, messages, () =>
-      api('POST', '/api/auth/login', {
-        username: identifier.input.value.trim(),
-        password: password.input.value,
-        remember: remember.input.checked,
-        set_cookie: true,
-      }),
+      call(
+        client.POST('/api/auth/login', {
+          body: {
+            username: identifier.input.value.trim(),
+            password: password.input.value,
+            remember: remember.input.checked,
+            set_cookie: true,
+          },
+        }),
+      ),
     );
   });
 
@@ -136,7 +137,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
     linkMessages.clear();
     const email = linkEmail.input.value.trim();
     try {
-      await api('POST', '/api/auth/magic-link', { email });
+      await call(client.POST('/api/auth/magic-link', { body: { email } }));
       linkMessages.info(
         `If ${email} belongs to a patient or caregiver account, a sign-in link is on its way. It works once, within 15 minutes.`,
       );
@@ -159,7 +160,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
     forgotMessages.clear();
     const email = forgotEmail.input.value.trim();
     try {
-      await api('POST', '/api/auth/password/forgot', { email });
+      await call(client.POST('/api/auth/password/forgot', { body: { email } }));
       forgotMessages.info(
         `If ${email} belongs to an account with a password, a link to choose a new one is on its way. It works once, within 30 minutes.`,
       );
@@ -187,10 +188,7 @@ export function signInView(opts: SignInOptions): HTMLElement {
     ssoMessages.clear();
     const email = ssoEmail.input.value.trim();
     try {
-      const found = await api<{ provider: string; name: string }>(
-        'GET',
-        `/api/sso/discover?email=${encodeURIComponent(email)}`,
-      );
+      const found = await call(client.GET('/api/sso/discover', { params: { query: { email } } }));
       ssoMessages.info(`Taking you to ${found.name}…`);
       window.location.assign(
         `/api/sso/${encodeURIComponent(found.provider)}/login?redirect_uri=${encodeURIComponent(opts.returnUrl)}`,
@@ -236,9 +234,15 @@ export function signInView(opts: SignInOptions): HTMLElement {
   } else if (opts.ssoReturn?.code) {
     const code = opts.ssoReturn.code;
     messages.info('Finishing the sign-in with your institution…');
-    void firstStep(root, opts, messages, () => api('POST', '/api/sso/token', { code, set_cookie: true }), {
-      INVALID_TOKEN: 'That institution sign-in has expired or was already used. Sign in again.',
-    });
+    void firstStep(
+      root,
+      opts,
+      messages,
+      () => call(client.POST('/api/sso/token', { body: { code, set_cookie: true } })),
+      {
+        INVALID_TOKEN: 'That institution sign-in has expired or was already used. Sign in again.',
+      },
+    );
   }
   return root;
 }
@@ -250,22 +254,38 @@ const FACTOR_LABELS: Record<string, string> = {
   passkey: 'Passkey',
 };
 
+/**
+ * A factor in words: its kind, and its name when the name says more ("Authenticator app: Phone"). A
+ * factor left with the default name reads "Authenticator app", not "Authenticator app: Authenticator app".
+ */
+export function factorLabel(
+  type: string,
+  name: string | null | undefined,
+  labels: Record<string, string> = FACTOR_LABELS,
+  unnamed: string[] = [],
+): string {
+  const kind = labels[type] ?? type;
+  const own = name?.trim();
+  if (!own || unnamed.includes(type) || own.toLowerCase() === kind.toLowerCase()) return kind;
+  if (own.toLowerCase() === (FACTOR_LABELS[type] ?? '').toLowerCase()) return kind;
+  return `${kind}: ${own}`;
+}
+
 /** The second step (API.md 6): choose a factor, then a code, a passkey or a recovery code. */
 function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails): HTMLElement {
   const messages = messageArea();
   const restart = () => replace(root, signInView({ ...opts, ssoReturn: undefined, notice: undefined }));
   const body = h('div', { class: 'stack' });
   const choices: { label: string; show: () => void }[] = details.factors.map((f) => ({
-    label:
-      f.name && f.type !== 'email' && f.type !== 'sms'
-        ? `${FACTOR_LABELS[f.type] ?? f.type}: ${f.name}`
-        : (FACTOR_LABELS[f.type] ?? f.type),
+    label: factorLabel(f.type, f.name, FACTOR_LABELS, ['email', 'sms']),
     show: () => showFactor(f),
   }));
   choices.push({ label: 'A recovery code', show: () => showRecovery() });
 
-  const verify = (payload: Record<string, unknown>) =>
-    firstStepAgain(() => api('POST', '/api/auth/mfa/verify', { mfa_token: details.mfa_token, ...payload }));
+  const verify = (payload: Omit<Schema<'VerifyDto'>, 'mfa_token'>) =>
+    firstStepAgain(() =>
+      call(client.POST('/api/auth/mfa/verify', { body: { mfa_token: details.mfa_token, ...payload } })),
+    );
 
   const words = {
     INVALID_MFA_CODE: 'That code is not right. Check it and try again.',
@@ -337,7 +357,9 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
         messages.clear();
         void busy(body, async () => {
           try {
-            await api('POST', '/api/auth/mfa/challenge', { mfa_token: details.mfa_token, factor_id: f.id });
+            await call(
+              client.POST('/api/auth/mfa/challenge', { body: { mfa_token: details.mfa_token, factor_id: f.id } }),
+            );
             messages.info(`A code is on its way by ${where}.`);
             input.focus();
           } catch (e) {
@@ -353,12 +375,15 @@ function secondStep(root: HTMLElement, opts: SignInOptions, details: MfaDetails)
           messages.clear();
           void busy(body, () =>
             firstStepAgain(async () => {
-              const options = await api('POST', '/api/auth/mfa/challenge', {
-                mfa_token: details.mfa_token,
-                factor_id: f.id,
-              });
+              const options = await call(
+                client.POST('/api/auth/mfa/challenge', { body: { mfa_token: details.mfa_token, factor_id: f.id } }),
+              );
               const webauthn = await usePasskey(optionsOf<PublicKeyCredentialRequestOptionsJSON>(options));
-              await api('POST', '/api/auth/mfa/verify', { mfa_token: details.mfa_token, factor_id: f.id, webauthn });
+              await call(
+                client.POST('/api/auth/mfa/verify', {
+                  body: { mfa_token: details.mfa_token, factor_id: f.id, webauthn: webauthn as never },
+                }),
+              );
             }),
           );
         },
