@@ -135,6 +135,7 @@ describe('the account page in a real browser (API.md 9)', () => {
       'Two-factor authentication',
       'Passkeys',
       'API keys',
+      'Applications with access',
     ];
     expect((await nav.getByRole('link').allInnerTexts()).map((l) => l.trim())).toEqual(sections);
     for (const size of [PHONE, { width: 1280, height: 900 }]) {

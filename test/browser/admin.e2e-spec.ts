@@ -213,7 +213,7 @@ describe('the admin console in a real browser (API.md 9)', () => {
   it("marks the admin's own session in the console, and has a navigation to every panel on a phone and a desktop", async () => {
     const { page } = await signedInAdmin();
     const nav = page.getByRole('navigation', { name: 'Panels' });
-    const names = ['Users', 'Audit trail', 'Client applications', 'SSO providers', 'Signing keys'];
+    const names = ['Users', 'Audit trail', 'Client applications', 'OAuth clients', 'SSO providers', 'Signing keys'];
     expect((await nav.getByRole('link').allInnerTexts()).map((l) => l.trim())).toEqual(names);
     // The console as a person first sees it, for docs/pages.md: its top at desktop and at phone width.
     await panel(page, 'Users').getByRole('cell', { name: ADMIN_EMAIL, exact: true }).waitFor();
