@@ -98,7 +98,23 @@ export class ProviderKeysService implements OnModuleInit, OnApplicationShutdown 
   async onModuleInit(): Promise<void> {
     await this.db.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.oauthKeys]);
-      const { rows, now } = await this.readRows(m);
+      let { rows, now } = await this.readRows(m);
+      // Keys sealed under another JWT_SECRET (it was changed) cannot sign here: they retire at once (their
+      // public halves stay published until their tokens expire) and new keys take over, so that changing
+      // JWT_SECRET never stops the service from starting.
+      const unopenable = await this.unopenable(m);
+      if (unopenable.length) {
+        await m.query(
+          `UPDATE oauth_signing_keys SET retire_at = to_timestamp($2 / 1000.0), expire_at = to_timestamp($3 / 1000.0),
+             private_key_enc = NULL
+           WHERE kid = ANY($1::text[]) AND (retire_at IS NULL OR retire_at > to_timestamp($2 / 1000.0))`,
+          [unopenable, now, now + this.longestTokenMs],
+        );
+        this.logger.warn(
+          `${unopenable.length} OAuth signing key(s) were sealed under another JWT_SECRET: retired, new keys take over`,
+        );
+        ({ rows, now } = await this.readRows(m));
+      }
       for (const alg of PROVIDER_ALGS) {
         const mine = rows.filter((r) => r.alg === alg).map(toDates);
         if (needsInitialKey(mine, now)) await this.insertRotation(m, rows, alg, now);
@@ -243,7 +259,9 @@ export class ProviderKeysService implements OnModuleInit, OnApplicationShutdown 
       ...toDates(r),
       alg: r.alg,
       jwk: r.public_jwk,
-      privateKey: r.private_key_enc ? (known.get(r.kid)?.privateKey ?? this.open(r.kid, r.private_key_enc)) : undefined,
+      privateKey: r.private_key_enc
+        ? (known.get(r.kid)?.privateKey ?? this.tryOpen(r.kid, r.private_key_enc))
+        : undefined,
       publicKey: known.get(r.kid)?.publicKey,
     }));
     const kids = this.signingJwks()
@@ -253,6 +271,32 @@ export class ProviderKeysService implements OnModuleInit, OnApplicationShutdown 
       const first = this.signingKids === '';
       this.signingKids = kids;
       if (!first) for (const l of this.listeners) l();
+    }
+  }
+
+  /** The kids of the keys still to sign whose private halves do not open under this JWT_SECRET. */
+  private async unopenable(m: EntityManager): Promise<string[]> {
+    const rows: { kid: string; private_key_enc: Buffer | null }[] = await m.query(
+      `SELECT kid, private_key_enc FROM oauth_signing_keys WHERE private_key_enc IS NOT NULL AND (retire_at IS NULL OR retire_at > now())`,
+    );
+    return rows
+      .filter((r) => {
+        try {
+          this.open(r.kid, r.private_key_enc!);
+          return false;
+        } catch {
+          return true;
+        }
+      })
+      .map((r) => r.kid);
+  }
+
+  private tryOpen(kid: string, sealed: Buffer): KeyObject | undefined {
+    try {
+      return this.open(kid, sealed);
+    } catch {
+      this.logger.error(`OAuth signing key ${kid} cannot be opened (sealed under another JWT_SECRET)`);
+      return undefined;
     }
   }
 

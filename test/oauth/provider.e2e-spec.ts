@@ -193,4 +193,34 @@ describe('the OAuth 2.1 / OpenID Connect provider (API.md 15)', () => {
       .send({ name: 'made by an agent' })
       .expect(201);
   });
+
+  it('starts with another JWT_SECRET: keys it cannot open retire, new ones sign, the old stay published', async () => {
+    const before = ((await request(t.url).get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[])
+      .map((k) => k.kid)
+      .filter((k) => k.startsWith('oauth-'));
+    const other = await startOAuthApp({ JWT_SECRET: 'another-e2e-secret-0123456789abcdefghijkl', KEEP_DATABASE: '1' });
+    try {
+      const kids = (
+        (await request(other.url).get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[]
+      ).map((k) => k.kid);
+      expect(kids).toEqual(expect.arrayContaining(before));
+      expect(kids.filter((k) => k.startsWith('oauth-')).length).toBe(before.length + 2);
+      const c = await registerClient(other, await api(other).adminToken(), {
+        name: 'After the new secret',
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        scopes: ['api:read'],
+      });
+      const res = await request(other.url)
+        .post('/oauth/token')
+        .auth(c.client_id, c.client_secret!)
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'api:read' })
+        .expect(200);
+      const kid = JSON.parse(Buffer.from(res.body.access_token.split('.')[0], 'base64url').toString()).kid;
+      expect(before).not.toContain(kid);
+    } finally {
+      await other.close();
+    }
+  });
 });
