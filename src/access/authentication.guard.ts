@@ -7,7 +7,7 @@ import { ALLOWED_BEFORE_MFA_ENROLMENT, AuthSchemes, IS_PUBLIC, Sensitive, Sensit
 import { SensitiveActions } from './sensitive-actions.service';
 import { DomainError } from '../common/errors/domain-error';
 import { StrategyRunner } from './passport';
-import { isProviderAccessToken } from '../oauth/bearer';
+import { isProviderAccessToken } from './provider-bearer';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

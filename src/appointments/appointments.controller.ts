@@ -20,7 +20,7 @@ import {
   AppointmentEnvelopeResponse,
   AppointmentListResponse,
   PatientListResponse,
-} from '../appointments/appointments.responses';
+} from './appointments.responses';
 
 class CreateAppointmentDto {
   @ApiProperty({ description: 'the id of an existing patient' })

@@ -20,11 +20,7 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ShallowBody } from '../common/validation';
 import { AssessmentSessionsService, Receipt, SessionPrincipal, StartedSession } from './assessment-sessions.service';
 import { SessionIdGuard } from './session-id.strategy';
-import {
-  AssessmentSessionResponse,
-  StartedSessionResponse,
-  SubmissionReceiptResponse,
-} from '../assessments/assessments.responses';
+import { AssessmentSessionResponse, StartedSessionResponse, SubmissionReceiptResponse } from './assessments.responses';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
 
 /** 1 to 64 printable characters: no control, format or unassigned code points. */

@@ -5,7 +5,7 @@ import { Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { Page, PageQuery } from '../common/dto/query';
 import { AuditService, AuditView } from './audit.service';
-import { AuditPageResponse } from '../audit/audit.responses';
+import { AuditPageResponse } from './audit.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 class AuditQuery extends PageQuery {

@@ -17,7 +17,7 @@ import { EmailVerificationService } from '../users/email-verification.service';
 import { ClinicalAuthService, ClinicalLoginBody } from './clinical-auth.service';
 import { ClinicalLoginDto, ClinicalRegisterDto, ResendVerificationDto, VerifyEmailDto } from './dto/clinical-auth.dto';
 import { clientInfo } from '../access/client-info';
-import { ClinicalLoginResponse, ClinicalMessageResponse, ClinicalRegisterResponse } from '../auth/auth.responses';
+import { ClinicalLoginResponse, ClinicalMessageResponse, ClinicalRegisterResponse } from './auth.responses';
 import { ApiErrors, ClinicalError } from '../common/errors/error-responses';
 
 const VERIFIED = { success: true as const, message: 'Email verified successfully' };

@@ -14,7 +14,7 @@ import type { LoginBody } from '../sessions/session-issuer.service';
 import { PasskeySignInService } from './passkey-sign-in.service';
 import { WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
-import { LoginResponse } from '../auth/auth.responses';
+import { LoginResponse } from './auth.responses';
 
 /** The public passwordless sign-in with a passkey (API.md 8); the caller's passkeys are src/passkeys. */
 @ApiTags('portal: passkeys')

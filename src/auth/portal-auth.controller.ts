@@ -27,7 +27,7 @@ import { PortalAuthService } from './portal-auth.service';
 import { LoginBody } from '../sessions/session-issuer.service';
 import { clientInfo } from '../access/client-info';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
-import { LoginResponse, LoginSessionResponse } from '../auth/auth.responses';
+import { LoginResponse, LoginSessionResponse } from './auth.responses';
 import { UserResponse } from '../users/users.responses';
 
 const LOGIN_EXAMPLE = {

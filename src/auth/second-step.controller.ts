@@ -22,7 +22,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecondStepService } from './second-step.service';
 import { MessageResponse } from '../mfa/mfa.responses';
 import { WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
-import { ClinicalLoginResponse, LoginResponse } from '../auth/auth.responses';
+import { ClinicalLoginResponse, LoginResponse } from './auth.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 class ChallengeDto {

@@ -9,7 +9,7 @@ import { MailService } from '../mail/mail.service';
 import { RedisService } from '../redis/redis.service';
 import { SmsService } from '../sms/sms.service';
 import { Readiness, ReadinessService } from './readiness.service';
-import { HealthDetailsResponse, LivenessResponse, ReadinessResponse } from '../health/health.responses';
+import { HealthDetailsResponse, LivenessResponse, ReadinessResponse } from './health.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 @ApiTags('health')

@@ -33,7 +33,7 @@ import {
   IamSpaceResponse,
   IamTokenResponse,
   IamWhoamiResponse,
-} from '../iam/iam.responses';
+} from './iam.responses';
 
 class IamLoginDto {
   @ApiProperty({ description: 'username or email address' })

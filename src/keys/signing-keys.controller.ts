@@ -6,7 +6,7 @@ import { type AuthUser } from '../access/auth-user';
 import { CurrentUser, Roles, Sensitive } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SigningKeysService, SigningKeyView } from './signing-keys.service';
-import { RotatedSigningKeyResponse, SigningKeysResponse } from '../keys/keys.responses';
+import { RotatedSigningKeyResponse, SigningKeysResponse } from './keys.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 const EXAMPLE_KEY = {

@@ -4,7 +4,7 @@ import { Public } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SkipDefaultRateLimit } from '../common/throttle/rate-limit.decorators';
 import { PublicJwk, SigningKeysService } from './signing-keys.service';
-import { JwksResponse } from '../keys/keys.responses';
+import { JwksResponse } from './keys.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 /**

@@ -26,7 +26,7 @@ import {
   MfaStatusResponse,
   RecoveryCodesResponse,
   TotpEnrolmentResponse,
-} from '../mfa/mfa.responses';
+} from './mfa.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 class TotpEnrolDto {

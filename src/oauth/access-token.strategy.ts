@@ -8,7 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { Role } from '../common/roles';
 import { API_SCOPES } from './provider.service';
 import { OAuthRepository } from './oauth.repository';
-import { ProviderKeysService } from './provider-keys.service';
+import { ProviderKeysService } from '../keys/provider-keys.service';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Clock skew tolerated on `exp`, `nbf` and `iat`. */

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { KeysModule } from '../keys/keys.module';
-import { SigningKeysService } from '../keys/signing-keys.service';
 import { SessionsModule } from '../sessions/sessions.module';
 import { OAuthAccessTokenStrategy } from './access-token.strategy';
 import { OAuthClientsController } from './clients.controller';
@@ -13,19 +12,17 @@ import { InteractionPageController } from './interaction-page.controller';
 import { InteractionsService } from './interactions.service';
 import { OAuthRepository } from './oauth.repository';
 import { OAuthProviderService } from './provider.service';
-import { ProviderKeysService } from './provider-keys.service';
 import { OAuthWellKnownController } from './well-known.controller';
-import type { PublicJwk } from '../keys/signing-keys.service';
 
 /**
  * The OAuth 2.1 / OpenID Connect provider (API.md 15): oidc-provider under /oauth with our storage, keys
- * and pages; the clients admins register; the consents users give and take back; and the strategy by
- * which our API accepts the provider's access tokens as delegated credentials.
+ * (ProviderKeysService in keys/, on section 10's rotation rules) and pages; the clients admins register;
+ * the consents users give and take back; and the strategy by which our API accepts the provider's access
+ * tokens as delegated credentials.
  */
 @Module({
   imports: [SessionsModule, AuditModule, KeysModule],
   providers: [
-    ProviderKeysService,
     OAuthRepository,
     OAuthClientsService,
     OAuthProviderService,
@@ -42,9 +39,4 @@ import type { PublicJwk } from '../keys/signing-keys.service';
   ],
   exports: [OAuthClientsService, OAuthProviderService],
 })
-export class OAuthModule {
-  constructor(keys: ProviderKeysService, signingKeys: SigningKeysService) {
-    // One JWKS for every token the service signs (the discovery document's jwks_uri).
-    signingKeys.publishAlso(() => keys.publishedJwks() as PublicJwk[]);
-  }
-}
+export class OAuthModule {}

@@ -18,7 +18,7 @@ import { deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, loggedOu
 import { OAuthRepository } from './oauth.repository';
 import { pgAdapterFactory, sweepExpired } from './pg-adapter';
 import { isLoopbackOrHttps, redirectUriProblem } from './redirect-uris';
-import { ProviderKeysService } from './provider-keys.service';
+import { ProviderKeysService } from '../keys/provider-keys.service';
 
 /** Where the protocol endpoints live: /oauth/auth, /oauth/token, /oauth/me, /oauth/jwks, ... */
 export const OAUTH_PREFIX = '/oauth';

@@ -1,4 +1,4 @@
-import { isProviderAccessToken } from './bearer';
+import { isProviderAccessToken } from '../access/provider-bearer';
 import { redirectUriProblem } from './redirect-uris';
 
 describe('redirectUriProblem (API.md 15)', () => {

@@ -17,7 +17,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RegisterVerifyDto } from './dto/passkeys.dto';
 import { REFUSALS, REFUSED_EXAMPLE } from './responses';
 import { NewPasskey, PasskeysService, PasskeyView } from './passkeys.service';
-import { NewPasskeyResponse, PasskeyResponse, WebAuthnOptionsResponse } from '../passkeys/passkeys.responses';
+import { NewPasskeyResponse, PasskeyResponse, WebAuthnOptionsResponse } from './passkeys.responses';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
 
 /**

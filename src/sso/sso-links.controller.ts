@@ -4,7 +4,7 @@ import { Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { SsoAccountsService } from './accounts.service';
 import type { SsoLinkView } from './links.repository';
-import { SsoLinkResponse } from '../sso/sso.responses';
+import { SsoLinkResponse } from './sso.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 /** What the admin console shows of a user's institutions; links end with their provider's removal. */

@@ -15,7 +15,7 @@ import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { CreateSsoProviderDto, emptyUpdateFields, UpdateSsoProviderDto } from './dto';
 import { DomainError } from '../common/errors/domain-error';
 import { SsoProvidersService, SsoProviderView } from './providers.service';
-import { SsoProviderResponse } from '../sso/sso.responses';
+import { SsoProviderResponse } from './sso.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 const EXAMPLE = {

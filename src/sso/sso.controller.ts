@@ -30,7 +30,7 @@ import { Transform } from 'class-transformer';
 import { toIdentifier } from '../common/identifiers';
 import { clientInfo } from '../access/client-info';
 import { ApiErrors, PortalError } from '../common/errors/error-responses';
-import { SsoDiscoveryResponse } from '../sso/sso.responses';
+import { SsoDiscoveryResponse } from './sso.responses';
 import { LoginResponse } from '../auth/auth.responses';
 
 class DiscoverQuery {

@@ -16,7 +16,7 @@ import { CurrentUser, Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { PORTAL_ROLES } from '../common/roles';
 import { StudiesService, StudyView } from './studies.service';
-import { StudyResponse } from '../studies/studies.responses';
+import { StudyResponse } from './studies.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateStudyDto {

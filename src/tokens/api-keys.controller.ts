@@ -17,7 +17,7 @@ import { type AuthUser } from '../access/auth-user';
 import { AuthSchemes, CurrentUser } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { ApiKeysService, ApiKeyView, NewApiKey } from './api-keys.service';
-import { ApiKeyResponse, NewApiKeyResponse } from '../tokens/tokens.responses';
+import { ApiKeyResponse, NewApiKeyResponse } from './tokens.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateApiKeyDto {

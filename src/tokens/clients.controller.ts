@@ -25,7 +25,7 @@ import { Roles } from '../access/decorators';
 import { ErrorDialect } from '../common/decorators/error-dialect.decorator';
 import { trim } from '../common/dto/query';
 import { ClientsService, ClientView } from './clients.service';
-import { ClientResponse } from '../tokens/tokens.responses';
+import { ClientResponse } from './tokens.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 
 class CreateClientDto {

@@ -22,7 +22,7 @@ import { PublicUser } from '../users/users.service';
 import { KeyTokenPair, KeyTokensService } from './key-tokens.service';
 import { clientInfo } from '../access/client-info';
 import { UsersService } from '../users/users.service';
-import { KeyTokenPairResponse, KeyTokenSignInResponse } from '../tokens/tokens.responses';
+import { KeyTokenPairResponse, KeyTokenSignInResponse } from './tokens.responses';
 import { UserResponse, UserWithPendingEmailResponse } from '../users/users.responses';
 import { ApiErrors } from '../common/errors/error-responses';
 

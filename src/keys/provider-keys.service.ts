@@ -13,9 +13,9 @@ import { SecretBox } from '../common/secret-box';
 import { newSecret } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ADVISORY_LOCKS } from '../database/locks';
-import { KeyDates, needsInitialKey, publishedAt, rotationDue, rotationPlan, signingKeyAt } from '../keys/key-set';
+import { KeyDates, needsInitialKey, publishedAt, rotationDue, rotationPlan, signingKeyAt } from './key-set';
 import { BroadcastService } from '../redis/broadcast.service';
-import { OAUTH_KID_PREFIX } from './bearer';
+import { OAUTH_KID_PREFIX } from '../access/provider-bearer';
 
 /** The provider signs ID tokens and JWT access tokens with both; HS256 never signs anything it issues. */
 export const PROVIDER_ALGS = ['ES256', 'RS256'] as const;
