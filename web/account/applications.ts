@@ -3,23 +3,18 @@
  * OAuth provider, with what each may do, and a button that takes the access back (its consent, codes
  * and tokens end at once).
  */
-import { request as api } from '../shared/request';
+import { call, client, type Schema } from '../shared/api';
 import { action, guarded, type failWith } from '../shared/controls';
 import { formatDate, h, messageArea, replace, section } from '../shared/dom';
 
-interface Grant {
-  client_id: string;
-  client_name: string;
-  scopes: string[];
-  granted_at: string;
-}
+type Grant = Schema<'OAuthGrantView'>;
 
 export function applicationsSection(fail: ReturnType<typeof failWith>, reloads: (() => void)[]): HTMLElement {
   const messages = messageArea();
   const list = h('ul', { class: 'items' });
   const load = async () => {
     try {
-      const grants = await api<Grant[]>('GET', '/api/oauth/grants');
+      const grants = await call(client.GET('/api/oauth/grants'));
       replace(
         list,
         grants.length
@@ -35,7 +30,9 @@ export function applicationsSection(fail: ReturnType<typeof failWith>, reloads: 
                   action(
                     `Remove access of ${g.client_name}`,
                     guarded(messages, fail, async () => {
-                      await api('DELETE', `/api/oauth/grants/${encodeURIComponent(g.client_id)}`);
+                      await call(
+                        client.DELETE('/api/oauth/grants/{clientId}', { params: { path: { clientId: g.client_id } } }),
+                      );
                       messages.info(`${g.client_name} no longer has access: its tokens stopped working.`);
                       await load();
                     }),

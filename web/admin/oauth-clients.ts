@@ -3,29 +3,22 @@
  * this service's OpenID Connect provider, and the pipelines that get tokens by client credentials. Add
  * one (its secret shown once, as selectable text), replace a secret, disable one.
  */
-import { request as api } from '../shared/request';
+import { call, client, oauthScopeValues, type Schema } from '../shared/api';
 import { action, form, guarded, selectField, type failWith } from '../shared/controls';
 import { button, checkbox, field, formatDate, h, messageArea, replace, secretText, section } from '../shared/dom';
 
-interface OAuthClient {
-  client_id: string;
-  name: string;
-  type: 'confidential' | 'public';
-  redirect_uris: string[];
-  grant_types: string[];
-  scopes: string[];
-  first_party: boolean;
-  enabled: boolean;
-  created_at: string;
-}
+type OAuthClient = Schema<'OAuthClientView'>;
+type NewClient = Schema<'CreateOAuthClientDto'>;
+type GrantType = NewClient['grant_types'][number];
 
-const GRANTS: [string, string][] = [
+const GRANTS: [GrantType, string][] = [
   ['authorization_code', 'Sign people in (authorization code with PKCE)'],
   ['refresh_token', 'Refresh tokens'],
   ['client_credentials', 'Client credentials (pipelines, services; confidential only)'],
   ['urn:ietf:params:oauth:grant-type:device_code', 'Device code (command-line tools)'],
 ];
-const SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access', 'api:read', 'api:write'];
+// The scopes a client may be given, as the document lists them.
+const SCOPES = oauthScopeValues;
 
 const lines = (text: string) =>
   text
@@ -58,7 +51,7 @@ export function oauthClientsSection(fail: ReturnType<typeof failWith>): HTMLElem
 
   const load = async () => {
     try {
-      const clients = await api<OAuthClient[]>('GET', '/api/oauth/clients');
+      const clients: OAuthClient[] = await call(client.GET('/api/oauth/clients'));
       replace(
         list,
         clients.length
@@ -90,9 +83,10 @@ export function oauthClientsSection(fail: ReturnType<typeof failWith>): HTMLElem
                                 messages,
                                 fail,
                                 async () => {
-                                  const r = await api<{ client_secret: string }>(
-                                    'POST',
-                                    `/api/oauth/clients/${encodeURIComponent(c.client_id)}/secret`,
+                                  const r = await call(
+                                    client.POST('/api/oauth/clients/{id}/secret', {
+                                      params: { path: { id: c.client_id } },
+                                    }),
                                   );
                                   showSecret(c.name, c.client_id, r.client_secret);
                                 },
@@ -106,7 +100,9 @@ export function oauthClientsSection(fail: ReturnType<typeof failWith>): HTMLElem
                             messages,
                             fail,
                             async () => {
-                              await api('DELETE', `/api/oauth/clients/${encodeURIComponent(c.client_id)}`);
+                              await call(
+                                client.DELETE('/api/oauth/clients/{id}', { params: { path: { id: c.client_id } } }),
+                              );
                               messages.info(`${c.name} is disabled: its codes and tokens stopped working.`);
                               await load();
                             },
@@ -148,14 +144,18 @@ export function oauthClientsSection(fail: ReturnType<typeof failWith>): HTMLElem
     async () => {
       messages.clear();
       try {
-        const c = await api<OAuthClient & { client_secret?: string }>('POST', '/api/oauth/clients', {
-          name: name.input.value.trim(),
-          type: type.select.value,
-          redirect_uris: lines(redirects.input.value),
-          grant_types: grantBoxes.filter((b) => b.input.checked).map((b) => b.value),
-          scopes: scopeBoxes.filter((b) => b.input.checked).map((b) => b.value),
-          first_party: firstParty.input.checked,
-        });
+        const c = await call(
+          client.POST('/api/oauth/clients', {
+            body: {
+              name: name.input.value.trim(),
+              type: type.select.value as NewClient['type'],
+              redirect_uris: lines(redirects.input.value),
+              grant_types: grantBoxes.filter((b) => b.input.checked).map((b) => b.value),
+              scopes: scopeBoxes.filter((b) => b.input.checked).map((b) => b.value),
+              first_party: firstParty.input.checked,
+            },
+          }),
+        );
         name.input.value = '';
         redirects.input.value = '';
         if (c.client_secret) showSecret(c.name, c.client_id, c.client_secret);

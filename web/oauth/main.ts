@@ -4,23 +4,15 @@
  * tells the provider who signed in, and asks for consent when the application is not first party. Every
  * request goes to the documented interaction routes; the provider binds them to this browser.
  */
-import { ApiError, describe } from '../shared/api';
-import { request as api } from '../shared/request';
+import { ApiError, call, client, describe, type Schema } from '../shared/api';
 import { button, h, messageArea, replace } from '../shared/dom';
 import { signInView } from '../shared/signin';
 
-interface Details {
-  prompt: 'login' | 'consent' | string;
-  reasons: string[];
-  client_id: string;
-  client_name: string;
-  scopes: string[];
-  aal2_requested: boolean;
-}
+type Details = Schema<'InteractionDetailsView'>;
 
 const root = document.getElementById('app') as HTMLElement;
 const uid = location.pathname.split('/').filter(Boolean)[1] ?? '';
-const base = `/interaction/${encodeURIComponent(uid)}`;
+const at = { params: { path: { uid } } };
 
 /** What each scope lets the application do, in words. */
 const SCOPE_WORDS: Record<string, string> = {
@@ -69,7 +61,7 @@ function showSignIn(details: Details, notice?: string, ssoReturn?: { code?: stri
 
 async function signIn(details: Details): Promise<void> {
   try {
-    const { redirect_to } = await api<{ redirect_to: string }>('POST', `${base}/login`);
+    const { redirect_to } = await call(client.POST('/interaction/{uid}/login', at));
     go(redirect_to);
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.code === 'SIGN_IN_REQUIRED')) {
@@ -81,7 +73,7 @@ async function signIn(details: Details): Promise<void> {
     }
     if (e instanceof ApiError && e.code === 'MFA_STEP_UP_REQUIRED') {
       try {
-        await api('POST', '/api/auth/logout');
+        await call(client.POST('/api/auth/logout'));
       } catch {
         // Signed out already.
       }
@@ -102,7 +94,11 @@ function showConsent(details: Details): void {
     allow.disabled = true;
     deny.disabled = true;
     try {
-      const { redirect_to } = await api<{ redirect_to: string }>('POST', `${base}/${what}`);
+      const { redirect_to } = await call(
+        what === 'consent'
+          ? client.POST('/interaction/{uid}/consent', at)
+          : client.POST('/interaction/{uid}/abort', at),
+      );
       go(redirect_to);
     } catch (e) {
       allow.disabled = false;
@@ -134,7 +130,7 @@ async function start(): Promise<void> {
   if (code || error) history.replaceState(null, '', location.pathname);
   let details: Details;
   try {
-    details = await api<Details>('GET', `${base}/details`);
+    details = await call(client.GET('/interaction/{uid}/details', at));
   } catch (e) {
     failure(e);
     return;

@@ -9,6 +9,7 @@ import { createIdentityClient, IdentityError, readCookie, unwrap } from '../../c
 
 export type { Answer, FieldProblem, Query, Schema } from '../../clients/typescript/src/index';
 export { roleValues, subscriptionStatusValues } from '../../clients/typescript/src/index';
+export { createOAuthClientDtoScopesValues as oauthScopeValues } from '../../clients/typescript/src/index';
 
 /** A failure of any of the four surfaces, read into one shape (the client's IdentityError). */
 export const ApiError = IdentityError;
