@@ -3,11 +3,9 @@
  * OAuth provider, with what each may do, and a button that takes the access back (its consent, codes
  * and tokens end at once).
  */
-import { call, client, type Schema } from '../shared/api';
+import { call, client } from '../shared/api';
 import { action, guarded, type failWith } from '../shared/controls';
 import { formatDate, h, messageArea, replace, section } from '../shared/dom';
-
-type Grant = Schema<'OAuthGrantView'>;
 
 export function applicationsSection(fail: ReturnType<typeof failWith>, reloads: (() => void)[]): HTMLElement {
   const messages = messageArea();
