@@ -6,7 +6,7 @@ import { ROLES } from '../common/roles';
 import { parseDuration } from './duration';
 
 export type NodeEnv = 'development' | 'production' | 'test';
-export type RateLimitName = 'login' | 'loginIp' | 'register' | 'resend' | 'magicLink' | 'default';
+export type RateLimitName = 'login' | 'loginIp' | 'register' | 'resend' | 'magicLink' | 'oauth' | 'default';
 
 /**
  * How access tokens are signed (JWT_ALGORITHM). EdDSA is not offered: jsonwebtoken 9, which passport-jwt
@@ -118,6 +118,7 @@ const RATE_LIMIT_DEFAULTS: Record<RateLimitName, [string, string]> = {
   register: ['RATE_LIMIT_REGISTER', '3/1h'],
   resend: ['RATE_LIMIT_RESEND', '5/30m'],
   magicLink: ['RATE_LIMIT_MAGIC_LINK', '5/15m'],
+  oauth: ['RATE_LIMIT_OAUTH', '600/1m'],
   default: ['RATE_LIMIT_DEFAULT', '60/1m'],
 };
 

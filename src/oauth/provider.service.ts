@@ -8,6 +8,8 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { LoginSessionsService } from '../sessions/login-sessions.service';
 import { sweepHourly } from '../common/sweeper';
+import { DomainError } from '../common/errors/domain-error';
+import { CounterStorage } from '../common/throttle/counter-storage';
 import { deriveKey } from '../common/secrets';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PAGE_CSP } from '../pages/pages';
@@ -147,6 +149,7 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
     private readonly audit: AuditService,
     private readonly sessions: LoginSessionsService,
     private readonly http: HttpAdapterHost,
+    private readonly counters: CounterStorage,
   ) {
     this.issuer = config.oauth.issuer;
     this.apiResource = `${config.appUrl}/api`;
@@ -177,17 +180,52 @@ export class OAuthProviderService implements OnModuleInit, OnApplicationShutdown
       raw.url = url.slice(OAUTH_PREFIX.length) || '/';
       for (const [name, value] of Object.entries(OAUTH_HEADERS)) reply.raw.setHeader(name, value);
       const path = raw.url.split('?', 1)[0];
-      if (req.method === 'POST' && JWT_AWARE_ROUTES.has(path)) {
-        void this.withJwtToken(raw, reply.raw);
-        return;
-      }
-      if (req.method === 'POST' && path === '/reg' && this.config.oauth.dynamicRegistration) {
-        void this.withRegistrationPolicy(raw, reply.raw);
+      if (req.method === 'POST') {
+        // Every POST of the protocol checks a secret (client secret, code, refresh token, device or user
+        // code): counted per address before the provider sees it (RATE_LIMIT_OAUTH), 429 beyond.
+        void this.counted(req.ip, reply.raw).then((allowed) => allowed && this.dispatch(raw, reply.raw, path));
         return;
       }
       this.handler!(raw, reply.raw);
     });
     this.sweeper = sweepHourly(() => sweepExpired(this.db));
+  }
+
+  /** Counts a POST against its address; false (and the answer written) when it must not go on. */
+  private async counted(ip: string, res: ServerResponse): Promise<boolean> {
+    try {
+      await this.counters.take(`oauth-ip:${ip}`, this.config.rateLimits.oauth, 'Too many requests');
+      return true;
+    } catch (e) {
+      const limited = e instanceof DomainError && e.code === 'RATE_LIMIT_EXCEEDED';
+      if (!limited) this.logger.error(`the OAuth request could not be counted: ${(e as Error).message}`);
+      res.statusCode = limited ? 429 : 503;
+      if (limited && e.retryAfterSec !== undefined) res.setHeader('Retry-After', String(e.retryAfterSec));
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end(
+        JSON.stringify({
+          error: 'temporarily_unavailable',
+          error_description: limited
+            ? 'Too many requests from this address; try again later'
+            : 'The service cannot take this request just now; try again in a moment',
+        }),
+      );
+      return false;
+    }
+  }
+
+  /** A POST under /oauth, once counted: our JWT-aware and registration policies, or the provider itself. */
+  private dispatch(raw: IncomingMessage, res: ServerResponse, path: string): void {
+    if (JWT_AWARE_ROUTES.has(path)) {
+      void this.withJwtToken(raw, res);
+      return;
+    }
+    if (path === '/reg' && this.config.oauth.dynamicRegistration) {
+      void this.withRegistrationPolicy(raw, res);
+      return;
+    }
+    this.handler!(raw, res);
   }
 
   onApplicationShutdown(): void {

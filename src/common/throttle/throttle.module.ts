@@ -22,6 +22,8 @@ const TRACKERS: Record<
   register: ipOf,
   resend: ipOf,
   magicLink: ipAndEmail,
+  // Counted by the OAuth provider's own mount (src/oauth), which no Nest route reaches.
+  oauth: ipOf,
 };
 
 /** The shared counters alone (guess limits, send limits), for features that count without the throttler. */
